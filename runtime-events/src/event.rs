@@ -1,0 +1,375 @@
+//! `Event<A>`: a `chrome.events.Event`.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::listener::{
+    panic_message, FailureKind, IntoListenerOutcome, IntoListenerResult, ListenerFailure,
+    ListenerFuture, ListenerId, ListenerOutcome,
+};
+
+type ListenerFn<A> = dyn Fn(A) -> ListenerOutcome + Send + Sync;
+
+struct Entry<A> {
+    id: ListenerId,
+    call: Arc<ListenerFn<A>>,
+}
+
+impl<A> Clone for Entry<A> {
+    fn clone(&self) -> Self {
+        Entry {
+            id: self.id,
+            call: Arc::clone(&self.call),
+        }
+    }
+}
+
+/// Hooks called when the listeners of an event change. Every hook defaults to doing nothing.
+///
+/// The simulated browser uses them to remember which events an event page listens to (its
+/// lazy listeners), and to notice listeners registered too late.
+pub trait EventObserver: Send + Sync {
+    /// A listener was added; `count` listeners are now registered.
+    fn listener_added(&self, event: &str, count: usize) {
+        let _ = (event, count);
+    }
+    /// A listener was removed; `count` listeners are still registered.
+    fn listener_removed(&self, event: &str, count: usize) {
+        let _ = (event, count);
+    }
+}
+
+struct Inner<A> {
+    name: Arc<str>,
+    next_id: AtomicU64,
+    /// Copy-on-write: a dispatch takes a snapshot by cloning the `Arc`, so listeners added or
+    /// removed while it runs affect only later dispatches.
+    listeners: Mutex<Arc<Vec<Entry<A>>>>,
+    observer: Option<Arc<dyn EventObserver>>,
+}
+
+/// An event that listeners can be added to, modelled on `chrome.events.Event`
+/// (`runtime.onStartup`, `runtime.onMessage`, …).
+///
+/// `Event` is a cheap handle: clones share the same listeners. Listeners are plain functions
+/// that return `()`, a `Result`, or a [`ListenerOutcome`]; [`Event::add_async_listener`] takes an
+/// `async` function. A listener that panics or fails stops neither the dispatch nor the other
+/// listeners: the failure is caught, reported as a `tracing` error, and returned in the
+/// [`Dispatch`].
+///
+/// ```
+/// use runtime_events::Event;
+/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+///
+/// let on_startup: Event<()> = Event::new("runtime.onStartup");
+/// let calls = Arc::new(AtomicUsize::new(0));
+/// let seen = calls.clone();
+/// let id = on_startup.add_listener(move |()| { seen.fetch_add(1, Ordering::SeqCst); });
+/// on_startup.add_listener(|()| -> Result<(), String> { Err("boom".into()) });
+///
+/// assert!(on_startup.has_listener(id));
+/// let dispatch = on_startup.dispatch(());
+/// assert_eq!(dispatch.listeners, 2);
+/// assert_eq!(dispatch.failures[0].message, "boom");
+/// assert_eq!(calls.load(Ordering::SeqCst), 1);
+///
+/// on_startup.remove_listener(id);
+/// assert!(!on_startup.has_listener(id));
+/// ```
+pub struct Event<A> {
+    inner: Arc<Inner<A>>,
+}
+
+impl<A> Clone for Event<A> {
+    fn clone(&self) -> Self {
+        Event {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<A> std::fmt::Debug for Event<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("name", &self.name())
+            .field("listeners", &self.listener_count())
+            .finish()
+    }
+}
+
+/// What one dispatch did.
+#[derive(Default)]
+#[must_use = "a dispatch reports failures and may leave asynchronous listeners running"]
+pub struct Dispatch {
+    /// How many listeners were called.
+    pub listeners: usize,
+    /// The listeners that failed, in the order they were called.
+    pub failures: Vec<ListenerFailure>,
+    /// The asynchronous work listeners left running, in the order they were called. Each future
+    /// carries the id of the listener that returned it.
+    pub pending: Vec<(ListenerId, ListenerFuture)>,
+}
+
+impl std::fmt::Debug for Dispatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatch")
+            .field("listeners", &self.listeners)
+            .field("failures", &self.failures)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl<A> Event<A> {
+    /// A new event with no listeners. `name` is how traces and errors refer to it.
+    pub fn new(name: impl Into<Arc<str>>) -> Self {
+        Self::build(name.into(), None)
+    }
+
+    /// A new event whose listener changes are reported to `observer`.
+    pub fn with_observer(name: impl Into<Arc<str>>, observer: Arc<dyn EventObserver>) -> Self {
+        Self::build(name.into(), Some(observer))
+    }
+
+    fn build(name: Arc<str>, observer: Option<Arc<dyn EventObserver>>) -> Self {
+        Event {
+            inner: Arc::new(Inner {
+                name,
+                next_id: AtomicU64::new(1),
+                listeners: Mutex::new(Arc::new(Vec::new())),
+                observer,
+            }),
+        }
+    }
+
+    /// The event's name, e.g. `runtime.onSuspend`.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Adds a listener and returns its handle.
+    pub fn add_listener<F, R>(&self, listener: F) -> ListenerId
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        R: IntoListenerOutcome,
+    {
+        self.add_boxed(Arc::new(move |args| listener(args).into_outcome()))
+    }
+
+    /// Adds an `async` listener. It runs until its first `.await` during the dispatch, like a
+    /// JavaScript `async` function; the rest is handed to the dispatcher in
+    /// [`Dispatch::pending`].
+    pub fn add_async_listener<F, Fut>(&self, listener: F) -> ListenerId
+    where
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoListenerResult,
+    {
+        self.add_boxed(Arc::new(move |args| {
+            let fut = listener(args);
+            ListenerOutcome::Pending(Box::pin(async move { fut.await.into_result() }))
+        }))
+    }
+
+    fn add_boxed(&self, call: Arc<ListenerFn<A>>) -> ListenerId {
+        let id = ListenerId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let count = {
+            let mut guard = self.lock();
+            Arc::make_mut(&mut guard).push(Entry { id, call });
+            guard.len()
+        };
+        if let Some(observer) = &self.inner.observer {
+            observer.listener_added(&self.inner.name, count);
+        }
+        id
+    }
+
+    /// Removes a listener. Returns whether it was registered.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        let removed = {
+            let mut guard = self.lock();
+            match guard.iter().position(|e| e.id == id) {
+                Some(index) => {
+                    Arc::make_mut(&mut guard).remove(index);
+                    Some(guard.len())
+                }
+                None => None,
+            }
+        };
+        match removed {
+            Some(count) => {
+                if let Some(observer) = &self.inner.observer {
+                    observer.listener_removed(&self.inner.name, count);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether this listener is registered.
+    pub fn has_listener(&self, id: ListenerId) -> bool {
+        self.lock().iter().any(|e| e.id == id)
+    }
+
+    /// Whether any listener is registered.
+    pub fn has_listeners(&self) -> bool {
+        !self.lock().is_empty()
+    }
+
+    /// How many listeners are registered.
+    pub fn listener_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Calls every listener registered now with a copy of `args`, in order of registration.
+    ///
+    /// A panic or an error in one listener is caught and reported; the others still run.
+    pub fn dispatch(&self, args: A) -> Dispatch
+    where
+        A: Clone,
+    {
+        let snapshot = Arc::clone(&self.lock());
+        let mut dispatch = Dispatch {
+            listeners: snapshot.len(),
+            ..Dispatch::default()
+        };
+        let Some((last, rest)) = snapshot.split_last() else {
+            return dispatch;
+        };
+        for entry in rest {
+            self.call_one(entry, args.clone(), &mut dispatch);
+        }
+        self.call_one(last, args, &mut dispatch);
+        dispatch
+    }
+
+    fn call_one(&self, entry: &Entry<A>, args: A, dispatch: &mut Dispatch) {
+        let failure = match catch_unwind(AssertUnwindSafe(|| (entry.call)(args))) {
+            Ok(ListenerOutcome::Done) => None,
+            Ok(ListenerOutcome::Pending(fut)) => {
+                dispatch.pending.push((entry.id, fut));
+                None
+            }
+            Ok(ListenerOutcome::Failed(err)) => Some((FailureKind::Errored, err.to_string())),
+            Err(payload) => Some((FailureKind::Panicked, panic_message(payload.as_ref()))),
+        };
+        if let Some((kind, message)) = failure {
+            tracing::error!(
+                target: "runtime_events::event",
+                event = %self.inner.name,
+                listener = entry.id.0,
+                kind = kind.as_str(),
+                "listener failed: {message}"
+            );
+            dispatch.failures.push(ListenerFailure {
+                listener: entry.id,
+                kind,
+                message,
+            });
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Arc<Vec<Entry<A>>>> {
+        // A listener cannot panic while this lock is held (listeners run on a snapshot), so a
+        // poisoned lock still holds a consistent list.
+        self.inner
+            .listeners
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn a_panicking_listener_does_not_stop_the_others() {
+        let event: Event<u32> = Event::new("test.onThing");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h1 = hits.clone();
+        event.add_listener(move |_| {
+            h1.fetch_add(1, Ordering::SeqCst);
+        });
+        event.add_listener(|n: u32| {
+            if n > 0 {
+                panic!("listener exploded on {n}");
+            }
+        });
+        let h3 = hits.clone();
+        event.add_listener(move |_| {
+            h3.fetch_add(1, Ordering::SeqCst);
+        });
+        let d = event.dispatch(7);
+        assert_eq!(d.listeners, 3);
+        assert_eq!(d.failures.len(), 1);
+        assert_eq!(d.failures[0].kind, FailureKind::Panicked);
+        assert_eq!(d.failures[0].message, "listener exploded on 7");
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        // The event still works afterwards.
+        let d = event.dispatch(0);
+        assert!(d.failures.is_empty());
+        assert_eq!(hits.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn listeners_added_during_a_dispatch_wait_for_the_next_one() {
+        let event: Event<()> = Event::new("test.onThing");
+        let inner = event.clone();
+        event.add_listener(move |()| {
+            inner.add_listener(|()| {});
+        });
+        assert_eq!(event.dispatch(()).listeners, 1);
+        assert_eq!(event.dispatch(()).listeners, 2);
+    }
+
+    #[test]
+    fn async_listeners_hand_back_their_futures() {
+        let event: Event<u8> = Event::new("test.onThing");
+        let id = event.add_async_listener(|n: u8| async move {
+            if n == 0 {
+                Err("zero")
+            } else {
+                Ok(())
+            }
+        });
+        let mut d = event.dispatch(0);
+        assert_eq!(d.pending.len(), 1);
+        let (who, fut) = d.pending.pop().unwrap();
+        assert_eq!(who, id);
+        let result = futures::executor::block_on(fut);
+        assert_eq!(result.unwrap_err().message(), "zero");
+    }
+
+    #[test]
+    fn the_observer_sees_additions_and_removals() {
+        #[derive(Default)]
+        struct Counter(Mutex<Vec<(String, usize, bool)>>);
+        impl EventObserver for Counter {
+            fn listener_added(&self, event: &str, count: usize) {
+                self.0.lock().unwrap().push((event.into(), count, true));
+            }
+            fn listener_removed(&self, event: &str, count: usize) {
+                self.0.lock().unwrap().push((event.into(), count, false));
+            }
+        }
+        let counter = Arc::new(Counter::default());
+        let event: Event<()> = Event::with_observer("e", counter.clone());
+        let a = event.add_listener(|()| {});
+        event.add_listener(|()| {});
+        assert!(event.remove_listener(a));
+        assert!(!event.remove_listener(a));
+        assert_eq!(
+            *counter.0.lock().unwrap(),
+            vec![
+                ("e".into(), 1, true),
+                ("e".into(), 2, true),
+                ("e".into(), 1, false)
+            ]
+        );
+    }
+}
