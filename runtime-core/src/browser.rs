@@ -1,0 +1,632 @@
+//! `Browser`: one simulated browser profile, driven on a virtual clock.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use runtime_events::SimInstant;
+use serde_json::Value;
+
+use crate::engine::{Shared, Work};
+use crate::events::{OnInstalledDetails, RuntimeEvent};
+use crate::executor::{lock, Executor, TaskOwner};
+use crate::lifecycle::{Input, Lifecycle, Timers};
+use crate::sim::{Config, ExtState, Sim};
+use crate::trace::{Context, Trace, TraceEvent};
+use crate::{
+    ExtensionId, ExtensionSpec, InstallError, Keepalive, KeepaliveReason, Location, PageState,
+    PlatformInfo, Runtime, UninstallError, ViewKind,
+};
+
+/// Builds a [`Browser`]; every setting has Chromium's default.
+///
+/// ```
+/// use runtime_core::Browser;
+/// use std::time::Duration;
+///
+/// let browser = Browser::builder()
+///     .idle_delay(Duration::from_secs(10))
+///     .suspending_window(Duration::from_secs(5))
+///     .browser_version("156.0.8078.73")
+///     .seed(7)
+///     .build();
+/// assert_eq!(browser.seed(), 7);
+/// ```
+#[derive(Clone, Debug)]
+pub struct BrowserBuilder {
+    config: Config,
+}
+
+/// The browser version a simulated browser reports unless told otherwise.
+pub const DEFAULT_BROWSER_VERSION: &str = "156.0.8078.73";
+
+impl Default for BrowserBuilder {
+    fn default() -> Self {
+        BrowserBuilder {
+            config: Config {
+                timers: Timers::default(),
+                platform: Some(PlatformInfo::default()),
+                version: DEFAULT_BROWSER_VERSION.to_owned(),
+                seed: 0,
+                api_latency: Duration::ZERO,
+                api_latencies: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+impl BrowserBuilder {
+    /// How long an event page must be idle before `onSuspend` (default 10 s).
+    pub fn idle_delay(mut self, delay: Duration) -> Self {
+        self.config.timers.idle_delay = delay;
+        self
+    }
+
+    /// How long after `onSuspend` an event page is closed (default 5 s).
+    pub fn suspending_window(mut self, window: Duration) -> Self {
+        self.config.timers.suspending_window = window;
+        self
+    }
+
+    /// What `runtime.getPlatformInfo()` reports; `None` makes it fail with
+    /// `Platform information unavailable.` (default: Linux, x86-64).
+    pub fn platform_info(mut self, info: Option<PlatformInfo>) -> Self {
+        self.config.platform = info;
+        self
+    }
+
+    /// The browser's version (default [`DEFAULT_BROWSER_VERSION`]).
+    pub fn browser_version(mut self, version: impl Into<String>) -> Self {
+        self.config.version = version.into();
+        self
+    }
+
+    /// The seed of everything random in the simulation (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// How long every API call takes on the virtual clock (default: zero — it completes
+    /// after everything already due now).
+    pub fn api_latency(mut self, latency: Duration) -> Self {
+        self.config.api_latency = latency;
+        self
+    }
+
+    /// How long one API takes, e.g. `("storage.local.set", 2 s)`; overrides
+    /// [`BrowserBuilder::api_latency`] for that API.
+    pub fn api_latency_for(mut self, api: impl Into<String>, latency: Duration) -> Self {
+        self.config.api_latencies.insert(api.into(), latency);
+        self
+    }
+
+    /// The browser, stopped, with no extension. Install extensions, then
+    /// [`Browser::start`] it.
+    pub fn build(self) -> Browser {
+        let shared = Arc::new(Shared {
+            sim: Mutex::new(Sim::new(self.config)),
+            executor: Executor::default(),
+            inbox: Mutex::new(VecDeque::new()),
+        });
+        Browser { shared }
+    }
+}
+
+/// What went wrong when a test or a scenario acted on the browser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrowserError {
+    /// No extension with this id is installed.
+    #[error("no extension {0} is installed")]
+    NotInstalled(String),
+    /// The browser is stopped.
+    #[error("the browser is not running")]
+    NotRunning,
+    /// Events of `runtime` are fired by the browser itself, not by name.
+    #[error("{0} is an event of runtime; the browser fires it itself")]
+    ReservedEvent(String),
+}
+
+/// [`Browser::block_on`] could not finish: nothing was left to run, and the future still waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the simulation ran out of work at {at} while the future was still waiting")]
+pub struct Stalled {
+    /// The virtual time at which nothing was left to run.
+    pub at: SimInstant,
+}
+
+/// An open extension view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ViewId(pub u64);
+
+/// What the browser knows of an installed extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtensionInfo {
+    /// Its id.
+    pub id: ExtensionId,
+    /// `name`.
+    pub name: String,
+    /// `version`.
+    pub version: String,
+    /// How it was installed.
+    pub location: Location,
+    /// Its install folder.
+    pub path: PathBuf,
+    /// Its background page's state, if it has one.
+    pub page: Option<PageState>,
+    /// How many times its background page has loaded.
+    pub page_loads: u64,
+}
+
+/// One simulated browser profile: its extensions, their background pages, and one virtual
+/// clock.
+///
+/// Nothing happens on its own: the browser runs when a test or a scenario drives it —
+/// [`Browser::advance`] runs everything due within a span of virtual time,
+/// [`Browser::run_until_idle`] runs until nothing is scheduled, [`Browser::run_until`] until a
+/// condition holds, [`Browser::block_on`] until a future completes. Methods that act on the
+/// browser (install, start, fire an event, …) schedule work; it runs when the browser is
+/// driven next.
+pub struct Browser {
+    shared: Arc<Shared>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Browser::builder().build()
+    }
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sim = self.shared.sim();
+        f.debug_struct("Browser")
+            .field("now", &sim.bus.now())
+            .field("running", &sim.running)
+            .field("extensions", &sim.extensions.len())
+            .finish()
+    }
+}
+
+impl Browser {
+    /// A builder with Chromium's defaults.
+    pub fn builder() -> BrowserBuilder {
+        BrowserBuilder::default()
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> SimInstant {
+        self.shared.sim().bus.now()
+    }
+
+    /// The seed of the simulation.
+    pub fn seed(&self) -> u64 {
+        self.shared.sim().config.seed
+    }
+
+    /// The browser's version.
+    pub fn version(&self) -> String {
+        self.shared.sim().config.version.clone()
+    }
+
+    /// Whether the browser is running.
+    pub fn is_running(&self) -> bool {
+        self.shared.sim().running
+    }
+
+    /// Installs an extension.
+    ///
+    /// In a running browser it gets `onInstalled` (`install`) at once (its page loads for it);
+    /// in a stopped one, at the next start.
+    pub fn install(&mut self, spec: ExtensionSpec) -> Result<ExtensionId, InstallError> {
+        spec.check()?;
+        let id = spec.id();
+        let mut sim = self.shared.sim();
+        if sim.extensions.contains_key(&id) {
+            return Err(InstallError::AlreadyInstalled(id.to_string()));
+        }
+        let timers = sim.config.timers;
+        let lifecycle = spec
+            .manifest
+            .background()
+            .map(|bg| Lifecycle::new(bg.persistent, timers));
+        let has_page = lifecycle.is_some();
+        let running = sim.running;
+        sim.trace.name_extension(&id, spec.manifest.name());
+        sim.record(
+            Some(&id),
+            Some(Context::Browser),
+            TraceEvent::Installed {
+                name: spec.manifest.name().to_owned(),
+                version: spec.manifest.version().to_owned(),
+                location: spec.location,
+            },
+        );
+        sim.extensions.insert(
+            id.clone(),
+            ExtState {
+                id: id.clone(),
+                manifest: spec.manifest,
+                location: spec.location,
+                path: spec.path,
+                script: spec.script,
+                lifecycle,
+                page: None,
+                life: 0,
+                queue: VecDeque::new(),
+                creating: None,
+                lazy_listeners: Default::default(),
+                keepalives: BTreeMap::new(),
+                storage: BTreeMap::new(),
+                uninstall_url: None,
+                views: BTreeMap::new(),
+                install_pending: !running,
+            },
+        );
+        if running && has_page {
+            sim.bus.post(Work::Deliver {
+                ext: id.clone(),
+                event: RuntimeEvent::Installed(OnInstalledDetails::install()),
+            });
+        }
+        drop(sim);
+        self.shared.settle();
+        Ok(id)
+    }
+
+    /// Uninstalls an extension: its page closes (without `onSuspend`), its views close, its
+    /// storage goes, and its uninstall URL, if it set one, opens in a new tab.
+    pub fn uninstall(&mut self, id: &ExtensionId) -> Result<(), UninstallError> {
+        let mut sim = self.shared.sim();
+        if !sim.extensions.contains_key(id) {
+            return Err(UninstallError::NotInstalled(id.to_string()));
+        }
+        Self::close_everything(&mut sim, id);
+        sim.record(Some(id), Some(Context::Browser), TraceEvent::Uninstalled);
+        if let Some(url) = sim.extensions.get(id).and_then(|r| r.uninstall_url.clone()) {
+            if sim.running {
+                sim.record(
+                    Some(id),
+                    Some(Context::Browser),
+                    TraceEvent::UninstallUrlOpened { url },
+                );
+            }
+        }
+        sim.extensions.remove(id);
+        drop(sim);
+        self.shared.settle();
+        Ok(())
+    }
+
+    /// Starts the browser. Extensions installed while it was stopped (and those loaded from
+    /// the command line, every time) get `onInstalled` (`install`); the others get
+    /// `onStartup`. Persistent pages load now; event pages load for these events.
+    pub fn start(&mut self) {
+        let mut sim = self.shared.sim();
+        if sim.running {
+            return;
+        }
+        sim.running = true;
+        let version = sim.config.version.clone();
+        sim.record(None, None, TraceEvent::BrowserStarted { version });
+        let ids: Vec<ExtensionId> = sim.extensions.keys().cloned().collect();
+        for id in ids {
+            let Some(rec) = sim.extensions.get_mut(&id) else {
+                continue;
+            };
+            if rec.lifecycle.is_none() {
+                rec.install_pending = false;
+                continue;
+            }
+            let event = if rec.install_pending || rec.location == Location::CommandLine {
+                rec.install_pending = false;
+                RuntimeEvent::Installed(OnInstalledDetails::install())
+            } else {
+                RuntimeEvent::Startup
+            };
+            sim.bus.post(Work::Deliver { ext: id, event });
+        }
+        drop(sim);
+        self.shared.settle();
+    }
+
+    /// Stops the browser: every page closes without `onSuspend`, every view closes, every
+    /// keepalive goes. Installed extensions and their storage stay for the next start.
+    pub fn stop(&mut self) {
+        let mut sim = self.shared.sim();
+        if !sim.running {
+            return;
+        }
+        let ids: Vec<ExtensionId> = sim.extensions.keys().cloned().collect();
+        for id in &ids {
+            Self::close_everything(&mut sim, id);
+        }
+        sim.running = false;
+        sim.record(None, None, TraceEvent::BrowserStopped);
+        drop(sim);
+        self.shared.settle();
+    }
+
+    /// Stops and starts the browser.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start();
+    }
+
+    fn close_everything(sim: &mut Sim, id: &ExtensionId) {
+        let views: Vec<u64> = sim
+            .extensions
+            .get(id)
+            .map(|r| r.views.keys().copied().collect())
+            .unwrap_or_default();
+        for view in views {
+            sim.close_view(id, view);
+        }
+        sim.drive(id, Input::Shutdown);
+        let held: Vec<u64> = sim
+            .extensions
+            .get(id)
+            .map(|r| r.keepalives.keys().copied().collect())
+            .unwrap_or_default();
+        for keepalive in held {
+            sim.release(id, keepalive);
+        }
+    }
+
+    /// Fires an event of another API (e.g. `alarms.onAlarm`) at an extension, as that API
+    /// would. It is delivered when the browser is next driven: dispatched if the page is loaded,
+    /// and waking it if it is not and it listened to this event when it last ran.
+    pub fn fire_event(
+        &mut self,
+        id: &ExtensionId,
+        name: &str,
+        args: Value,
+    ) -> Result<(), BrowserError> {
+        if name.starts_with("runtime.") {
+            return Err(BrowserError::ReservedEvent(name.to_owned()));
+        }
+        let mut sim = self.shared.sim();
+        if !sim.extensions.contains_key(id) {
+            return Err(BrowserError::NotInstalled(id.to_string()));
+        }
+        if !sim.running {
+            return Err(BrowserError::NotRunning);
+        }
+        sim.record(
+            Some(id),
+            Some(Context::Browser),
+            TraceEvent::EventFired {
+                event: name.to_owned(),
+            },
+        );
+        sim.bus.post(Work::Deliver {
+            ext: id.clone(),
+            event: RuntimeEvent::Named {
+                name: name.into(),
+                args,
+            },
+        });
+        Ok(())
+    }
+
+    /// Opens an extension view (as the user opening the popup, or a tab on an extension page).
+    /// An open view keeps the event page alive.
+    pub fn open_view(
+        &mut self,
+        id: &ExtensionId,
+        kind: ViewKind,
+        path: &str,
+    ) -> Result<ViewId, BrowserError> {
+        let weak = Arc::downgrade(&self.shared);
+        let mut sim = self.shared.sim();
+        if !sim.running {
+            return Err(BrowserError::NotRunning);
+        }
+        let view = sim
+            .open_view(&weak, id, kind, path)
+            .ok_or_else(|| BrowserError::NotInstalled(id.to_string()))?;
+        drop(sim);
+        self.shared.settle();
+        Ok(ViewId(view))
+    }
+
+    /// Closes an extension view. Returns whether it was open.
+    pub fn close_view(&mut self, id: &ExtensionId, view: ViewId) -> bool {
+        let closed = self.shared.sim().close_view(id, view.0);
+        self.shared.settle();
+        closed
+    }
+
+    /// The `runtime` of an open view, to call the API from it.
+    pub fn view_runtime(&self, id: &ExtensionId, view: ViewId) -> Option<Runtime> {
+        self.shared
+            .sim()
+            .extensions
+            .get(id)?
+            .views
+            .get(&view.0)
+            .map(|v| v.runtime.clone())
+    }
+
+    /// Holds a keepalive on an extension's background page until the returned guard is
+    /// dropped (Chromium's `IncrementLazyKeepaliveCount`, as the browser's own features use it).
+    pub fn keepalive(&mut self, id: &ExtensionId, label: &str) -> Result<Keepalive, BrowserError> {
+        let mut sim = self.shared.sim();
+        if !sim.extensions.contains_key(id) {
+            return Err(BrowserError::NotInstalled(id.to_string()));
+        }
+        let keepalive = sim.acquire(id, KeepaliveReason::External(label.to_owned()), None);
+        drop(sim);
+        self.shared.settle();
+        Ok(Keepalive {
+            ext: id.clone(),
+            id: keepalive,
+            shared: Arc::downgrade(&self.shared),
+        })
+    }
+
+    /// The state of an extension's background page (`None`: not installed, or no background).
+    pub fn page_state(&self, id: &ExtensionId) -> Option<PageState> {
+        self.shared.sim().extensions.get(id)?.state()
+    }
+
+    /// An extension's keepalive count.
+    pub fn keepalive_count(&self, id: &ExtensionId) -> u32 {
+        self.shared
+            .sim()
+            .extensions
+            .get(id)
+            .and_then(|r| r.lifecycle.as_ref().map(Lifecycle::keepalive))
+            .unwrap_or(0)
+    }
+
+    /// What the browser knows of an installed extension.
+    pub fn extension(&self, id: &ExtensionId) -> Option<ExtensionInfo> {
+        let sim = self.shared.sim();
+        let rec = sim.extensions.get(id)?;
+        Some(ExtensionInfo {
+            id: rec.id.clone(),
+            name: rec.manifest.name().to_owned(),
+            version: rec.manifest.version().to_owned(),
+            location: rec.location,
+            path: rec.path.clone(),
+            page: rec.state(),
+            page_loads: rec.life,
+        })
+    }
+
+    /// The ids of the installed extensions.
+    pub fn extensions(&self) -> Vec<ExtensionId> {
+        self.shared.sim().extensions.keys().cloned().collect()
+    }
+
+    /// What an extension has stored.
+    pub fn storage(&self, id: &ExtensionId) -> BTreeMap<String, Value> {
+        self.shared
+            .sim()
+            .extensions
+            .get(id)
+            .map(|r| r.storage.clone())
+            .unwrap_or_default()
+    }
+
+    /// The URL set with `runtime.setUninstallURL`.
+    pub fn uninstall_url(&self, id: &ExtensionId) -> Option<String> {
+        self.shared.sim().extensions.get(id)?.uninstall_url.clone()
+    }
+
+    /// A copy of the trace so far.
+    pub fn trace(&self) -> Trace {
+        self.shared.sim().trace.clone()
+    }
+
+    /// Reads the trace without copying it.
+    pub fn with_trace<R>(&self, f: impl FnOnce(&Trace) -> R) -> R {
+        f(&self.shared.sim().trace)
+    }
+
+    /// Runs everything due within the next `duration` of virtual time; the clock then reads
+    /// `now + duration`.
+    pub fn advance(&mut self, duration: Duration) {
+        let target = self.now() + duration;
+        self.run_to(target);
+    }
+
+    /// Runs everything due up to `instant`; the clock then reads `instant` (or stays, if it is
+    /// already later).
+    pub fn advance_to(&mut self, instant: SimInstant) {
+        self.run_to(instant);
+    }
+
+    fn run_to(&mut self, target: SimInstant) {
+        loop {
+            if self.shared.local_step() {
+                continue;
+            }
+            if !self.shared.bus_step(target) {
+                break;
+            }
+        }
+        // Nothing is due before `target` any more.
+        let _ = self.shared.sim().bus.advance_to(target);
+    }
+
+    /// Runs until nothing is scheduled (every event page has unloaded, no timer is pending),
+    /// and returns the virtual time then. A script with a timer that re-arms itself never lets
+    /// the browser become idle: drive such a simulation with [`Browser::advance`].
+    pub fn run_until_idle(&mut self) -> SimInstant {
+        let end = SimInstant::from_start(Duration::MAX);
+        loop {
+            if self.shared.local_step() {
+                continue;
+            }
+            if !self.shared.bus_step(end) {
+                break;
+            }
+        }
+        self.now()
+    }
+
+    /// Runs until `condition` holds, for at most `limit` of virtual time. Returns whether it
+    /// holds.
+    pub fn run_until(
+        &mut self,
+        limit: Duration,
+        mut condition: impl FnMut(&Browser) -> bool,
+    ) -> bool {
+        let target = self.now() + limit;
+        loop {
+            if condition(self) {
+                return true;
+            }
+            if self.shared.local_step() {
+                continue;
+            }
+            if !self.shared.bus_step(target) {
+                let _ = self.shared.sim().bus.advance_to(target);
+                return condition(self);
+            }
+        }
+    }
+
+    /// Runs the simulation until `future` completes, advancing virtual time as needed, and
+    /// returns its output — for calling the API from a test.
+    pub fn block_on<F>(&mut self, future: F) -> Result<F::Output, Stalled>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let slot = Arc::new(Mutex::new(None));
+        let out = Arc::clone(&slot);
+        let id = self.shared.executor.spawn(
+            TaskOwner::External,
+            "block_on",
+            Box::pin(async move {
+                let value = future.await;
+                *lock(&out) = Some(value);
+                Ok(())
+            }),
+        );
+        self.shared.poll_task(id);
+        let end = SimInstant::from_start(Duration::MAX);
+        loop {
+            if let Some(value) = lock(&slot).take() {
+                return Ok(value);
+            }
+            if self.shared.local_step() || self.shared.bus_step(end) {
+                continue;
+            }
+            self.shared.executor.cancel(id);
+            return Err(Stalled { at: self.now() });
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Drop every script's pending work now, while the simulation still exists.
+        self.shared.executor.clear();
+    }
+}

@@ -1,0 +1,471 @@
+//! The engine: the part of the browser that runs extension code.
+//!
+//! Everything here runs with no lock held, because extension code calls back into the
+//! browser: it loads pages (running their top-level script), dispatches events to listeners and
+//! polls the pages' asynchronous work. One step does one thing, in a fixed order: a deferred
+//! step, else a woken task, else the next item of the bus.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
+
+use runtime_events::{Dispatch, EventObserver, ListenerError, SimInstant};
+
+use crate::events::{PageEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED};
+use crate::executor::{lock, Executor, Polled, TaskFuture, TaskOwner};
+use crate::lifecycle::Input;
+use crate::sim::{Page, Sim};
+use crate::trace::{Context, TraceEvent};
+use crate::{ExtensionId, PageState, Runtime};
+
+/// An item of the bus.
+pub(crate) enum Work {
+    /// Create the page of an extension whose lifecycle is loading.
+    LoadPage {
+        ext: ExtensionId,
+    },
+    IdleTimer {
+        ext: ExtensionId,
+        sequence: u64,
+    },
+    ShouldSuspend {
+        ext: ExtensionId,
+        sequence: u64,
+    },
+    CloseTimer {
+        ext: ExtensionId,
+        sequence: u64,
+    },
+    /// Hand an event to an extension.
+    Deliver {
+        ext: ExtensionId,
+        event: RuntimeEvent,
+    },
+    /// Complete an API call (or any browser-side step scheduled for later).
+    Complete(Box<dyn FnOnce(&mut Sim) + Send>),
+    /// A script's timer fired.
+    Wake(Arc<TimerState>),
+}
+
+/// A step that runs extension code, left by the simulation for the engine.
+pub(crate) enum Deferred {
+    Dispatch {
+        ext: ExtensionId,
+        life: u64,
+        event: RuntimeEvent,
+    },
+    Suspend {
+        ext: ExtensionId,
+        life: u64,
+    },
+    SuspendCanceled {
+        ext: ExtensionId,
+        life: u64,
+    },
+    Release {
+        ext: ExtensionId,
+        keepalive: u64,
+    },
+    DropTasks(TaskOwner),
+}
+
+/// The state of a script's virtual timer.
+#[derive(Default)]
+pub(crate) struct TimerState {
+    pub(crate) fired: AtomicBool,
+    pub(crate) waker: Mutex<Option<Waker>>,
+}
+
+impl TimerState {
+    fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        if let Some(waker) = lock(&self.waker).take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Everything one simulated browser is made of.
+pub(crate) struct Shared {
+    pub(crate) sim: Mutex<Sim>,
+    pub(crate) executor: Executor,
+    /// Steps handed in from outside the engine (a dropped `Keepalive`).
+    pub(crate) inbox: Mutex<VecDeque<Deferred>>,
+}
+
+impl Shared {
+    pub(crate) fn sim(&self) -> MutexGuard<'_, Sim> {
+        lock(&self.sim)
+    }
+
+    /// Does one step that is not a bus item. Returns whether there was one.
+    pub(crate) fn local_step(self: &Arc<Self>) -> bool {
+        let handed_in: Vec<Deferred> = lock(&self.inbox).drain(..).collect();
+        let next = {
+            let mut sim = self.sim();
+            sim.deferred.extend(handed_in);
+            sim.deferred.pop_front()
+        };
+        if let Some(step) = next {
+            self.run_deferred(step);
+            return true;
+        }
+        if let Some(id) = self.executor.next_ready() {
+            self.poll_task(id);
+            return true;
+        }
+        false
+    }
+
+    /// Handles the next bus item due at or before `until`. Returns whether there was one.
+    pub(crate) fn bus_step(self: &Arc<Self>, until: SimInstant) -> bool {
+        let next = self.sim().bus.pop_due(until);
+        match next {
+            Some(delivery) => {
+                self.handle(delivery.item);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs local steps until there are none.
+    pub(crate) fn settle(self: &Arc<Self>) {
+        while self.local_step() {}
+    }
+
+    fn handle(self: &Arc<Self>, work: Work) {
+        match work {
+            Work::LoadPage { ext } => self.load_page(ext),
+            Work::IdleTimer { ext, sequence } => {
+                self.sim().drive(&ext, Input::IdleTimerFired { sequence });
+            }
+            Work::ShouldSuspend { ext, sequence } => {
+                self.sim().drive(&ext, Input::ShouldSuspend { sequence });
+            }
+            Work::CloseTimer { ext, sequence } => {
+                self.sim().drive(&ext, Input::CloseTimerFired { sequence });
+            }
+            Work::Deliver { ext, event } => self.sim().deliver(&ext, event),
+            Work::Complete(complete) => {
+                let mut sim = self.sim();
+                complete(&mut sim);
+            }
+            Work::Wake(timer) => timer.fire(),
+        }
+    }
+
+    fn run_deferred(self: &Arc<Self>, step: Deferred) {
+        match step {
+            Deferred::Dispatch { ext, life, event } => self.dispatch(ext, life, event),
+            Deferred::Suspend { ext, life } => {
+                if self.dispatch_lifecycle_event(&ext, life, ON_SUSPEND) {
+                    let mut sim = self.sim();
+                    if sim.extensions.get(&ext).and_then(|r| r.loaded_life()) == Some(life) {
+                        sim.drive(&ext, Input::SuspendAcked);
+                    }
+                }
+            }
+            Deferred::SuspendCanceled { ext, life } => {
+                self.dispatch_lifecycle_event(&ext, life, ON_SUSPEND_CANCELED);
+            }
+            Deferred::Release { ext, keepalive } => self.sim().release(&ext, keepalive),
+            Deferred::DropTasks(owner) => {
+                self.executor.cancel_owned_by(&owner);
+            }
+        }
+    }
+
+    /// Creates an extension's page and runs its top-level script up to its first suspension.
+    fn load_page(self: &Arc<Self>, ext: ExtensionId) {
+        let prepared = {
+            let mut sim = self.sim();
+            let Some(rec) = sim.extensions.get_mut(&ext) else {
+                return;
+            };
+            if rec.state() != Some(PageState::Loading) || rec.page.is_some() {
+                return;
+            }
+            let Some(source) = rec.script.clone() else {
+                return;
+            };
+            rec.life += 1;
+            let life = rec.life;
+            let tracker = Arc::new(ListenerTracker {
+                shared: Arc::downgrade(self),
+                ext: ext.clone(),
+                life,
+            });
+            let events = Arc::new(PageEvents::new(tracker));
+            rec.page = Some(Page {
+                life,
+                events: Arc::clone(&events),
+                loaded: false,
+                missed: BTreeSet::new(),
+            });
+            let runtime = Runtime::new(
+                Arc::downgrade(self),
+                rec,
+                Context::Background,
+                Some(life),
+                events,
+            );
+            (source, runtime, life)
+        };
+        let (source, runtime, life) = prepared;
+        let script = source.instance();
+        let future: TaskFuture = Box::pin(async move {
+            script
+                .run(runtime)
+                .await
+                .map_err(|e| ListenerError::new(e.to_string()))
+        });
+        let owner = TaskOwner::Page {
+            ext: ext.clone(),
+            life,
+        };
+        let id = self
+            .executor
+            .spawn(owner.clone(), "the top-level script", future);
+        let outcome = self.executor.poll(id);
+        let mut sim = self.sim();
+        match outcome {
+            Polled::Finished | Polled::Pending => {
+                sim.record_bg(&ext, TraceEvent::ScriptLoaded);
+                if let Some(page) = sim.extensions.get_mut(&ext).and_then(|r| r.page.as_mut()) {
+                    page.loaded = true;
+                }
+                sim.drive(&ext, Input::LoadFinished);
+            }
+            Polled::Failed(message) => {
+                sim.record_bg(&ext, TraceEvent::ScriptFailed { message });
+                if let Some(rec) = sim.extensions.get_mut(&ext) {
+                    rec.page = None;
+                }
+                sim.deferred.push_back(Deferred::DropTasks(owner));
+                sim.drive(&ext, Input::LoadFailed);
+            }
+            Polled::Gone => {}
+        }
+    }
+
+    /// Dispatches an event to a loaded page, holding a keepalive while its listeners run.
+    fn dispatch(self: &Arc<Self>, ext: ExtensionId, life: u64, event: RuntimeEvent) {
+        let (events, keepalive) = {
+            let mut sim = self.sim();
+            let page_events = sim
+                .extensions
+                .get(&ext)
+                .and_then(|r| r.page.as_ref())
+                .filter(|p| p.life == life)
+                .map(|p| Arc::clone(&p.events));
+            let Some(events) = page_events else {
+                sim.record_bg(
+                    &ext,
+                    TraceEvent::EventNotDelivered {
+                        event: event.name().to_owned(),
+                        reason: "the page it was for has been closed".into(),
+                    },
+                );
+                return;
+            };
+            let keepalive = sim.acquire(
+                &ext,
+                crate::KeepaliveReason::EventDispatch(event.name().to_owned()),
+                Some(life),
+            );
+            let listeners = events.listener_count(&event);
+            let name = event.name().to_owned();
+            let listened_before = sim
+                .extensions
+                .get(&ext)
+                .is_some_and(|r| r.lazy_listeners.contains(&name));
+            if listeners == 0 {
+                if let Some(page) = sim.extensions.get_mut(&ext).and_then(|r| r.page.as_mut()) {
+                    page.missed.insert(name.clone());
+                }
+            }
+            if listeners == 0 && listened_before {
+                let explanation = format!(
+                    "the page listened to {name} when it last ran, but no listener for it was registered when it was dispatched. A page runs its script from the top each time it loads, and work that woke it is dispatched as soon as the top-level code has run: a listener added later (after an await, in a timer or in a callback) misses it. Register listeners synchronously at the top level."
+                );
+                sim.record_bg(
+                    &ext,
+                    TraceEvent::EventMissed {
+                        event: name,
+                        explanation,
+                    },
+                );
+            } else {
+                sim.record_bg(
+                    &ext,
+                    TraceEvent::EventDispatched {
+                        event: name,
+                        listeners,
+                        args: event.args(),
+                    },
+                );
+            }
+            (events, keepalive)
+        };
+        let dispatch = events.dispatch(&event);
+        self.after_dispatch(&ext, life, event.name(), dispatch);
+        self.sim().release(&ext, keepalive);
+    }
+
+    /// Dispatches `onSuspend` or `onSuspendCanceled` (no keepalive: Chromium sends them
+    /// outside the event router). Returns whether the page was still there.
+    fn dispatch_lifecycle_event(
+        self: &Arc<Self>,
+        ext: &ExtensionId,
+        life: u64,
+        name: &str,
+    ) -> bool {
+        let events = {
+            let mut sim = self.sim();
+            let page_events = sim
+                .extensions
+                .get(ext)
+                .and_then(|r| r.page.as_ref())
+                .filter(|p| p.life == life)
+                .map(|p| Arc::clone(&p.events));
+            let Some(events) = page_events else {
+                return false;
+            };
+            let listeners = if name == ON_SUSPEND {
+                events.on_suspend.listener_count()
+            } else {
+                events.on_suspend_canceled.listener_count()
+            };
+            sim.record_bg(
+                ext,
+                TraceEvent::EventDispatched {
+                    event: name.to_owned(),
+                    listeners,
+                    args: serde_json::Value::Null,
+                },
+            );
+            events
+        };
+        let dispatch = if name == ON_SUSPEND {
+            events.on_suspend.dispatch(())
+        } else {
+            events.on_suspend_canceled.dispatch(())
+        };
+        self.after_dispatch(ext, life, name, dispatch);
+        true
+    }
+
+    /// Records a dispatch's failures and starts the asynchronous work its listeners left.
+    fn after_dispatch(
+        self: &Arc<Self>,
+        ext: &ExtensionId,
+        life: u64,
+        event: &str,
+        dispatch: Dispatch,
+    ) {
+        if !dispatch.failures.is_empty() {
+            let mut sim = self.sim();
+            for failure in dispatch.failures {
+                sim.record_bg(
+                    ext,
+                    TraceEvent::ListenerFailed {
+                        event: event.to_owned(),
+                        failure: failure.kind.as_str(),
+                        message: failure.message,
+                    },
+                );
+            }
+        }
+        let owner = TaskOwner::Page {
+            ext: ext.clone(),
+            life,
+        };
+        let label: Arc<str> = format!("an async listener of {event}").into();
+        for (_, future) in dispatch.pending {
+            // Like a JavaScript async function, it runs up to its first real wait now.
+            let id = self
+                .executor
+                .spawn(owner.clone(), Arc::clone(&label), future);
+            self.poll_task(id);
+        }
+    }
+
+    /// Polls a task once and records its failure.
+    pub(crate) fn poll_task(self: &Arc<Self>, id: u64) {
+        let description = self.executor.describe(id);
+        if let Polled::Failed(message) = self.executor.poll(id) {
+            let Some((label, owner)) = description else {
+                return;
+            };
+            let mut sim = self.sim();
+            match owner {
+                TaskOwner::Page { ext, .. } => sim.record_bg(
+                    &ext,
+                    TraceEvent::TaskFailed {
+                        task: label.to_string(),
+                        message,
+                    },
+                ),
+                TaskOwner::External => sim.record(
+                    None,
+                    None,
+                    TraceEvent::TaskFailed {
+                        task: label.to_string(),
+                        message,
+                    },
+                ),
+            }
+        }
+    }
+}
+
+/// Remembers which events a page listens to (its lazy listeners), and explains late listeners.
+struct ListenerTracker {
+    shared: Weak<Shared>,
+    ext: ExtensionId,
+    life: u64,
+}
+
+impl EventObserver for ListenerTracker {
+    fn listener_added(&self, event: &str, _count: usize) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut sim = shared.sim();
+        let Some(rec) = sim.extensions.get_mut(&self.ext) else {
+            return;
+        };
+        rec.lazy_listeners.insert(event.to_owned());
+        let late = rec
+            .page
+            .as_mut()
+            .filter(|p| p.life == self.life && p.loaded)
+            .is_some_and(|p| p.missed.remove(event));
+        if late {
+            sim.record_bg(
+                &self.ext,
+                TraceEvent::LateListener {
+                    event: event.to_owned(),
+                    explanation: "this listener was registered after the top-level script had finished, so the event that woke the page had already been dispatched with no listener. It is remembered now and will wake the page next time, but each load must register it again at the top level.".into(),
+                },
+            );
+        }
+    }
+
+    fn listener_removed(&self, event: &str, count: usize) {
+        if count > 0 {
+            return;
+        }
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut sim = shared.sim();
+        if let Some(rec) = sim.extensions.get_mut(&self.ext) {
+            if rec.loaded_life() == Some(self.life) {
+                rec.lazy_listeners.remove(event);
+            }
+        }
+    }
+}

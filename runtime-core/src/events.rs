@@ -1,0 +1,150 @@
+//! The events of `chrome.runtime` and the event objects of one page load.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use runtime_events::{Dispatch, Event, EventObserver};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::executor::lock;
+
+/// `runtime.OnInstalledReason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInstalledReason {
+    /// First install.
+    Install,
+    /// A new version was installed.
+    Update,
+    /// The browser's own version changed.
+    ChromeUpdate,
+    /// A shared module this extension imports was updated.
+    SharedModuleUpdate,
+}
+
+/// The argument of `runtime.onInstalled`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnInstalledDetails {
+    /// Why the event fired.
+    pub reason: OnInstalledReason,
+    /// The version before an update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<String>,
+    /// The shared module's id, for `shared_module_update`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl OnInstalledDetails {
+    /// `{reason: "install"}`.
+    pub fn install() -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::Install,
+            previous_version: None,
+            id: None,
+        }
+    }
+}
+
+/// An event on its way to an extension's background page.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RuntimeEvent {
+    Startup,
+    Installed(OnInstalledDetails),
+    /// An event of another API (`alarms.onAlarm`, …) with JSON arguments.
+    Named {
+        name: Arc<str>,
+        args: Value,
+    },
+}
+
+pub(crate) const ON_STARTUP: &str = "runtime.onStartup";
+pub(crate) const ON_INSTALLED: &str = "runtime.onInstalled";
+pub(crate) const ON_SUSPEND: &str = "runtime.onSuspend";
+pub(crate) const ON_SUSPEND_CANCELED: &str = "runtime.onSuspendCanceled";
+
+impl RuntimeEvent {
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            RuntimeEvent::Startup => ON_STARTUP,
+            RuntimeEvent::Installed(_) => ON_INSTALLED,
+            RuntimeEvent::Named { name, .. } => name,
+        }
+    }
+
+    pub(crate) fn args(&self) -> Value {
+        match self {
+            RuntimeEvent::Startup => Value::Null,
+            RuntimeEvent::Installed(d) => serde_json::to_value(d).unwrap_or(Value::Null),
+            RuntimeEvent::Named { args, .. } => args.clone(),
+        }
+    }
+
+    /// Whether the event loads an unloaded event page even if the page never registered a
+    /// listener for it. Chromium dispatches `onStartup` and `onInstalled` "with a lazy
+    /// listener": they always load the page.
+    pub(crate) fn always_wakes(&self) -> bool {
+        matches!(self, RuntimeEvent::Startup | RuntimeEvent::Installed(_))
+    }
+}
+
+/// The event objects of one load of a page. A new load gets new objects: listeners do not
+/// survive a suspend.
+pub(crate) struct PageEvents {
+    pub(crate) on_startup: Event<()>,
+    pub(crate) on_installed: Event<OnInstalledDetails>,
+    pub(crate) on_suspend: Event<()>,
+    pub(crate) on_suspend_canceled: Event<()>,
+    named: Mutex<BTreeMap<String, Event<Value>>>,
+    observer: Arc<dyn EventObserver>,
+}
+
+impl PageEvents {
+    pub(crate) fn new(observer: Arc<dyn EventObserver>) -> Self {
+        PageEvents {
+            on_startup: Event::with_observer(ON_STARTUP, Arc::clone(&observer)),
+            on_installed: Event::with_observer(ON_INSTALLED, Arc::clone(&observer)),
+            on_suspend: Event::with_observer(ON_SUSPEND, Arc::clone(&observer)),
+            on_suspend_canceled: Event::with_observer(ON_SUSPEND_CANCELED, Arc::clone(&observer)),
+            named: Mutex::new(BTreeMap::new()),
+            observer,
+        }
+    }
+
+    /// The event of another API with this name, created on first use.
+    pub(crate) fn named(&self, name: &str) -> Event<Value> {
+        lock(&self.named)
+            .entry(name.to_owned())
+            .or_insert_with(|| Event::with_observer(name, Arc::clone(&self.observer)))
+            .clone()
+    }
+
+    pub(crate) fn dispatch(&self, event: &RuntimeEvent) -> Dispatch {
+        match event {
+            RuntimeEvent::Startup => self.on_startup.dispatch(()),
+            RuntimeEvent::Installed(details) => self.on_installed.dispatch(details.clone()),
+            RuntimeEvent::Named { name, args } => {
+                let target = lock(&self.named).get(&**name).cloned();
+                match target {
+                    Some(event) => event.dispatch(args.clone()),
+                    None => Dispatch::default(),
+                }
+            }
+        }
+    }
+}
+
+impl PageEvents {
+    /// How many listeners the event would reach now.
+    pub(crate) fn listener_count(&self, event: &RuntimeEvent) -> usize {
+        match event {
+            RuntimeEvent::Startup => self.on_startup.listener_count(),
+            RuntimeEvent::Installed(_) => self.on_installed.listener_count(),
+            RuntimeEvent::Named { name, .. } => lock(&self.named)
+                .get(&**name)
+                .map_or(0, Event::listener_count),
+        }
+    }
+}

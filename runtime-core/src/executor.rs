@@ -1,0 +1,237 @@
+//! The executor that runs background scripts: tasks polled in a deterministic order, owned by
+//! the page that started them and dropped with it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+
+use runtime_events::{panic_message, ListenerError};
+
+use crate::ExtensionId;
+
+/// A task's future. A task ends with `Ok`, or with the error it failed with.
+pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<(), ListenerError>> + Send>>;
+
+/// Who a task belongs to: it is dropped when its owner goes away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TaskOwner {
+    /// One life of an extension's background page.
+    Page { ext: ExtensionId, life: u64 },
+    /// Code driven from outside the pages (a test's `block_on`, a view's call).
+    External,
+}
+
+/// How one poll of a task ended.
+pub(crate) enum Polled {
+    /// The task finished successfully.
+    Finished,
+    /// The task failed or panicked.
+    Failed(String),
+    /// The task waits.
+    Pending,
+    /// The task no longer exists.
+    Gone,
+}
+
+struct Slot {
+    future: Option<TaskFuture>,
+    owner: TaskOwner,
+    label: Arc<str>,
+    waker: Arc<TaskWaker>,
+    cancelled: bool,
+}
+
+/// The set of tasks and the queue of those ready to be polled.
+#[derive(Default)]
+pub(crate) struct Executor {
+    slots: Mutex<BTreeMap<u64, Slot>>,
+    ready: Arc<Mutex<VecDeque<u64>>>,
+    next_id: Mutex<u64>,
+}
+
+struct TaskWaker {
+    id: u64,
+    queued: AtomicBool,
+    ready: Weak<Mutex<VecDeque<u64>>>,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            if let Some(ready) = self.ready.upgrade() {
+                lock(&ready).push_back(self.id);
+            }
+        }
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No user code runs while the simulator's locks are held, so a poisoned lock still guards
+    // consistent data.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Executor {
+    /// Adds a task; it is polled when [`Executor::poll`] is given its id, which
+    /// [`Executor::next_ready`] does once it is woken. Returns its id.
+    pub(crate) fn spawn(
+        &self,
+        owner: TaskOwner,
+        label: impl Into<Arc<str>>,
+        future: TaskFuture,
+    ) -> u64 {
+        let id = {
+            let mut next = lock(&self.next_id);
+            *next += 1;
+            *next
+        };
+        let waker = Arc::new(TaskWaker {
+            id,
+            queued: AtomicBool::new(false),
+            ready: Arc::downgrade(&self.ready),
+        });
+        lock(&self.slots).insert(
+            id,
+            Slot {
+                future: Some(future),
+                owner,
+                label: label.into(),
+                waker,
+                cancelled: false,
+            },
+        );
+        id
+    }
+
+    /// Adds a task and queues it to be polled.
+    pub(crate) fn spawn_ready(
+        &self,
+        owner: TaskOwner,
+        label: impl Into<Arc<str>>,
+        future: TaskFuture,
+    ) {
+        let id = self.spawn(owner, label, future);
+        let waker = lock(&self.slots).get(&id).map(|s| Arc::clone(&s.waker));
+        if let Some(waker) = waker {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// The next task that was woken, in the order they were woken.
+    pub(crate) fn next_ready(&self) -> Option<u64> {
+        lock(&self.ready).pop_front()
+    }
+
+    /// The label and owner of a task.
+    pub(crate) fn describe(&self, id: u64) -> Option<(Arc<str>, TaskOwner)> {
+        lock(&self.slots)
+            .get(&id)
+            .map(|s| (Arc::clone(&s.label), s.owner.clone()))
+    }
+
+    /// Polls a task once. No lock is held while the task runs, and a panic is caught.
+    pub(crate) fn poll(&self, id: u64) -> Polled {
+        let (mut future, waker) = {
+            let mut slots = lock(&self.slots);
+            let Some(slot) = slots.get_mut(&id) else {
+                return Polled::Gone;
+            };
+            let Some(future) = slot.future.take() else {
+                return Polled::Gone;
+            };
+            slot.waker.queued.store(false, Ordering::Release);
+            (future, Waker::from(Arc::clone(&slot.waker)))
+        };
+        let mut cx = Context::from_waker(&waker);
+        let outcome = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+        let result = match outcome {
+            Ok(Poll::Pending) => {
+                let mut slots = lock(&self.slots);
+                match slots.get_mut(&id) {
+                    Some(slot) if !slot.cancelled => {
+                        slot.future = Some(future);
+                        return Polled::Pending;
+                    }
+                    _ => {
+                        slots.remove(&id);
+                        drop(slots);
+                        drop(future);
+                        return Polled::Gone;
+                    }
+                }
+            }
+            Ok(Poll::Ready(Ok(()))) => Polled::Finished,
+            Ok(Poll::Ready(Err(e))) => Polled::Failed(e.to_string()),
+            Err(payload) => {
+                Polled::Failed(format!("panicked: {}", panic_message(payload.as_ref())))
+            }
+        };
+        lock(&self.slots).remove(&id);
+        drop(future);
+        result
+    }
+
+    /// Drops every task of `owner`. The futures are dropped after the lock is released, so
+    /// their destructors may use the simulator.
+    pub(crate) fn cancel_owned_by(&self, owner: &TaskOwner) -> usize {
+        let dropped: Vec<Option<TaskFuture>> = {
+            let mut slots = lock(&self.slots);
+            let ids: Vec<u64> = slots
+                .iter()
+                .filter(|(_, s)| &s.owner == owner)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| {
+                    let slot = slots.get_mut(&id)?;
+                    if slot.future.is_none() {
+                        // Being polled right now: dropped when the poll returns.
+                        slot.cancelled = true;
+                        return Some(None);
+                    }
+                    slots.remove(&id).map(|s| s.future)
+                })
+                .collect()
+        };
+        let count = dropped.len();
+        drop(dropped);
+        count
+    }
+
+    /// Drops every task.
+    pub(crate) fn clear(&self) {
+        let all: Vec<Slot> = {
+            let mut slots = lock(&self.slots);
+            std::mem::take(&mut *slots).into_values().collect()
+        };
+        drop(all);
+        lock(&self.ready).clear();
+    }
+}
+
+impl Executor {
+    /// Drops one task.
+    pub(crate) fn cancel(&self, id: u64) {
+        let future = {
+            let mut slots = lock(&self.slots);
+            match slots.get_mut(&id) {
+                Some(slot) if slot.future.is_none() => {
+                    slot.cancelled = true;
+                    None
+                }
+                Some(_) => slots.remove(&id).and_then(|s| s.future),
+                None => None,
+            }
+        };
+        drop(future);
+    }
+}

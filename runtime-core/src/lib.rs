@@ -1,0 +1,104 @@
+//! The simulated browser of `runtime-sim`: extensions, their background pages living and dying
+//! on a virtual clock exactly as Chromium's event pages do, and the `runtime` API handed to
+//! background scripts written in Rust.
+//!
+//! ```
+//! use runtime_core::{Browser, ExtensionSpec, PageState, script_fn};
+//! use serde_json::json;
+//! use std::time::Duration;
+//!
+//! let spec = ExtensionSpec::from_json(json!({
+//!     "name": "Hello", "version": "1.0",
+//!     "background": {"scripts": ["background.js"], "persistent": false}
+//! }))
+//! .unwrap()
+//! .script(script_fn(|rt| async move {
+//!     // Registered at the top level: in place for the event that wakes the page.
+//!     rt.event("alarms.onAlarm").add_listener(|alarm| println!("alarm {alarm}"));
+//!     rt.on_suspend().add_listener(|()| println!("about to be unloaded"));
+//!     Ok(())
+//! }));
+//!
+//! let mut browser = Browser::builder().build();
+//! let id = browser.install(spec).unwrap();
+//! browser.start(); // onInstalled loads the page
+//! browser.advance(Duration::from_secs(1));
+//! assert_eq!(browser.page_state(&id), Some(PageState::Active));
+//!
+//! browser.advance(Duration::from_secs(20)); // idle 10 s, onSuspend, 5 s window, unloaded
+//! assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+//!
+//! browser.fire_event(&id, "alarms.onAlarm", json!({"name": "tick"})).unwrap();
+//! browser.advance(Duration::ZERO); // the alarm wakes the page
+//! assert_eq!(browser.page_state(&id), Some(PageState::Active));
+//! print!("{}", browser.trace().timeline());
+//! ```
+//!
+//! # How it fits together
+//! - [`Browser`] is one profile, built by [`BrowserBuilder`]. It holds the extensions, one
+//!   [`runtime_events::Bus`] (the virtual clock and the ordered queue of everything due) and
+//!   the [`Trace`].
+//! - An extension is an [`ExtensionSpec`]: a [`Manifest`] (from a folder on disk or JSON in
+//!   code), its location, and a [`BackgroundScript`] — a Rust trait object whose `run` is the
+//!   page's top-level code, called at every load with that load's [`Runtime`].
+//! - The lifecycle of a background page is one state machine, [`lifecycle::Lifecycle`], with
+//!   one transition function; the browser carries out the effects it asks for.
+//! - Every lifecycle transition, event dispatch, keepalive change and API call is a
+//!   [`TraceEntry`], also emitted as a `tracing` event (target `runtime_sim::trace`), so
+//!   `RUST_LOG=runtime_sim=info` shows the timeline.
+//!
+//! # Time
+//! Nothing in the simulation reads wall time: every timer — the idle delay, the suspending
+//! window, script timers ([`Runtime::sleep`]), API latencies — is an item on the bus, due at a
+//! virtual instant. The browser moves only when driven ([`Browser::advance`],
+//! [`Browser::run_until_idle`], [`Browser::run_until`], [`Browser::block_on`]), and one step does
+//! one thing in a fixed order (a deferred step, else a woken task, else the next bus item), so
+//! the same inputs give a byte-identical trace.
+//!
+//! ## Real time beside virtual time
+//! Native messaging hosts are real processes and run in real time. They join the simulation
+//! without changing the clock: the engine already takes work handed in from outside the step
+//! loop through a thread-safe inbox (that is how a dropped [`Keepalive`] is released), and the
+//! executor's wakers may be called from any thread. A real-time source (a host's reader task
+//! on a tokio runtime) pushes what it read into that inbox, stamped with the virtual time at
+//! which the simulation observes it. While such a source is open, the driver, when it finds no
+//! local work and the next bus item is later, waits (in real time, bounded) on the inbox before
+//! it jumps the virtual clock forward. Simulations with no real-time source never wait.
+
+mod browser;
+mod engine;
+mod error;
+mod events;
+mod executor;
+mod extension;
+mod extension_id;
+mod keepalive;
+pub mod lifecycle;
+mod manifest;
+mod platform;
+mod runtime;
+mod script;
+mod sim;
+mod trace;
+
+pub use browser::{
+    Browser, BrowserBuilder, BrowserError, ExtensionInfo, Stalled, ViewId, DEFAULT_BROWSER_VERSION,
+};
+pub use error::{
+    ContextError, GetBackgroundPageError, GetPlatformInfoError, InstallError, OpenOptionsPageError,
+    SetUninstallUrlError, UninstallError,
+};
+pub use events::{OnInstalledDetails, OnInstalledReason};
+pub use extension::{ExtensionSpec, Location, ManifestInput, ViewKind};
+pub use extension_id::{ExtensionId, KeyError};
+pub use keepalive::{Keepalive, KeepaliveReason};
+pub use lifecycle::PageState;
+pub use manifest::{Background, BackgroundKind, Manifest, ManifestError};
+pub use platform::{PlatformArch, PlatformInfo, PlatformNaclArch, PlatformOs};
+pub use runtime::{
+    BackgroundPage, PackageDirectory, Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH,
+};
+pub use script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
+pub use trace::{Context, Trace, TraceEntry, TraceEvent};
+
+pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};

@@ -1,0 +1,456 @@
+//! The background page's lifecycle: one state machine, one transition function.
+//!
+//! This is Chromium's `ProcessManager` bookkeeping for a background page (a keepalive count, a
+//! close sequence number and an "is closing" flag) made explicit. It is pure: it reads no clock
+//! and runs no code of the extension; it says what should happen ([`Effect`]) and the browser
+//! does it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Where a background page is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageState {
+    /// No page: never loaded, suspended, or stopped.
+    Unloaded,
+    /// The page is being created for queued work; its top-level script has not finished.
+    Loading,
+    /// The page is loaded (and, for an event page, not closing).
+    Active,
+    /// `onSuspend` was dispatched; the page unloads when the suspending window ends, unless
+    /// something cancels it.
+    Closing,
+}
+
+impl PageState {
+    /// The state's name, as the trace prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageState::Unloaded => "unloaded",
+            PageState::Loading => "loading",
+            PageState::Active => "active",
+            PageState::Closing => "closing",
+        }
+    }
+}
+
+/// What happened to a background page, as the state machine sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Work (an event, a message, `getBackgroundPage`) was queued for the page.
+    WorkQueued,
+    /// The top-level script ran to its end (its first suspension point).
+    LoadFinished,
+    /// The top-level script failed.
+    LoadFailed,
+    /// A keepalive was taken.
+    KeepaliveAcquired,
+    /// A keepalive was given back.
+    KeepaliveReleased,
+    /// The idle timer started with this sequence number fired.
+    IdleTimerFired {
+        /// The sequence number the timer was started with.
+        sequence: u64,
+    },
+    /// The browser is about to dispatch `onSuspend` for this sequence number (Chromium's
+    /// `ShouldSuspend` ping): it goes ahead only if nothing happened since the idle timer fired.
+    ShouldSuspend {
+        /// The sequence number of the idle timer that fired.
+        sequence: u64,
+    },
+    /// `onSuspend`'s listeners have run (Chromium's `SuspendAck`).
+    SuspendAcked,
+    /// The close timer started with this sequence number fired.
+    CloseTimerFired {
+        /// The sequence number the timer was started with.
+        sequence: u64,
+    },
+    /// An event or message arrived for the page.
+    Activity,
+    /// The browser stops, or the extension goes away: unload without `onSuspend`.
+    Shutdown,
+}
+
+/// What the browser must do after a transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Create the page and run its top-level script.
+    LoadPage,
+    /// Dispatch the queued work, in order.
+    RunQueuedWork,
+    /// Fail the queued work: the page did not load.
+    FailQueuedWork,
+    /// Start the idle timer.
+    StartIdleTimer {
+        /// The sequence number that must still be current when it fires.
+        sequence: u64,
+        /// The idle delay.
+        after: Duration,
+    },
+    /// Ask to suspend: dispatch `onSuspend` if [`Input::ShouldSuspend`] agrees.
+    RequestSuspend {
+        /// The sequence number of the idle timer that fired.
+        sequence: u64,
+    },
+    /// Dispatch `onSuspend` now.
+    DispatchOnSuspend,
+    /// Start the close timer (the suspending window).
+    StartCloseTimer {
+        /// The sequence number that must still be current when it fires.
+        sequence: u64,
+        /// The suspending window.
+        after: Duration,
+    },
+    /// Dispatch `onSuspendCanceled`.
+    DispatchOnSuspendCanceled,
+    /// Unload the page: drop its script, its timers and its pending work.
+    Unload,
+}
+
+/// The outcome of one call to [`Lifecycle::transition`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The state before.
+    pub from: PageState,
+    /// The state after.
+    pub to: PageState,
+    /// What the browser must do, in order.
+    pub effects: Vec<Effect>,
+    /// Why, in a learner's words; empty when nothing noteworthy happened.
+    pub note: &'static str,
+}
+
+/// The timers of the lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timers {
+    /// How long an event page must be idle before `onSuspend` (Chromium: 10 s).
+    pub idle_delay: Duration,
+    /// How long after `onSuspend` the page is closed (Chromium: 5 s).
+    pub suspending_window: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            idle_delay: Duration::from_secs(10),
+            suspending_window: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The lifecycle of one extension's background page.
+///
+/// ```
+/// use runtime_core::lifecycle::{Effect, Input, Lifecycle, PageState, Timers};
+///
+/// let mut page = Lifecycle::new(false, Timers::default());
+/// assert_eq!(page.transition(Input::WorkQueued).effects, [Effect::LoadPage]);
+/// page.transition(Input::KeepaliveAcquired); // the page is being created
+/// page.transition(Input::LoadFinished);
+/// let t = page.transition(Input::KeepaliveReleased); // the queued work is done
+/// assert!(matches!(t.effects[..], [Effect::StartIdleTimer { .. }]));
+/// assert_eq!(page.state(), PageState::Active);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Lifecycle {
+    state: PageState,
+    persistent: bool,
+    keepalive: u32,
+    sequence: u64,
+    timers: Timers,
+}
+
+impl Lifecycle {
+    /// A page that is not loaded. `persistent` pages never suspend.
+    pub fn new(persistent: bool, timers: Timers) -> Self {
+        Lifecycle {
+            state: PageState::Unloaded,
+            persistent,
+            keepalive: 0,
+            sequence: 0,
+            timers,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> PageState {
+        self.state
+    }
+
+    /// Whether this is a persistent background page.
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+
+    /// The keepalive count.
+    pub fn keepalive(&self) -> u32 {
+        self.keepalive
+    }
+
+    /// The current close sequence number.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The timers in use.
+    pub fn timers(&self) -> Timers {
+        self.timers
+    }
+
+    /// The one transition function: applies `input` and says what to do.
+    pub fn transition(&mut self, input: Input) -> Transition {
+        let from = self.state;
+        let mut effects = Vec::new();
+        let mut note = "";
+        match (self.state, input) {
+            (PageState::Unloaded, Input::WorkQueued) => {
+                self.state = PageState::Loading;
+                effects.push(Effect::LoadPage);
+                note = "work arrived for a page that is not loaded: the page is created and its script runs from the top";
+            }
+            (PageState::Loading, Input::LoadFinished) => {
+                self.state = PageState::Active;
+                effects.push(Effect::RunQueuedWork);
+                if self.keepalive == 0 {
+                    self.start_idle(&mut effects);
+                }
+                note = "the top-level script has run; queued work is dispatched now, in order";
+            }
+            (PageState::Loading, Input::LoadFailed) => {
+                self.state = PageState::Unloaded;
+                effects.push(Effect::FailQueuedWork);
+                note =
+                    "the top-level script failed: the page did not load and its queued work fails";
+            }
+            (_, Input::KeepaliveAcquired) => {
+                self.keepalive += 1;
+                if self.keepalive == 1 && self.state == PageState::Active {
+                    // Chromium's OnLazyBackgroundPageActive: a new sequence number cancels the
+                    // idle timer.
+                    self.sequence += 1;
+                }
+            }
+            (_, Input::KeepaliveReleased) => {
+                self.keepalive = self.keepalive.saturating_sub(1);
+                if self.keepalive == 0 && self.state == PageState::Active {
+                    self.start_idle(&mut effects);
+                }
+            }
+            (PageState::Active, Input::IdleTimerFired { sequence })
+                if sequence == self.sequence && self.keepalive == 0 && !self.persistent =>
+            {
+                effects.push(Effect::RequestSuspend { sequence });
+            }
+            (PageState::Active, Input::ShouldSuspend { sequence })
+                if sequence == self.sequence && self.keepalive == 0 =>
+            {
+                effects.push(Effect::DispatchOnSuspend);
+                note = "the page was idle for the whole idle delay: onSuspend is dispatched";
+            }
+            (PageState::Active, Input::SuspendAcked) => {
+                self.state = PageState::Closing;
+                effects.push(Effect::StartCloseTimer {
+                    sequence: self.sequence,
+                    after: self.timers.suspending_window,
+                });
+                note = "onSuspend's listeners have run: the page closes when the suspending window ends";
+            }
+            (PageState::Closing, Input::CloseTimerFired { sequence })
+                if sequence == self.sequence =>
+            {
+                if self.keepalive > 0 {
+                    self.cancel_suspend(&mut effects);
+                    note = "something still held the page alive when the suspending window ended: the suspend is cancelled";
+                } else {
+                    self.state = PageState::Unloaded;
+                    effects.push(Effect::Unload);
+                    note = "the suspending window ended with nothing keeping the page alive: it is unloaded";
+                }
+            }
+            (PageState::Closing, Input::Activity) => {
+                self.cancel_suspend(&mut effects);
+                note =
+                    "an event arrived while the page was closing: the suspend is cancelled at once";
+            }
+            (PageState::Unloaded, Input::Shutdown) => {}
+            (_, Input::Shutdown) => {
+                self.state = PageState::Unloaded;
+                effects.push(Effect::Unload);
+                note = "the page is closed without onSuspend";
+            }
+            // Stale timers, work for a page that is already loading or loaded, and the like.
+            _ => {}
+        }
+        Transition {
+            from,
+            to: self.state,
+            effects,
+            note,
+        }
+    }
+
+    fn start_idle(&mut self, effects: &mut Vec<Effect>) {
+        if self.persistent {
+            return;
+        }
+        self.sequence += 1;
+        effects.push(Effect::StartIdleTimer {
+            sequence: self.sequence,
+            after: self.timers.idle_delay,
+        });
+    }
+
+    /// Chromium's `CancelSuspend`: not closing any more, `onSuspendCanceled`, and an
+    /// instantaneous keepalive increment and decrement that starts a fresh idle period.
+    fn cancel_suspend(&mut self, effects: &mut Vec<Effect>) {
+        self.state = PageState::Active;
+        effects.push(Effect::DispatchOnSuspendCanceled);
+        self.sequence += 1;
+        if self.keepalive == 0 {
+            self.start_idle(effects);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(persistent: bool) -> Lifecycle {
+        let mut page = Lifecycle::new(persistent, Timers::default());
+        page.transition(Input::WorkQueued);
+        page.transition(Input::KeepaliveAcquired);
+        page.transition(Input::LoadFinished);
+        page
+    }
+
+    fn idle_sequence(t: &Transition) -> u64 {
+        match t.effects[..] {
+            [Effect::StartIdleTimer { sequence, .. }] => sequence,
+            _ => panic!("no idle timer in {t:?}"),
+        }
+    }
+
+    #[test]
+    fn a_keepalive_cancels_a_pending_idle_timer() {
+        let mut page = loaded(false);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::KeepaliveAcquired);
+        assert!(page
+            .transition(Input::IdleTimerFired { sequence: seq })
+            .effects
+            .is_empty());
+    }
+
+    #[test]
+    fn suspend_then_unload() {
+        let mut page = loaded(false);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        assert_eq!(
+            page.transition(Input::IdleTimerFired { sequence: seq })
+                .effects,
+            [Effect::RequestSuspend { sequence: seq }]
+        );
+        assert_eq!(
+            page.transition(Input::ShouldSuspend { sequence: seq })
+                .effects,
+            [Effect::DispatchOnSuspend]
+        );
+        let t = page.transition(Input::SuspendAcked);
+        let Effect::StartCloseTimer { sequence, after } = t.effects[0] else {
+            panic!()
+        };
+        assert_eq!(after, Duration::from_secs(5));
+        assert_eq!(page.state(), PageState::Closing);
+        let t = page.transition(Input::CloseTimerFired { sequence });
+        assert_eq!(t.effects, [Effect::Unload]);
+        assert_eq!(page.state(), PageState::Unloaded);
+    }
+
+    #[test]
+    fn a_keepalive_held_at_the_end_of_the_window_cancels() {
+        let mut page = loaded(false);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        page.transition(Input::ShouldSuspend { sequence: seq });
+        let t = page.transition(Input::SuspendAcked);
+        let Effect::StartCloseTimer { sequence, .. } = t.effects[0] else {
+            panic!()
+        };
+        // Taken while closing: no new idle timer, no cancel yet.
+        assert!(page.transition(Input::KeepaliveAcquired).effects.is_empty());
+        let t = page.transition(Input::CloseTimerFired { sequence });
+        assert_eq!(t.effects, [Effect::DispatchOnSuspendCanceled]);
+        assert_eq!(page.state(), PageState::Active);
+        // The fresh idle period starts when the keepalive goes.
+        idle_sequence(&page.transition(Input::KeepaliveReleased));
+    }
+
+    #[test]
+    fn a_keepalive_released_within_the_window_does_not_keep_the_page() {
+        let mut page = loaded(false);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        page.transition(Input::ShouldSuspend { sequence: seq });
+        let t = page.transition(Input::SuspendAcked);
+        let Effect::StartCloseTimer { sequence, .. } = t.effects[0] else {
+            panic!()
+        };
+        page.transition(Input::KeepaliveAcquired);
+        assert!(page.transition(Input::KeepaliveReleased).effects.is_empty());
+        assert_eq!(
+            page.transition(Input::CloseTimerFired { sequence }).effects,
+            [Effect::Unload]
+        );
+    }
+
+    #[test]
+    fn activity_while_closing_cancels_at_once_and_restarts_idle() {
+        let mut page = loaded(false);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        page.transition(Input::ShouldSuspend { sequence: seq });
+        page.transition(Input::SuspendAcked);
+        let t = page.transition(Input::Activity);
+        assert_eq!(t.effects[0], Effect::DispatchOnSuspendCanceled);
+        assert!(matches!(t.effects[1], Effect::StartIdleTimer { .. }));
+        assert_eq!(page.state(), PageState::Active);
+    }
+
+    #[test]
+    fn should_suspend_is_refused_after_activity() {
+        let mut page = loaded(false);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        page.transition(Input::KeepaliveAcquired);
+        page.transition(Input::KeepaliveReleased);
+        assert!(page
+            .transition(Input::ShouldSuspend { sequence: seq })
+            .effects
+            .is_empty());
+    }
+
+    #[test]
+    fn persistent_pages_never_start_an_idle_timer() {
+        let mut page = loaded(true);
+        assert!(page.transition(Input::KeepaliveReleased).effects.is_empty());
+        assert!(page
+            .transition(Input::IdleTimerFired {
+                sequence: page.sequence()
+            })
+            .effects
+            .is_empty());
+        assert_eq!(page.state(), PageState::Active);
+    }
+
+    #[test]
+    fn a_failed_load_fails_the_queue() {
+        let mut page = Lifecycle::new(false, Timers::default());
+        page.transition(Input::WorkQueued);
+        let t = page.transition(Input::LoadFailed);
+        assert_eq!(t.effects, [Effect::FailQueuedWork]);
+        assert_eq!(page.state(), PageState::Unloaded);
+    }
+}

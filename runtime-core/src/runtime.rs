@@ -1,0 +1,515 @@
+//! `Runtime`: one context's `chrome.runtime`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use runtime_events::{Event, EventObserver, SimInstant};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::{Shared, TimerState, Work};
+use crate::events::PageEvents;
+use crate::executor::{lock, TaskOwner};
+use crate::lifecycle::Input;
+use crate::sim::{CallSite, ExtState, Queued, Sim};
+use crate::trace::{Context, TraceEvent};
+use crate::{
+    ContextError, ExtensionId, GetBackgroundPageError, GetPlatformInfoError, Manifest,
+    OnInstalledDetails, OpenOptionsPageError, PageState, PlatformInfo, SetUninstallUrlError,
+    ViewKind,
+};
+
+/// The longest uninstall URL Chromium accepts today (255 in older versions).
+pub const MAX_UNINSTALL_URL_LENGTH: usize = 1023;
+
+struct Inner {
+    shared: Weak<Shared>,
+    id: ExtensionId,
+    context: Context,
+    life: Option<u64>,
+    events: Arc<PageEvents>,
+    manifest: Manifest,
+    base_url: String,
+}
+
+/// One context's `chrome.runtime`: the handle a background script's top-level code receives,
+/// and that tests get for an extension view.
+///
+/// Cheap to clone. Its events are the page's own: a new load gets new event objects, so
+/// listeners never survive a suspend. Its asynchronous calls run on the virtual clock: each is
+/// an API call in flight (a keepalive) until the browser completes it.
+///
+/// A `Runtime` whose context has gone (the page unloaded, the view closed, the extension
+/// uninstalled) fails its calls with `Extension context invalidated.`
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("id", &self.inner.id)
+            .field("context", &self.inner.context)
+            .finish()
+    }
+}
+
+/// What `runtime.getBackgroundPage()` gives: the extension's loaded background page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BackgroundPage {
+    /// The page's URL.
+    pub url: String,
+    /// Which load of the page this is (1 for the first).
+    pub load: u64,
+}
+
+/// What `runtime.getPackageDirectoryEntry()` gives: the extension's install folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PackageDirectory {
+    /// The entry's name; Chromium calls the package's file system `crxfs`.
+    pub name: String,
+    /// The install folder on disk (or the virtual path of an extension given in code).
+    pub path: PathBuf,
+}
+
+struct NoObserver;
+impl EventObserver for NoObserver {}
+
+impl Runtime {
+    pub(crate) fn new(
+        shared: Weak<Shared>,
+        rec: &ExtState,
+        context: Context,
+        life: Option<u64>,
+        events: Arc<PageEvents>,
+    ) -> Runtime {
+        Runtime {
+            inner: Arc::new(Inner {
+                shared,
+                id: rec.id.clone(),
+                context,
+                life,
+                events,
+                manifest: rec.manifest.clone(),
+                base_url: rec.base_url(),
+            }),
+        }
+    }
+
+    /// A runtime for an extension view. The simulator runs no code in views yet, so their
+    /// events are never dispatched; their calls work.
+    pub(crate) fn for_view(
+        shared: Weak<Shared>,
+        rec: &ExtState,
+        view: u64,
+        kind: ViewKind,
+    ) -> Runtime {
+        let events = Arc::new(PageEvents::new(Arc::new(NoObserver)));
+        Runtime::new(shared, rec, Context::View { id: view, kind }, None, events)
+    }
+
+    /// `runtime.id`.
+    pub fn id(&self) -> &ExtensionId {
+        &self.inner.id
+    }
+
+    /// Where this runtime lives: the background page or a view.
+    pub fn context(&self) -> &Context {
+        &self.inner.context
+    }
+
+    /// `runtime.getManifest()`: the whole manifest.
+    pub fn get_manifest(&self) -> Value {
+        self.inner.manifest.to_value()
+    }
+
+    /// `runtime.getURL(path)`: `chrome-extension://<id>` + (`/` unless `path` starts with one)
+    /// + `path`, with no other normalisation.
+    pub fn get_url(&self, path: &str) -> String {
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        format!("{}{slash}{path}", self.inner.base_url)
+    }
+
+    /// `runtime.onStartup`.
+    pub fn on_startup(&self) -> &Event<()> {
+        &self.inner.events.on_startup
+    }
+
+    /// `runtime.onInstalled`.
+    pub fn on_installed(&self) -> &Event<OnInstalledDetails> {
+        &self.inner.events.on_installed
+    }
+
+    /// `runtime.onSuspend`.
+    pub fn on_suspend(&self) -> &Event<()> {
+        &self.inner.events.on_suspend
+    }
+
+    /// `runtime.onSuspendCanceled`.
+    pub fn on_suspend_canceled(&self) -> &Event<()> {
+        &self.inner.events.on_suspend_canceled
+    }
+
+    /// An event of another extension API, by name (e.g. `alarms.onAlarm`), with JSON
+    /// arguments; tests fire it with [`Browser::fire_event`](crate::Browser::fire_event). Like
+    /// any event, one the page listened to wakes it when it is not loaded.
+    pub fn event(&self, name: &str) -> Event<Value> {
+        self.inner.events.named(name)
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> SimInstant {
+        match self.inner.shared.upgrade() {
+            Some(shared) => shared.sim().bus.now(),
+            None => SimInstant::ZERO,
+        }
+    }
+
+    /// A timer on the virtual clock (`setTimeout`). Like a JavaScript timer, it does not keep
+    /// an event page alive: if the page unloads first, the waiting code is dropped with it.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        let state = Arc::new(TimerState::default());
+        if let Some(shared) = self.inner.shared.upgrade() {
+            shared
+                .sim()
+                .bus
+                .post_after(duration, Work::Wake(Arc::clone(&state)));
+        }
+        Sleep { state }
+    }
+
+    /// Runs `future` as asynchronous work of this context. Work of a background page is
+    /// dropped when the page unloads.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Some(shared) = self.inner.shared.upgrade() else {
+            return;
+        };
+        let owner = match self.inner.life {
+            Some(life) => TaskOwner::Page {
+                ext: self.inner.id.clone(),
+                life,
+            },
+            None => TaskOwner::External,
+        };
+        shared.executor.spawn_ready(
+            owner,
+            "a spawned task",
+            Box::pin(async move {
+                future.await;
+                Ok(())
+            }),
+        );
+    }
+
+    /// The extension's storage (`chrome.storage.local`): what survives a suspend and a browser
+    /// restart.
+    pub fn storage(&self) -> Storage {
+        Storage {
+            runtime: self.clone(),
+        }
+    }
+
+    /// `runtime.getPlatformInfo()`.
+    pub async fn get_platform_info(&self) -> Result<PlatformInfo, GetPlatformInfoError> {
+        self.call("runtime.getPlatformInfo", |sim, _| {
+            sim.config.platform.ok_or(GetPlatformInfoError::Unavailable)
+        })
+        .await
+    }
+
+    /// `runtime.getPackageDirectoryEntry()`.
+    pub async fn get_package_directory_entry(&self) -> Result<PackageDirectory, ContextError> {
+        self.call("runtime.getPackageDirectoryEntry", |sim, ext| {
+            let rec = sim.extensions.get(ext).ok_or(ContextError::Invalidated)?;
+            Ok(PackageDirectory {
+                name: "crxfs".into(),
+                path: rec.path.clone(),
+            })
+        })
+        .await
+    }
+
+    /// `runtime.openOptionsPage()`: opens the options page in a view, or focuses it if open.
+    pub async fn open_options_page(&self) -> Result<(), OpenOptionsPageError> {
+        let shared = self.inner.shared.clone();
+        self.call("runtime.openOptionsPage", move |sim, ext| {
+            let rec = sim.extensions.get(ext).ok_or(ContextError::Invalidated)?;
+            let page = rec
+                .manifest
+                .options_page()
+                .ok_or(OpenOptionsPageError::NoOptionsPage)?
+                .to_owned();
+            let open = rec
+                .views
+                .iter()
+                .find(|(_, v)| v.kind == ViewKind::Options)
+                .map(|(id, v)| (*id, v.url.clone()));
+            match open {
+                Some((id, url)) => sim.record(
+                    Some(ext),
+                    Some(Context::View {
+                        id,
+                        kind: ViewKind::Options,
+                    }),
+                    TraceEvent::ViewFocused { url },
+                ),
+                None => {
+                    sim.open_view(&shared, ext, ViewKind::Options, &page);
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// `runtime.setUninstallURL(url)`: an empty string clears it; otherwise an `http` or
+    /// `https` URL of at most 1023 characters, opened in a new tab when the extension is
+    /// uninstalled.
+    pub async fn set_uninstall_url(&self, url: &str) -> Result<(), SetUninstallUrlError> {
+        let found = url.chars().count();
+        if found > MAX_UNINSTALL_URL_LENGTH {
+            // An argument error: thrown synchronously, before any call is made.
+            return Err(SetUninstallUrlError::TooLong {
+                max: MAX_UNINSTALL_URL_LENGTH,
+                found,
+            });
+        }
+        let url = url.to_owned();
+        self.call("runtime.setUninstallURL", move |sim, ext| {
+            if !url.is_empty() && !is_http_url(&url) {
+                return Err(SetUninstallUrlError::InvalidUrl(url));
+            }
+            let rec = sim
+                .extensions
+                .get_mut(ext)
+                .ok_or(ContextError::Invalidated)?;
+            rec.uninstall_url = (!url.is_empty()).then_some(url);
+            Ok(())
+        })
+        .await
+    }
+
+    /// `runtime.getBackgroundPage()`: the background page, loading an event page first.
+    pub async fn get_background_page(&self) -> Result<BackgroundPage, GetBackgroundPageError> {
+        let (tx, rx) = oneshot::channel();
+        let started = self.start("runtime.getBackgroundPage", move |sim, site| {
+            let ext = site.ext.clone();
+            let finish =
+                move |sim: &mut Sim, result: Result<BackgroundPage, GetBackgroundPageError>| {
+                    sim.finish_call(&site, "runtime.getBackgroundPage", &result);
+                    let _ = tx.send(result);
+                };
+            let Some(rec) = sim.extensions.get(&ext) else {
+                return finish(sim, Err(ContextError::Invalidated.into()));
+            };
+            match rec.state() {
+                None => finish(sim, Err(GetBackgroundPageError::NoBackgroundPage)),
+                Some(PageState::Active) => {
+                    let page = background_page(rec);
+                    finish(sim, Ok(page));
+                }
+                Some(PageState::Closing) => {
+                    let page = background_page(rec);
+                    let ext = rec.id.clone();
+                    sim.drive(&ext, Input::Activity);
+                    finish(sim, Ok(page));
+                }
+                Some(PageState::Unloaded | PageState::Loading) => {
+                    let ext = rec.id.clone();
+                    let ext2 = ext.clone();
+                    sim.enqueue(
+                        &ext,
+                        Queued::Callback(Box::new(move |sim: &mut Sim, loaded: bool| {
+                            let result = match sim.extensions.get(&ext2) {
+                                Some(rec) if loaded => Ok(background_page(rec)),
+                                _ => Err(GetBackgroundPageError::FailedToLoad),
+                            };
+                            finish(sim, result);
+                        })),
+                    );
+                }
+            }
+        });
+        started?;
+        rx.await
+            .unwrap_or(Err(GetBackgroundPageError::ContextInvalidated))
+    }
+
+    /// Starts an API call whose result `compute` works out when the call completes.
+    fn call<T, E>(
+        &self,
+        api: &'static str,
+        compute: impl FnOnce(&mut Sim, &ExtensionId) -> Result<T, E> + Send + 'static,
+    ) -> impl Future<Output = Result<T, E>> + Send + 'static
+    where
+        T: Serialize + Send + 'static,
+        E: std::fmt::Display + From<ContextError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let started = self.start(api, move |sim, site| {
+            let result = compute(sim, &site.ext);
+            sim.finish_call(&site, api, &result);
+            let _ = tx.send(result);
+        });
+        async move {
+            started?;
+            rx.await.unwrap_or(Err(ContextError::Invalidated.into()))
+        }
+    }
+
+    /// Starts an API call: checks the context is alive, records the call, takes a keepalive and
+    /// schedules `complete` after the API's latency.
+    fn start(
+        &self,
+        api: &'static str,
+        complete: impl FnOnce(&mut Sim, CallSite) + Send + 'static,
+    ) -> Result<(), ContextError> {
+        let shared = self
+            .inner
+            .shared
+            .upgrade()
+            .ok_or(ContextError::Invalidated)?;
+        let mut sim = shared.sim();
+        if !self.alive(&sim) {
+            return Err(ContextError::Invalidated);
+        }
+        sim.start_call(
+            &self.inner.id,
+            &self.inner.context,
+            api,
+            self.inner.life,
+            complete,
+        );
+        Ok(())
+    }
+
+    fn alive(&self, sim: &Sim) -> bool {
+        let Some(rec) = sim.extensions.get(&self.inner.id) else {
+            return false;
+        };
+        match &self.inner.context {
+            Context::Background => rec.loaded_life() == self.inner.life,
+            Context::View { id, .. } => rec.views.contains_key(id),
+            Context::Browser => true,
+        }
+    }
+}
+
+fn background_page(rec: &ExtState) -> BackgroundPage {
+    let path = rec
+        .manifest
+        .background()
+        .map_or("_generated_background_page.html", |bg| bg.page_path());
+    BackgroundPage {
+        url: format!("{}/{}", rec.base_url(), path.trim_start_matches('/')),
+        load: rec.life,
+    }
+}
+
+/// Whether `url` is an `http` or `https` URL with a host.
+fn is_http_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or("");
+    scheme_ok && !host.is_empty() && !host.contains(char::is_whitespace)
+}
+
+/// A timer on the virtual clock; see [`Runtime::sleep`].
+#[must_use = "a Sleep does nothing unless awaited"]
+pub struct Sleep {
+    state: Arc<TimerState>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if self.state.fired.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        *lock(&self.state.waker) = Some(cx.waker().clone());
+        if self.state.fired.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// An extension's storage (`chrome.storage.local`): JSON values by key. It survives suspends
+/// and browser restarts, and goes when the extension is uninstalled. Each call is an API call
+/// in flight until it completes.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    runtime: Runtime,
+}
+
+impl Storage {
+    /// The value stored under `key`.
+    pub async fn get(&self, key: &str) -> Result<Option<Value>, ContextError> {
+        let key = key.to_owned();
+        self.runtime
+            .call("storage.local.get", move |sim, ext| {
+                let rec = sim.extensions.get(ext).ok_or(ContextError::Invalidated)?;
+                Ok(rec.storage.get(&key).cloned())
+            })
+            .await
+    }
+
+    /// Stores `value` under `key`.
+    pub async fn set(&self, key: &str, value: Value) -> Result<(), ContextError> {
+        let key = key.to_owned();
+        self.runtime
+            .call("storage.local.set", move |sim, ext| {
+                let rec = sim
+                    .extensions
+                    .get_mut(ext)
+                    .ok_or(ContextError::Invalidated)?;
+                rec.storage.insert(key, value);
+                Ok(())
+            })
+            .await
+    }
+
+    /// Removes `key`.
+    pub async fn remove(&self, key: &str) -> Result<(), ContextError> {
+        let key = key.to_owned();
+        self.runtime
+            .call("storage.local.remove", move |sim, ext| {
+                let rec = sim
+                    .extensions
+                    .get_mut(ext)
+                    .ok_or(ContextError::Invalidated)?;
+                rec.storage.remove(&key);
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_http_url;
+
+    #[test]
+    fn uninstall_urls_must_be_http_or_https() {
+        assert!(is_http_url("https://example.com/bye"));
+        assert!(is_http_url("HTTP://example.com"));
+        assert!(!is_http_url("ftp://example.com"));
+        assert!(!is_http_url("javascript:alert(1)"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("example.com"));
+    }
+}

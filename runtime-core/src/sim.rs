@@ -1,0 +1,574 @@
+//! The state of a simulated browser, and everything done to it under its lock.
+//!
+//! No code of an extension ever runs here: whatever would call a listener or poll a script is
+//! left as a [`Deferred`] step for the engine, which runs it with no lock held.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime_events::Bus;
+use serde_json::Value;
+
+use crate::engine::{Deferred, Work};
+use crate::events::{PageEvents, RuntimeEvent};
+use crate::executor::TaskOwner;
+use crate::lifecycle::{Effect, Input, Lifecycle, Timers};
+use crate::script::ScriptSource;
+use crate::trace::{Context, Trace, TraceEntry, TraceEvent};
+use crate::{
+    ExtensionId, KeepaliveReason, Location, Manifest, PageState, PlatformInfo, Runtime, ViewKind,
+};
+
+/// Settings fixed when the browser is built.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) timers: Timers,
+    pub(crate) platform: Option<PlatformInfo>,
+    pub(crate) version: String,
+    pub(crate) seed: u64,
+    pub(crate) api_latency: Duration,
+    pub(crate) api_latencies: BTreeMap<String, Duration>,
+}
+
+impl Config {
+    pub(crate) fn latency(&self, api: &str) -> Duration {
+        self.api_latencies
+            .get(api)
+            .copied()
+            .unwrap_or(self.api_latency)
+    }
+}
+
+/// Work waiting for an event page to load (Chromium's lazy background task queue).
+pub(crate) enum Queued {
+    Event(RuntimeEvent),
+    /// Called with `true` once the page has loaded, `false` if it failed to.
+    Callback(Box<dyn FnOnce(&mut Sim, bool) + Send>),
+}
+
+/// Who made an API call in flight, and the keepalive it holds.
+pub(crate) struct CallSite {
+    pub(crate) ext: ExtensionId,
+    pub(crate) context: Context,
+    pub(crate) keepalive: u64,
+}
+
+pub(crate) struct Holder {
+    pub(crate) reason: KeepaliveReason,
+    /// The page life the keepalive belongs to; it goes with that life.
+    pub(crate) life: Option<u64>,
+}
+
+pub(crate) struct View {
+    pub(crate) kind: ViewKind,
+    pub(crate) url: String,
+    pub(crate) keepalive: u64,
+    pub(crate) runtime: Runtime,
+}
+
+pub(crate) struct Page {
+    pub(crate) life: u64,
+    pub(crate) events: Arc<PageEvents>,
+    /// The top-level script has run.
+    pub(crate) loaded: bool,
+    /// Events that reached no listener in this life (for the late-listener explanation).
+    pub(crate) missed: BTreeSet<String>,
+}
+
+pub(crate) struct ExtState {
+    pub(crate) id: ExtensionId,
+    pub(crate) manifest: Manifest,
+    pub(crate) location: Location,
+    pub(crate) path: PathBuf,
+    pub(crate) script: Option<ScriptSource>,
+    pub(crate) lifecycle: Option<Lifecycle>,
+    pub(crate) page: Option<Page>,
+    pub(crate) life: u64,
+    pub(crate) queue: VecDeque<Queued>,
+    pub(crate) creating: Option<u64>,
+    pub(crate) lazy_listeners: BTreeSet<String>,
+    pub(crate) keepalives: BTreeMap<u64, Holder>,
+    pub(crate) storage: BTreeMap<String, Value>,
+    pub(crate) uninstall_url: Option<String>,
+    pub(crate) views: BTreeMap<u64, View>,
+    /// Installed while the browser was stopped: `onInstalled` is due at the next start.
+    pub(crate) install_pending: bool,
+}
+
+impl ExtState {
+    pub(crate) fn state(&self) -> Option<PageState> {
+        self.lifecycle.as_ref().map(Lifecycle::state)
+    }
+
+    /// The life of the loaded page, if one is loaded.
+    pub(crate) fn loaded_life(&self) -> Option<u64> {
+        self.page.as_ref().map(|p| p.life)
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        format!("chrome-extension://{}", self.id)
+    }
+}
+
+pub(crate) struct Sim {
+    pub(crate) bus: Bus<Work>,
+    pub(crate) config: Config,
+    pub(crate) running: bool,
+    pub(crate) extensions: BTreeMap<ExtensionId, ExtState>,
+    pub(crate) trace: Trace,
+    pub(crate) deferred: VecDeque<Deferred>,
+    pub(crate) next_id: u64,
+}
+
+impl Sim {
+    pub(crate) fn new(config: Config) -> Self {
+        Sim {
+            bus: Bus::new(),
+            config,
+            running: false,
+            extensions: BTreeMap::new(),
+            trace: Trace::default(),
+            deferred: VecDeque::new(),
+            next_id: 0,
+        }
+    }
+
+    pub(crate) fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        ext: Option<&ExtensionId>,
+        context: Option<Context>,
+        event: TraceEvent,
+    ) {
+        let entry = TraceEntry {
+            at: self.bus.now(),
+            extension: ext.cloned(),
+            context,
+            event,
+        };
+        self.trace.record(entry);
+    }
+
+    pub(crate) fn record_bg(&mut self, ext: &ExtensionId, event: TraceEvent) {
+        self.record(Some(ext), Some(Context::Background), event);
+    }
+
+    /// Takes a keepalive on `ext`'s background page.
+    pub(crate) fn acquire(
+        &mut self,
+        ext: &ExtensionId,
+        reason: KeepaliveReason,
+        life: Option<u64>,
+    ) -> u64 {
+        let id = self.fresh_id();
+        let Some(rec) = self.extensions.get_mut(ext) else {
+            return id;
+        };
+        rec.keepalives.insert(
+            id,
+            Holder {
+                reason: reason.clone(),
+                life,
+            },
+        );
+        if rec.lifecycle.is_some() {
+            let count = rec.keepalives.len() as u32;
+            self.record(
+                Some(ext),
+                None,
+                TraceEvent::Keepalive {
+                    count,
+                    change: 1,
+                    reason: reason.to_string(),
+                },
+            );
+            self.drive(ext, Input::KeepaliveAcquired);
+        }
+        id
+    }
+
+    /// Gives a keepalive back. Unknown or already released ids are ignored.
+    pub(crate) fn release(&mut self, ext: &ExtensionId, id: u64) {
+        let Some(rec) = self.extensions.get_mut(ext) else {
+            return;
+        };
+        let Some(holder) = rec.keepalives.remove(&id) else {
+            return;
+        };
+        if rec.lifecycle.is_some() {
+            let count = rec.keepalives.len() as u32;
+            self.record(
+                Some(ext),
+                None,
+                TraceEvent::Keepalive {
+                    count,
+                    change: -1,
+                    reason: holder.reason.to_string(),
+                },
+            );
+            self.drive(ext, Input::KeepaliveReleased);
+        }
+    }
+
+    /// Hands an event to an extension: dispatched now if its page is loaded, queued (and the
+    /// page loaded) if not, dropped if the page is unloaded and never listened to it.
+    pub(crate) fn deliver(&mut self, ext: &ExtensionId, event: RuntimeEvent) {
+        if !self.running {
+            self.record(
+                Some(ext),
+                None,
+                TraceEvent::EventNotDelivered {
+                    event: event.name().to_owned(),
+                    reason: "the browser is not running".into(),
+                },
+            );
+            return;
+        }
+        let Some(rec) = self.extensions.get(ext) else {
+            return;
+        };
+        let Some(state) = rec.state() else {
+            self.record(
+                Some(ext),
+                None,
+                TraceEvent::EventNotDelivered {
+                    event: event.name().to_owned(),
+                    reason: "the extension has no background page".into(),
+                },
+            );
+            return;
+        };
+        match state {
+            PageState::Unloaded => {
+                if event.always_wakes() || rec.lazy_listeners.contains(event.name()) {
+                    self.enqueue(ext, Queued::Event(event));
+                } else {
+                    self.record_bg(
+                        ext,
+                        TraceEvent::EventNotDelivered {
+                            event: event.name().to_owned(),
+                            reason: "the page is not loaded and had no listener for this event when it last ran, so the event does not wake it".into(),
+                        },
+                    );
+                }
+            }
+            PageState::Loading => self.enqueue(ext, Queued::Event(event)),
+            PageState::Closing => {
+                self.drive(ext, Input::Activity);
+                self.dispatch_now(ext, event);
+            }
+            PageState::Active => self.dispatch_now(ext, event),
+        }
+    }
+
+    fn dispatch_now(&mut self, ext: &ExtensionId, event: RuntimeEvent) {
+        if let Some(life) = self.extensions.get(ext).and_then(ExtState::loaded_life) {
+            self.deferred.push_back(Deferred::Dispatch {
+                ext: ext.clone(),
+                life,
+                event,
+            });
+        }
+    }
+
+    /// Queues work for a page that is not loaded (yet), and starts loading it.
+    pub(crate) fn enqueue(&mut self, ext: &ExtensionId, work: Queued) {
+        let Some(rec) = self.extensions.get_mut(ext) else {
+            return;
+        };
+        if let Queued::Event(event) = &work {
+            let name = event.name().to_owned();
+            rec.queue.push_back(work);
+            self.record_bg(ext, TraceEvent::EventQueued { event: name });
+        } else {
+            rec.queue.push_back(work);
+        }
+        self.drive(ext, Input::WorkQueued);
+    }
+
+    /// Runs one input through an extension's lifecycle, records the transition, and carries
+    /// out its effects.
+    pub(crate) fn drive(&mut self, ext: &ExtensionId, input: Input) {
+        let Some(lifecycle) = self
+            .extensions
+            .get_mut(ext)
+            .and_then(|r| r.lifecycle.as_mut())
+        else {
+            return;
+        };
+        let t = lifecycle.transition(input);
+        tracing::debug!(target: "runtime_sim::lifecycle", extension = %ext, ?input, from = t.from.as_str(), to = t.to.as_str(), effects = ?t.effects);
+        if t.from != t.to || !t.note.is_empty() {
+            self.record_bg(
+                ext,
+                TraceEvent::Lifecycle {
+                    from: t.from,
+                    to: t.to,
+                    note: t.note.to_owned(),
+                },
+            );
+        }
+        for effect in t.effects {
+            self.apply(ext, effect);
+        }
+    }
+
+    fn apply(&mut self, ext: &ExtensionId, effect: Effect) {
+        match effect {
+            Effect::LoadPage => {
+                let id = self.acquire(ext, KeepaliveReason::PageCreation, None);
+                if let Some(rec) = self.extensions.get_mut(ext) {
+                    rec.creating = Some(id);
+                }
+                self.bus.post(Work::LoadPage { ext: ext.clone() });
+            }
+            Effect::RunQueuedWork => {
+                let Some(rec) = self.extensions.get_mut(ext) else {
+                    return;
+                };
+                let queue = std::mem::take(&mut rec.queue);
+                let creating = rec.creating.take();
+                let life = rec.loaded_life();
+                for work in queue {
+                    match work {
+                        Queued::Event(event) => {
+                            if let Some(life) = life {
+                                self.deferred.push_back(Deferred::Dispatch {
+                                    ext: ext.clone(),
+                                    life,
+                                    event,
+                                });
+                            }
+                        }
+                        Queued::Callback(callback) => callback(self, true),
+                    }
+                }
+                if let Some(id) = creating {
+                    self.deferred.push_back(Deferred::Release {
+                        ext: ext.clone(),
+                        keepalive: id,
+                    });
+                }
+            }
+            Effect::FailQueuedWork => {
+                self.fail_queue(ext, "the background page failed to load");
+                let creating = self.extensions.get_mut(ext).and_then(|r| r.creating.take());
+                if let Some(id) = creating {
+                    self.release(ext, id);
+                }
+            }
+            Effect::StartIdleTimer { sequence, after } => {
+                self.start_timer(ext, "idle", after);
+                self.bus.post_after(
+                    after,
+                    Work::IdleTimer {
+                        ext: ext.clone(),
+                        sequence,
+                    },
+                );
+            }
+            Effect::RequestSuspend { sequence } => {
+                self.bus.post(Work::ShouldSuspend {
+                    ext: ext.clone(),
+                    sequence,
+                });
+            }
+            Effect::DispatchOnSuspend => {
+                if let Some(life) = self.extensions.get(ext).and_then(ExtState::loaded_life) {
+                    self.deferred.push_back(Deferred::Suspend {
+                        ext: ext.clone(),
+                        life,
+                    });
+                }
+            }
+            Effect::StartCloseTimer { sequence, after } => {
+                self.start_timer(ext, "close", after);
+                self.bus.post_after(
+                    after,
+                    Work::CloseTimer {
+                        ext: ext.clone(),
+                        sequence,
+                    },
+                );
+            }
+            Effect::DispatchOnSuspendCanceled => {
+                if let Some(life) = self.extensions.get(ext).and_then(ExtState::loaded_life) {
+                    self.deferred.push_back(Deferred::SuspendCanceled {
+                        ext: ext.clone(),
+                        life,
+                    });
+                }
+            }
+            Effect::Unload => self.unload(ext),
+        }
+    }
+
+    fn start_timer(&mut self, ext: &ExtensionId, timer: &'static str, after: Duration) {
+        let fires_at_ms = (self.bus.now() + after).as_millis();
+        self.record_bg(ext, TraceEvent::TimerStarted { timer, fires_at_ms });
+    }
+
+    fn unload(&mut self, ext: &ExtensionId) {
+        let Some(rec) = self.extensions.get_mut(ext) else {
+            return;
+        };
+        let page = rec.page.take();
+        let bound: Vec<u64> = match &page {
+            Some(page) => rec
+                .keepalives
+                .iter()
+                .filter(|(_, h)| h.life == Some(page.life))
+                .map(|(id, _)| *id)
+                .collect(),
+            None => Vec::new(),
+        };
+        if let Some(page) = page {
+            self.deferred
+                .push_back(Deferred::DropTasks(TaskOwner::Page {
+                    ext: ext.clone(),
+                    life: page.life,
+                }));
+        }
+        for id in bound {
+            self.release(ext, id);
+        }
+        self.fail_queue(ext, "the background page was closed");
+        let creating = self.extensions.get_mut(ext).and_then(|r| r.creating.take());
+        if let Some(id) = creating {
+            self.release(ext, id);
+        }
+    }
+
+    fn fail_queue(&mut self, ext: &ExtensionId, reason: &str) {
+        let Some(rec) = self.extensions.get_mut(ext) else {
+            return;
+        };
+        for work in std::mem::take(&mut rec.queue) {
+            match work {
+                Queued::Event(event) => self.record_bg(
+                    ext,
+                    TraceEvent::EventNotDelivered {
+                        event: event.name().to_owned(),
+                        reason: reason.to_owned(),
+                    },
+                ),
+                Queued::Callback(callback) => callback(self, false),
+            }
+        }
+    }
+
+    /// Closes an extension view and gives back its keepalive.
+    pub(crate) fn close_view(&mut self, ext: &ExtensionId, view: u64) -> bool {
+        let Some(v) = self
+            .extensions
+            .get_mut(ext)
+            .and_then(|r| r.views.remove(&view))
+        else {
+            return false;
+        };
+        self.record(
+            Some(ext),
+            Some(Context::View {
+                id: view,
+                kind: v.kind,
+            }),
+            TraceEvent::ViewClosed,
+        );
+        self.release(ext, v.keepalive);
+        true
+    }
+
+    /// Starts the browser's part of an API call: traces it, takes a keepalive, and schedules
+    /// `complete` after the API's latency. `complete` must end with [`Sim::finish_call`].
+    pub(crate) fn start_call(
+        &mut self,
+        ext: &ExtensionId,
+        context: &Context,
+        api: &'static str,
+        life: Option<u64>,
+        complete: impl FnOnce(&mut Sim, CallSite) + Send + 'static,
+    ) {
+        self.record(
+            Some(ext),
+            Some(context.clone()),
+            TraceEvent::ApiCall {
+                api: api.to_owned(),
+            },
+        );
+        let keepalive = self.acquire(ext, KeepaliveReason::ApiCall(api.to_owned()), life);
+        let latency = self.config.latency(api);
+        let site = CallSite {
+            ext: ext.clone(),
+            context: context.clone(),
+            keepalive,
+        };
+        self.bus.post_after(
+            latency,
+            Work::Complete(Box::new(move |sim: &mut Sim| complete(sim, site))),
+        );
+    }
+}
+
+impl Sim {
+    /// Ends an API call: records its result and gives back its keepalive.
+    pub(crate) fn finish_call<T: serde::Serialize, E: std::fmt::Display>(
+        &mut self,
+        site: &CallSite,
+        api: &str,
+        result: &Result<T, E>,
+    ) {
+        let (ok, value) = match result {
+            Ok(v) => (true, serde_json::to_value(v).unwrap_or(Value::Null)),
+            Err(e) => (false, Value::String(e.to_string())),
+        };
+        self.record(
+            Some(&site.ext),
+            Some(site.context.clone()),
+            TraceEvent::ApiResult {
+                api: api.to_owned(),
+                ok,
+                result: value,
+            },
+        );
+        self.release(&site.ext, site.keepalive);
+    }
+
+    /// Opens an extension view; it holds a keepalive until it is closed.
+    pub(crate) fn open_view(
+        &mut self,
+        shared: &std::sync::Weak<crate::engine::Shared>,
+        ext: &ExtensionId,
+        kind: ViewKind,
+        path: &str,
+    ) -> Option<u64> {
+        let view = self.fresh_id();
+        let rec = self.extensions.get(ext)?;
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        let url = format!("{}{slash}{path}", rec.base_url());
+        let runtime = Runtime::for_view(shared.clone(), rec, view, kind);
+        self.record(
+            Some(ext),
+            Some(Context::View { id: view, kind }),
+            TraceEvent::ViewOpened { url: url.clone() },
+        );
+        let keepalive = self.acquire(ext, KeepaliveReason::View(view), None);
+        if let Some(rec) = self.extensions.get_mut(ext) {
+            rec.views.insert(
+                view,
+                View {
+                    kind,
+                    url,
+                    keepalive,
+                    runtime,
+                },
+            );
+        }
+        Some(view)
+    }
+}

@@ -1,0 +1,387 @@
+//! The trace: everything the simulated browser did, as data.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+use runtime_events::SimInstant;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{ExtensionId, PageState};
+
+/// Where, inside an extension, something happened.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Context {
+    /// The extension's background page.
+    Background,
+    /// An extension view (popup, options page, a tab showing an extension page).
+    View {
+        /// The view's id.
+        id: u64,
+        /// What kind of view.
+        kind: crate::ViewKind,
+    },
+    /// The browser itself, acting on the extension (installing it, a test's keepalive, …).
+    Browser,
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Context::Background => f.write_str("background"),
+            Context::View { id, kind } => write!(f, "{}#{id}", kind.as_str()),
+            Context::Browser => f.write_str("browser"),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
+pub enum TraceEvent {
+    /// The browser (the profile) started.
+    BrowserStarted {
+        /// The browser's version.
+        version: String,
+    },
+    /// The browser stopped.
+    BrowserStopped,
+    /// An extension was installed.
+    Installed {
+        /// `name` from the manifest.
+        name: String,
+        /// `version` from the manifest.
+        version: String,
+        /// How it was installed.
+        location: crate::Location,
+    },
+    /// An extension was uninstalled.
+    Uninstalled,
+    /// The uninstall URL was opened in a new tab.
+    UninstallUrlOpened {
+        /// The URL.
+        url: String,
+    },
+    /// The background page changed state.
+    Lifecycle {
+        /// Before.
+        from: PageState,
+        /// After.
+        to: PageState,
+        /// Why, in words.
+        note: String,
+    },
+    /// The keepalive count changed.
+    Keepalive {
+        /// The count after the change.
+        count: u32,
+        /// `+1` or `-1`.
+        change: i8,
+        /// What holds or released it.
+        reason: String,
+    },
+    /// A lifecycle timer started.
+    TimerStarted {
+        /// `idle` or `close`.
+        timer: &'static str,
+        /// When it fires, in milliseconds of virtual time.
+        fires_at_ms: u64,
+    },
+    /// An event was queued because the page is not loaded (yet).
+    EventQueued {
+        /// The event.
+        event: String,
+    },
+    /// An event was dispatched to the page's listeners.
+    EventDispatched {
+        /// The event.
+        event: String,
+        /// How many listeners it reached.
+        listeners: usize,
+        /// Its arguments.
+        #[serde(skip_serializing_if = "Value::is_null")]
+        args: Value,
+    },
+    /// An event reached no listener.
+    EventMissed {
+        /// The event.
+        event: String,
+        /// Why, in a learner's words.
+        explanation: String,
+    },
+    /// An event was not delivered at all.
+    EventNotDelivered {
+        /// The event.
+        event: String,
+        /// Why.
+        reason: String,
+    },
+    /// A listener was registered after the event it is for was missed.
+    LateListener {
+        /// The event.
+        event: String,
+        /// What went wrong and how to fix it.
+        explanation: String,
+    },
+    /// A listener panicked or returned an error. The bus and the other listeners went on.
+    ListenerFailed {
+        /// The event being dispatched.
+        event: String,
+        /// `panicked` or `errored`.
+        failure: &'static str,
+        /// The message.
+        message: String,
+    },
+    /// Asynchronous work of the page (an async listener, a spawned task) failed.
+    TaskFailed {
+        /// What the task was.
+        task: String,
+        /// The message.
+        message: String,
+    },
+    /// The background script's top-level code ran.
+    ScriptLoaded,
+    /// The background script's top-level code failed.
+    ScriptFailed {
+        /// The message.
+        message: String,
+    },
+    /// A runtime API was called.
+    ApiCall {
+        /// The API, e.g. `runtime.getPlatformInfo`.
+        api: String,
+    },
+    /// A runtime API call finished.
+    ApiResult {
+        /// The API.
+        api: String,
+        /// Whether it succeeded.
+        ok: bool,
+        /// The result, or the error message.
+        result: Value,
+    },
+    /// An extension view was opened.
+    ViewOpened {
+        /// The view's URL.
+        url: String,
+    },
+    /// An extension view was focused instead of opened again.
+    ViewFocused {
+        /// The view's URL.
+        url: String,
+    },
+    /// An extension view was closed.
+    ViewClosed,
+    /// A named event of another API (e.g. `alarms.onAlarm`) was fired at the extension.
+    EventFired {
+        /// The event.
+        event: String,
+    },
+}
+
+impl TraceEvent {
+    fn is_error(&self) -> bool {
+        matches!(
+            self,
+            TraceEvent::ListenerFailed { .. }
+                | TraceEvent::TaskFailed { .. }
+                | TraceEvent::ScriptFailed { .. }
+        )
+    }
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceEvent::BrowserStarted { version } => write!(f, "browser {version} started"),
+            TraceEvent::BrowserStopped => f.write_str("browser stopped"),
+            TraceEvent::Installed {
+                name,
+                version,
+                location,
+            } => write!(f, "installed \"{name}\" {version} ({})", location.as_str()),
+            TraceEvent::Uninstalled => f.write_str("uninstalled"),
+            TraceEvent::UninstallUrlOpened { url } => {
+                write!(f, "uninstall URL opened in a new tab: {url}")
+            }
+            TraceEvent::Lifecycle { from, to, note } => {
+                if from == to {
+                    write!(f, "page {}", to.as_str())?;
+                } else {
+                    write!(f, "page {} -> {}", from.as_str(), to.as_str())?;
+                }
+                if !note.is_empty() {
+                    write!(f, ": {note}")?;
+                }
+                Ok(())
+            }
+            TraceEvent::Keepalive {
+                count,
+                change,
+                reason,
+            } => write!(f, "keepalive {change:+} ({reason}) = {count}"),
+            TraceEvent::TimerStarted { timer, fires_at_ms } => write!(
+                f,
+                "{timer} timer started, fires at {}",
+                SimInstant::from_start(std::time::Duration::from_millis(*fires_at_ms))
+            ),
+            TraceEvent::EventQueued { event } => {
+                write!(f, "{event} queued until the page has loaded")
+            }
+            TraceEvent::EventDispatched {
+                event,
+                listeners,
+                args,
+            } => {
+                write!(
+                    f,
+                    "{event} dispatched to {listeners} listener{}",
+                    if *listeners == 1 { "" } else { "s" }
+                )?;
+                if !args.is_null() {
+                    write!(f, " {args}")?;
+                }
+                Ok(())
+            }
+            TraceEvent::EventMissed { event, explanation } => {
+                write!(f, "{event} MISSED: {explanation}")
+            }
+            TraceEvent::EventNotDelivered { event, reason } => {
+                write!(f, "{event} not delivered: {reason}")
+            }
+            TraceEvent::LateListener { event, explanation } => {
+                write!(f, "late listener for {event}: {explanation}")
+            }
+            TraceEvent::ListenerFailed {
+                event,
+                failure,
+                message,
+            } => write!(f, "a listener of {event} {failure}: {message}"),
+            TraceEvent::TaskFailed { task, message } => write!(f, "{task} failed: {message}"),
+            TraceEvent::ScriptLoaded => f.write_str("top-level script ran"),
+            TraceEvent::ScriptFailed { message } => {
+                write!(f, "top-level script failed: {message}")
+            }
+            TraceEvent::ApiCall { api } => write!(f, "{api}() called"),
+            TraceEvent::ApiResult { api, ok, result } => {
+                if *ok {
+                    write!(f, "{api}() -> {result}")
+                } else {
+                    let message = result
+                        .as_str()
+                        .map_or_else(|| result.to_string(), str::to_owned);
+                    write!(f, "{api}() failed: {message}")
+                }
+            }
+            TraceEvent::ViewOpened { url } => write!(f, "view opened: {url}"),
+            TraceEvent::ViewFocused { url } => write!(f, "view focused: {url}"),
+            TraceEvent::ViewClosed => f.write_str("view closed"),
+            TraceEvent::EventFired { event } => write!(f, "{event} fired"),
+        }
+    }
+}
+
+/// One entry of the trace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TraceEntry {
+    /// Virtual time, in milliseconds since the start of the simulation.
+    #[serde(rename = "at_ms", serialize_with = "serialize_instant")]
+    pub at: SimInstant,
+    /// The extension concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension: Option<ExtensionId>,
+    /// Where in the extension.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: TraceEvent,
+}
+
+fn serialize_instant<S: serde::Serializer>(at: &SimInstant, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(at.as_millis())
+}
+
+/// The trace of a simulation: entries in the order they happened, and the names of the
+/// extensions they mention.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    entries: Vec<TraceEntry>,
+    names: BTreeMap<ExtensionId, String>,
+}
+
+impl Trace {
+    pub(crate) fn record(&mut self, entry: TraceEntry) {
+        let ext = entry.extension.as_ref().map_or("", |e| e.as_str());
+        let context = entry.context.as_ref().map(ToString::to_string);
+        if entry.event.is_error() {
+            tracing::error!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+        } else {
+            tracing::info!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+        }
+        self.entries.push(entry);
+    }
+
+    pub(crate) fn name_extension(&mut self, id: &ExtensionId, name: &str) {
+        self.names.insert(id.clone(), name.to_owned());
+    }
+
+    /// The entries, oldest first.
+    pub fn entries(&self) -> &[TraceEntry] {
+        &self.entries
+    }
+
+    /// The name of an extension the trace mentions.
+    pub fn extension_name(&self, id: &ExtensionId) -> Option<&str> {
+        self.names.get(id).map(String::as_str)
+    }
+
+    /// The entries as JSON Lines: one JSON object per line.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for entry in &self.entries {
+            // A TraceEntry holds only strings, numbers and JSON values: it always serialises.
+            if let Ok(line) = serde_json::to_string(entry) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// A readable timeline: virtual time, extension name, context, what happened.
+    pub fn timeline(&self) -> String {
+        let mut out = String::new();
+        for entry in &self.entries {
+            let who = entry
+                .extension
+                .as_ref()
+                .map(|id| {
+                    self.names
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| id.to_string())
+                })
+                .unwrap_or_default();
+            let context = entry
+                .context
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(out, "{}  {who:<16} {context:<11} {}", entry.at, entry.event);
+        }
+        out
+    }
+
+    /// The entries for one extension.
+    pub fn for_extension<'a>(
+        &'a self,
+        id: &'a ExtensionId,
+    ) -> impl Iterator<Item = &'a TraceEntry> + 'a {
+        self.entries
+            .iter()
+            .filter(move |e| e.extension.as_ref() == Some(id))
+    }
+}

@@ -1,0 +1,48 @@
+//! `runtime-sim`: a deterministic simulator of the browser-extension runtime
+//! (`chrome.runtime`).
+//!
+//! It simulates a browser faithfully enough to unit-test extension logic, script whole
+//! lifecycle scenarios, and see how event pages really live and die — on a virtual clock that
+//! tests control, with a trace of everything that happened.
+//!
+//! ```
+//! use runtime_sim::{Browser, ExtensionSpec, PageState, script_fn};
+//! use serde_json::json;
+//! use std::time::Duration;
+//!
+//! let mut browser = Browser::builder().build();
+//! let id = browser
+//!     .install(
+//!         ExtensionSpec::from_json(json!({
+//!             "name": "Counter", "version": "1.0",
+//!             "background": {"scripts": ["bg.js"], "persistent": false}
+//!         }))
+//!         .unwrap()
+//!         .script(script_fn(|rt| async move {
+//!             let storage = rt.storage();
+//!             rt.on_installed().add_async_listener(move |_details| {
+//!                 let storage = storage.clone();
+//!                 async move { storage.set("installed", json!(true)).await }
+//!             });
+//!             Ok(())
+//!         })),
+//!     )
+//!     .unwrap();
+//! browser.start();
+//! browser.run_until_idle();
+//! // The page woke for onInstalled, stored a value, idled 10 s, got onSuspend, and was
+//! // unloaded 5 s later: 15 s of virtual time, no wall time.
+//! assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+//! assert_eq!(browser.now().since_start(), Duration::from_secs(15));
+//! assert_eq!(browser.storage(&id)["installed"], json!(true));
+//! ```
+//!
+//! # Crates
+//! - [`runtime_events`] (re-exported as [`events`]): the event bus and `chrome.events`-style
+//!   events.
+//! - [`runtime_core`] (its items re-exported here): the simulated browser.
+//! - [`runtime_native`] (re-exported as [`native`]): native messaging.
+
+pub use runtime_core::*;
+pub use runtime_events as events;
+pub use runtime_native as native;
