@@ -46,3 +46,8 @@
 pub use runtime_core::*;
 pub use runtime_events as events;
 pub use runtime_native as native;
+
+/// The README's code, compiled and run as a doctest so that it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -41,11 +41,13 @@ impl Config {
     }
 }
 
+/// Browser-side work run once a page has loaded (`true`) or failed to (`false`).
+pub(crate) type LoadCallback = Box<dyn FnOnce(&mut Sim, bool) + Send>;
+
 /// Work waiting for an event page to load (Chromium's lazy background task queue).
 pub(crate) enum Queued {
     Event(RuntimeEvent),
-    /// Called with `true` once the page has loaded, `false` if it failed to.
-    Callback(Box<dyn FnOnce(&mut Sim, bool) + Send>),
+    Callback(LoadCallback),
 }
 
 /// Who made an API call in flight, and the keepalive it holds.
