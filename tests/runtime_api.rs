@@ -20,10 +20,7 @@ fn nothing() -> impl runtime_sim::BackgroundScript {
 fn get_url_follows_chromiums_rule() {
     let spec = extension("urls", false, nothing());
     let (mut browser, id) = browser_with(spec);
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let base = format!("chrome-extension://{id}");
     assert_eq!(rt.get_url(""), format!("{base}/"));
     assert_eq!(rt.get_url("a.html"), format!("{base}/a.html"));
@@ -69,10 +66,7 @@ fn get_background_page_loads_an_unloaded_event_page() {
     let (mut browser, id) = browser_with(extension("bg", false, nothing()));
     browser.advance(secs(20));
     assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let page = browser
         .block_on(async move { rt.get_background_page().await })
         .unwrap()
@@ -93,10 +87,7 @@ fn get_background_page_cancels_a_suspend_in_progress() {
     });
     let (mut browser, id) = browser_with(extension("bg", false, script));
     browser.advance(secs(11));
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     browser
         .block_on(async move { rt.get_background_page().await })
         .unwrap()
@@ -115,10 +106,7 @@ fn get_background_page_errors_are_exact() {
         .install(ExtensionSpec::from_json(json!({"name": "no bg", "version": "1"})).unwrap())
         .unwrap();
     browser.start();
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let err = browser
         .block_on(async move { rt.get_background_page().await })
         .unwrap()
@@ -133,10 +121,7 @@ fn get_background_page_errors_are_exact() {
     browser.start();
     browser.advance(Duration::ZERO);
     assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let err = browser
         .block_on(async move { rt.get_background_page().await })
         .unwrap()
@@ -152,10 +137,7 @@ fn get_background_page_errors_are_exact() {
 #[test]
 fn open_options_page_opens_then_focuses_or_fails_exactly() {
     let (mut browser, id) = browser_with(extension("options", false, nothing()));
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let rt2 = rt.clone();
     browser
         .block_on(async move { rt.open_options_page().await })
@@ -188,10 +170,7 @@ fn open_options_page_opens_then_focuses_or_fails_exactly() {
         )
         .unwrap();
     browser.start();
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let err = browser
         .block_on(async move { rt.open_options_page().await })
         .unwrap()
@@ -219,10 +198,7 @@ fn the_options_page_keeps_the_event_page_alive_while_open() {
 #[test]
 fn set_uninstall_url_validates_exactly() {
     let (mut browser, id) = browser_with(extension("uninstall", false, nothing()));
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let mut call = |url: String| {
         let rt = rt.clone();
         browser
@@ -284,10 +260,7 @@ fn get_package_directory_entry_is_the_install_folder() {
         runtime_sim::ExtensionId::from_path(&std::fs::canonicalize(dir.path()).unwrap());
     assert_eq!(spec.id(), expected_id);
     let (mut browser, id) = browser_with(spec);
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
-    let rt = browser.view_runtime(&id, view).unwrap();
+    let rt = popup_runtime(&mut browser, &id);
     let entry = browser
         .block_on(async move { rt.get_package_directory_entry().await })
         .unwrap()
@@ -299,9 +272,7 @@ fn get_package_directory_entry_is_the_install_folder() {
 #[test]
 fn a_closed_view_s_runtime_is_invalidated() {
     let (mut browser, id) = browser_with(extension("closed", false, nothing()));
-    let view = browser
-        .open_view(&id, ViewKind::Popup, "popup.html")
-        .unwrap();
+    let view = browser.open_view(&id, ViewKind::Popup, "popup.html").unwrap();
     let rt = browser.view_runtime(&id, view).unwrap();
     browser.close_view(&id, view);
     let err = browser

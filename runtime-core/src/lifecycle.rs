@@ -326,6 +326,17 @@ mod tests {
         page
     }
 
+    /// Idles a loaded page through onSuspend; returns the close timer's sequence number.
+    fn to_closing(page: &mut Lifecycle) -> u64 {
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        page.transition(Input::ShouldSuspend { sequence: seq });
+        match page.transition(Input::SuspendAcked).effects[..] {
+            [Effect::StartCloseTimer { sequence, .. }] => sequence,
+            ref other => panic!("no close timer in {other:?}"),
+        }
+    }
+
     fn idle_sequence(t: &Transition) -> u64 {
         match t.effects[..] {
             [Effect::StartIdleTimer { sequence, .. }] => sequence,
@@ -372,13 +383,7 @@ mod tests {
     #[test]
     fn a_keepalive_held_at_the_end_of_the_window_cancels() {
         let mut page = loaded(false);
-        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
-        page.transition(Input::IdleTimerFired { sequence: seq });
-        page.transition(Input::ShouldSuspend { sequence: seq });
-        let t = page.transition(Input::SuspendAcked);
-        let Effect::StartCloseTimer { sequence, .. } = t.effects[0] else {
-            panic!()
-        };
+        let sequence = to_closing(&mut page);
         // Taken while closing: no new idle timer, no cancel yet.
         assert!(page.transition(Input::KeepaliveAcquired).effects.is_empty());
         let t = page.transition(Input::CloseTimerFired { sequence });
@@ -391,13 +396,7 @@ mod tests {
     #[test]
     fn a_keepalive_released_within_the_window_does_not_keep_the_page() {
         let mut page = loaded(false);
-        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
-        page.transition(Input::IdleTimerFired { sequence: seq });
-        page.transition(Input::ShouldSuspend { sequence: seq });
-        let t = page.transition(Input::SuspendAcked);
-        let Effect::StartCloseTimer { sequence, .. } = t.effects[0] else {
-            panic!()
-        };
+        let sequence = to_closing(&mut page);
         page.transition(Input::KeepaliveAcquired);
         assert!(page.transition(Input::KeepaliveReleased).effects.is_empty());
         assert_eq!(
@@ -409,10 +408,7 @@ mod tests {
     #[test]
     fn activity_while_closing_cancels_at_once_and_restarts_idle() {
         let mut page = loaded(false);
-        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
-        page.transition(Input::IdleTimerFired { sequence: seq });
-        page.transition(Input::ShouldSuspend { sequence: seq });
-        page.transition(Input::SuspendAcked);
+        to_closing(&mut page);
         let t = page.transition(Input::Activity);
         assert_eq!(t.effects[0], Effect::DispatchOnSuspendCanceled);
         assert!(matches!(t.effects[1], Effect::StartIdleTimer { .. }));

@@ -179,19 +179,7 @@ impl Sim {
                 life,
             },
         );
-        if rec.lifecycle.is_some() {
-            let count = rec.keepalives.len() as u32;
-            self.record(
-                Some(ext),
-                None,
-                TraceEvent::Keepalive {
-                    count,
-                    change: 1,
-                    reason: reason.to_string(),
-                },
-            );
-            self.drive(ext, Input::KeepaliveAcquired);
-        }
+        self.keepalive_changed(ext, 1, &reason);
         id
     }
 
@@ -203,19 +191,33 @@ impl Sim {
         let Some(holder) = rec.keepalives.remove(&id) else {
             return;
         };
-        if rec.lifecycle.is_some() {
-            let count = rec.keepalives.len() as u32;
-            self.record(
-                Some(ext),
-                None,
-                TraceEvent::Keepalive {
-                    count,
-                    change: -1,
-                    reason: holder.reason.to_string(),
-                },
-            );
-            self.drive(ext, Input::KeepaliveReleased);
+        self.keepalive_changed(ext, -1, &holder.reason);
+    }
+
+    /// Records a keepalive change and feeds it to the lifecycle.
+    fn keepalive_changed(&mut self, ext: &ExtensionId, change: i8, reason: &KeepaliveReason) {
+        let Some(rec) = self.extensions.get(ext) else {
+            return;
+        };
+        if rec.lifecycle.is_none() {
+            return;
         }
+        let count = rec.keepalives.len() as u32;
+        self.record(
+            Some(ext),
+            None,
+            TraceEvent::Keepalive {
+                count,
+                change,
+                reason: reason.to_string(),
+            },
+        );
+        let input = if change > 0 {
+            Input::KeepaliveAcquired
+        } else {
+            Input::KeepaliveReleased
+        };
+        self.drive(ext, input);
     }
 
     /// Hands an event to an extension: dispatched now if its page is loaded, queued (and the

@@ -29,6 +29,14 @@ pub fn browser_with(spec: ExtensionSpec) -> (Browser, ExtensionId) {
     (browser, id)
 }
 
+/// The `runtime` of a popup opened on the extension, to call the API from a test.
+pub fn popup_runtime(browser: &mut Browser, id: &ExtensionId) -> runtime_sim::Runtime {
+    let view = browser
+        .open_view(id, runtime_sim::ViewKind::Popup, "popup.html")
+        .expect("opens");
+    browser.view_runtime(id, view).expect("open view")
+}
+
 /// The virtual times (in whole milliseconds) of the entries that match.
 pub fn times(trace: &Trace, mut matches: impl FnMut(&TraceEvent) -> bool) -> Vec<u64> {
     trace
