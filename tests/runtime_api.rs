@@ -272,7 +272,9 @@ fn get_package_directory_entry_is_the_install_folder() {
 #[test]
 fn a_closed_view_s_runtime_is_invalidated() {
     let (mut browser, id) = browser_with(extension("closed", false, nothing()));
-    let view = browser.open_view(&id, ViewKind::Popup, "popup.html").unwrap();
+    let view = browser
+        .open_view(&id, ViewKind::Popup, "popup.html")
+        .unwrap();
     let rt = browser.view_runtime(&id, view).unwrap();
     browser.close_view(&id, view);
     let err = browser

@@ -275,6 +275,16 @@ impl<T: Serialize + ?Sized> Encoder<&T> for NativeCodec {
     }
 }
 
+/// Encodes a body that is already JSON (for example a message serialized once by the
+/// caller) as one frame. The body is not checked.
+impl Encoder<Bytes> for NativeCodec {
+    type Error = FrameError;
+
+    fn encode(&mut self, body: Bytes, dst: &mut BytesMut) -> Result<(), FrameError> {
+        encode_frame(&body, self.max_outbound, dst)
+    }
+}
+
 /// Appends `message` as one frame to `dst`; on error `dst` is left as it was.
 ///
 /// Serialization stops as soon as the body passes `max`, so an oversize message costs at
@@ -387,13 +397,25 @@ pub fn read_frame<R: Read + ?Sized>(
             max,
         });
     }
-    let mut body = Vec::with_capacity(len.min(RESERVE_CHUNK));
-    input.take(len as u64).read_to_end(&mut body)?;
-    if body.len() < len {
-        return Err(FrameError::Truncated {
-            received: HEADER_LEN + body.len(),
-            expected: HEADER_LEN + len,
-        });
+    // Grow the body at most 1 MiB ahead of what has arrived, and read straight into it
+    // with reads as large as the remaining body.
+    let mut body = Vec::new();
+    let mut filled = 0;
+    while filled < len {
+        if filled == body.len() {
+            body.resize((filled + RESERVE_CHUNK).min(len), 0);
+        }
+        match input.read(&mut body[filled..]) {
+            Ok(0) => {
+                return Err(FrameError::Truncated {
+                    received: HEADER_LEN + filled,
+                    expected: HEADER_LEN + len,
+                })
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(Some(body))
 }

@@ -22,6 +22,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
 use tokio::process::{Child, ChildStdin, ChildStdout};
@@ -118,14 +119,25 @@ impl HostProcess {
     /// refused without touching the pipe.
     pub async fn send<T: Serialize + ?Sized>(&mut self, message: &T) -> Result<(), NativeError> {
         let Some(writer) = self.writer.as_mut() else {
-            return Err(NativeError::HostExited {
-                source: Some(FrameError::Io(io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "the host's stdin is closed",
-                ))),
-            });
+            return Err(stdin_closed());
         };
-        match writer.send(message).await {
+        let result = writer.send(message).await;
+        self.write_result(result)
+    }
+
+    /// Sends one message that is already serialized as JSON (as the browser does with a
+    /// message the extension's page serialized). The body is not checked; errors are as
+    /// for [`send`](Self::send).
+    pub async fn send_json(&mut self, body: Bytes) -> Result<(), NativeError> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(stdin_closed());
+        };
+        let result = writer.send(body).await;
+        self.write_result(result)
+    }
+
+    fn write_result(&mut self, result: Result<(), FrameError>) -> Result<(), NativeError> {
+        match result {
             Ok(()) => Ok(()),
             Err(e @ (FrameError::TooLarge { .. } | FrameError::Encode(_))) => {
                 Err(NativeError::Communication { source: e })
@@ -322,6 +334,15 @@ fn send_signal(child: &mut Child, signal: Signal) -> io::Result<()> {
         Ok(())
     } else {
         Err(err)
+    }
+}
+
+fn stdin_closed() -> NativeError {
+    NativeError::HostExited {
+        source: Some(FrameError::Io(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "the host's stdin is closed",
+        ))),
     }
 }
 
