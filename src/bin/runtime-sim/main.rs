@@ -1,0 +1,121 @@
+//! The `runtime-sim` command.
+
+mod native;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use runtime_sim::native::BrowserKind;
+use runtime_sim::ExtensionSpec;
+
+/// A simulator of the browser-extension runtime (chrome.runtime).
+#[derive(Parser)]
+#[command(name = "runtime-sim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prints an extension's id, computed as Chromium does: from the manifest's "key", else
+    /// from the absolute path of the extension's folder.
+    Id {
+        /// The extension's folder, or its manifest.json.
+        path: PathBuf,
+    },
+    /// Runs a native messaging host exactly as a browser would: looks up its manifest,
+    /// checks it, starts it with the browser's arguments, sends the messages, prints each
+    /// reply, then disconnects and prints how the host ended. Exits 1 with the browser's exact
+    /// error when the browser would refuse.
+    Native {
+        /// A host name (looked up as <name>.json) or the path of a host manifest.
+        host: String,
+        /// The browser to behave as.
+        #[arg(long, default_value = "chrome", value_parser = parse_browser)]
+        browser: BrowserKind,
+        /// The calling extension's id (default: the first one the manifest allows).
+        #[arg(long)]
+        extension_id: Option<String>,
+        /// A JSON message to send; repeat for several, sent in order.
+        #[arg(long = "message", value_parser = parse_json)]
+        messages: Vec<serde_json::Value>,
+        /// A folder to search for <name>.json before the browser's own; repeatable.
+        #[arg(long = "dir")]
+        dirs: Vec<PathBuf>,
+        /// Search only the folders given with --dir.
+        #[arg(long)]
+        no_default_dirs: bool,
+        /// Use sendNativeMessage (a new host, one message, the first reply) instead of
+        /// connectNative.
+        #[arg(long)]
+        send_native_message: bool,
+        /// Milliseconds to wait for further replies after each message.
+        #[arg(long, default_value_t = 500)]
+        wait_ms: u64,
+    },
+    /// Runs a built-in native messaging host on stdin and stdout.
+    Host {
+        /// The host: `ping-pong` answers "ping" with "pong" and ignores other messages.
+        #[arg(value_parser = ["ping-pong"])]
+        name: String,
+    },
+}
+
+fn parse_browser(s: &str) -> Result<BrowserKind, String> {
+    s.parse::<BrowserKind>().map_err(|e| e.to_string())
+}
+
+fn parse_json(s: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Id { path } => match ExtensionSpec::from_path(&path) {
+            Ok(spec) => {
+                println!("{}", spec.id());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("runtime-sim: {}: {err}", path.display());
+                ExitCode::from(2)
+            }
+        },
+        Command::Native {
+            host,
+            browser,
+            extension_id,
+            messages,
+            dirs,
+            no_default_dirs,
+            send_native_message,
+            wait_ms,
+        } => native::run(native::NativeArgs {
+            host,
+            browser,
+            extension_id,
+            dirs,
+            no_default_dirs,
+            messages,
+            send_native_message,
+            wait: Duration::from_millis(wait_ms),
+        }),
+        Command::Host { .. } => {
+            match runtime_sim::native::host::serve(runtime_sim::native::host::ping_pong) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ping-pong: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `runtime-sim native`: run a native messaging host exactly as a browser would.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime_sim::native::{
+    lookup, BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, NativeError, Received,
+    StderrSink,
+};
+use serde_json::Value;
+
+/// What the `native` command was asked to do.
+pub struct NativeArgs {
+    /// A host name, or the path of a host manifest.
+    pub host: String,
+    /// Which browser to behave as.
+    pub browser: BrowserKind,
+    /// The calling extension; by default the first one the manifest allows.
+    pub extension_id: Option<String>,
+    /// Folders searched for `<name>.json` before the browser's own.
+    pub dirs: Vec<PathBuf>,
+    /// Search only `dirs`.
+    pub no_default_dirs: bool,
+    /// The messages to send, in order.
+    pub messages: Vec<Value>,
+    /// `sendNativeMessage` instead of `connectNative`.
+    pub send_native_message: bool,
+    /// How long to wait for more replies after the last one.
+    pub wait: Duration,
+}
+
+/// Runs the command; prints replies and how the host ended on stdout, errors on stderr.
+///
+/// The exit code is 0 when the run went as the browser would have it, 1 with the browser's
+/// exact error when the browser refuses the host or the connection fails (including the host
+/// exiting before the extension disconnected), and 2 for bad arguments.
+pub fn run(args: NativeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("runtime-sim: cannot start the Tokio runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: NativeArgs) -> ExitCode {
+    let found = match find(&args) {
+        Ok(found) => found,
+        Err(e) => return refused(&e),
+    };
+    let extension_id = args
+        .extension_id
+        .clone()
+        .or_else(|| first_allowed(&found, args.browser))
+        .unwrap_or_default();
+    let launch = match Launch::new(args.browser, &found, &extension_id) {
+        Ok(launch) => launch,
+        Err(e) => return refused(&e),
+    };
+    let argv: Vec<String> = launch
+        .argv()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    println!("browser: {}", args.browser);
+    println!("manifest: {}", found.manifest_path.display());
+    println!("argv: {}", serde_json::to_string(&argv).unwrap_or_default());
+    println!("working directory: {}", launch.current_dir().display());
+
+    if args.send_native_message {
+        return send_native_message(&args, &found, &extension_id).await;
+    }
+    let mut host = match launch.spawn(args.browser.shutdown_policy(), stderr_sink(args.browser)) {
+        Ok(host) => host,
+        Err(e) => return refused(&e),
+    };
+    println!("pid: {}", host.pid());
+    let mut outcome = Ok(());
+    for message in &args.messages {
+        println!("sent: {message}");
+        if let Err(e) = host.send(message).await {
+            outcome = Err(e);
+            break;
+        }
+        if let Err(e) = print_replies(&mut host, args.wait).await {
+            outcome = Err(e);
+            break;
+        }
+    }
+    if args.messages.is_empty() {
+        outcome = print_replies(&mut host, args.wait).await;
+    }
+    if let Err(e) = &outcome {
+        // What the extension's port.onDisconnect would see in runtime.lastError.
+        println!("disconnected: {e}");
+    } else {
+        println!("port.disconnect()");
+    }
+    match host.close().await {
+        Ok(exit) => println!("host ended: {exit}"),
+        Err(e) => eprintln!("runtime-sim: could not wait for the host: {e}"),
+    }
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn send_native_message(args: &NativeArgs, found: &FoundHost, extension_id: &str) -> ExitCode {
+    let [message] = args.messages.as_slice() else {
+        eprintln!("runtime-sim: --send-native-message takes exactly one --message");
+        return ExitCode::from(2);
+    };
+    let launcher = Launcher::new(args.browser)
+        .with_lookup(
+            Lookup::new(args.browser).without_default_dirs().dir(
+                found
+                    .manifest_path
+                    .parent()
+                    .unwrap_or(Path::new("/"))
+                    .to_path_buf(),
+            ),
+        )
+        .with_stderr(stderr_sink(args.browser));
+    println!("sent: {message}");
+    match launcher
+        .send_native_message(&found.manifest.name, extension_id, message)
+        .await
+    {
+        Ok(reply) => {
+            println!("reply: {}", reply.message);
+            match reply.closing.await {
+                Ok(exit) => println!("host ended: {exit}"),
+                Err(e) => eprintln!("runtime-sim: could not wait for the host: {e}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => refused(&e),
+    }
+}
+
+/// Prints every message the host writes until it has been quiet for `wait`.
+async fn print_replies(host: &mut HostProcess, wait: Duration) -> Result<(), NativeError> {
+    loop {
+        match tokio::time::timeout(wait, host.recv()).await {
+            Err(_quiet) => return Ok(()),
+            Ok(Ok(Received::Message(reply))) => println!("reply: {reply}"),
+            // Chrome drops it and logs this to the console; the port stays open.
+            Ok(Ok(Received::Invalid(invalid))) => println!("dropped: {invalid}"),
+            Ok(Err(e)) => return Err(e),
+        }
+    }
+}
+
+fn find(args: &NativeArgs) -> Result<FoundHost, NativeError> {
+    let path = Path::new(&args.host);
+    if args.host.ends_with(".json") || args.host.contains(std::path::MAIN_SEPARATOR) {
+        // A manifest path: the requested name is the one the manifest declares.
+        let name = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
+            .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        return lookup::load_manifest(path, args.browser, &name);
+    }
+    let mut lookup = Lookup::new(args.browser);
+    if args.no_default_dirs {
+        lookup = lookup.without_default_dirs();
+    }
+    for dir in &args.dirs {
+        lookup = lookup.dir(dir.clone());
+    }
+    lookup.find(&args.host)
+}
+
+fn first_allowed(found: &FoundHost, browser: BrowserKind) -> Option<String> {
+    if browser.is_firefox() {
+        found.manifest.allowed_extensions.as_ref()?.first().cloned()
+    } else {
+        let origin = found.manifest.allowed_origins.as_ref()?.first()?;
+        origin
+            .strip_prefix("chrome-extension://")
+            .map(|rest| rest.trim_end_matches('/').to_owned())
+    }
+}
+
+fn stderr_sink(browser: BrowserKind) -> StderrSink {
+    if browser.is_firefox() {
+        // Firefox captures the host's stderr and logs it line by line.
+        StderrSink::Callback(Arc::new(|line| eprintln!("{line}")))
+    } else {
+        // Chrome hands the host its own stderr.
+        StderrSink::Inherit
+    }
+}
+
+fn refused(error: &NativeError) -> ExitCode {
+    eprintln!("{error}");
+    ExitCode::FAILURE
+}
