@@ -104,8 +104,9 @@ fn a_keepalive_still_held_when_the_window_ends_cancels_the_suspend() {
     assert_eq!(entered(&trace, PageState::Unloaded), [31_000]);
 }
 
-#[test]
-fn an_api_call_started_in_on_suspend_that_finishes_within_the_window_does_not_keep_the_page() {
+/// A browser whose `storage.local.set` takes `latency`, and a script that calls it from
+/// `onSuspend`.
+fn saving_on_suspend(latency: Duration) -> (Browser, impl runtime_sim::BackgroundScript) {
     let script = script_fn(|rt| async move {
         let storage = rt.storage();
         rt.on_suspend().add_async_listener(move |()| {
@@ -114,9 +115,15 @@ fn an_api_call_started_in_on_suspend_that_finishes_within_the_window_does_not_ke
         });
         Ok(())
     });
-    let mut browser = Browser::builder()
-        .api_latency_for("storage.local.set", secs(2))
+    let browser = Browser::builder()
+        .api_latency_for("storage.local.set", latency)
         .build();
+    (browser, script)
+}
+
+#[test]
+fn an_api_call_started_in_on_suspend_that_finishes_within_the_window_does_not_keep_the_page() {
+    let (mut browser, script) = saving_on_suspend(secs(2));
     let id = browser.install(extension("saver", false, script)).unwrap();
     browser.start();
     browser.run_until_idle();
@@ -129,17 +136,7 @@ fn an_api_call_started_in_on_suspend_that_finishes_within_the_window_does_not_ke
 
 #[test]
 fn an_api_call_started_in_on_suspend_still_running_at_the_end_of_the_window_cancels() {
-    let script = script_fn(|rt| async move {
-        let storage = rt.storage();
-        rt.on_suspend().add_async_listener(move |()| {
-            let storage = storage.clone();
-            async move { storage.set("saved", json!(true)).await }
-        });
-        Ok(())
-    });
-    let mut browser = Browser::builder()
-        .api_latency_for("storage.local.set", secs(7))
-        .build();
+    let (mut browser, script) = saving_on_suspend(secs(7));
     let id = browser
         .install(extension("slow saver", false, script))
         .unwrap();
