@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use runtime_native::error::{FAILED_TO_START, HOST_EXITED};
 use runtime_native::{
-    BrowserKind, ErrorKind, Launcher, Lookup, NativeError, Received, ShutdownPolicy, StderrSink,
+    BrowserKind, ErrorKind, Launcher, NativeError, Received, ShutdownPolicy, StderrSink,
 };
 use serde_json::json;
 use support::*;
@@ -172,17 +172,7 @@ async fn not_an_executable_format_fails_to_start() {
 }
 
 fn ping_pong_launcher(browser: BrowserKind) -> (tempfile::TempDir, Launcher) {
-    let dir = tempfile::tempdir().unwrap();
-    install_manifest(
-        dir.path(),
-        "ping_pong",
-        std::path::Path::new(PING_PONG),
-        browser,
-    );
-    let launcher = Launcher::new(browser)
-        .with_lookup(Lookup::new(browser).dir(dir.path()).without_default_dirs())
-        .with_stderr(StderrSink::Null);
-    (dir, launcher)
+    isolated_launcher("ping_pong", std::path::Path::new(PING_PONG), browser)
 }
 
 #[tokio::test]

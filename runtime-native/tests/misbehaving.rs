@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use runtime_native::error::{COMMUNICATION_ERROR, HOST_EXITED, INVALID_JSON};
 use runtime_native::{
-    BrowserKind, ErrorKind, FrameError, HostProcess, Launcher, Lookup, NativeError, NativeReply,
-    Received, ShutdownPolicy, Signal, StderrSink,
+    BrowserKind, ErrorKind, FrameError, HostProcess, Launcher, NativeError, NativeReply, Received,
+    ShutdownPolicy, Signal, StderrSink,
 };
 use serde_json::json;
 use support::*;
@@ -110,15 +110,7 @@ async fn unsolicited_and_several_replies() {
     assert_eq!(exit.code(), Some(0));
 
     // sendNativeMessage takes the first message as the reply and ignores the rest.
-    let dir = tempfile::tempdir().unwrap();
-    install_manifest(dir.path(), "chatty", &host.exe, BrowserKind::Chrome);
-    let launcher = Launcher::new(BrowserKind::Chrome)
-        .with_lookup(
-            Lookup::new(BrowserKind::Chrome)
-                .dir(dir.path())
-                .without_default_dirs(),
-        )
-        .with_stderr(StderrSink::Null);
+    let (_dir, launcher) = isolated_launcher("chatty", &host.exe, BrowserKind::Chrome);
     let reply = send_native(&launcher, "chatty", CHROME_ID, &json!("q"))
         .await
         .unwrap();
@@ -153,15 +145,7 @@ async fn crashes_mid_frame() {
 #[tokio::test]
 async fn crash_before_replying_to_send_native_message() {
     let host = script_host("head -c 4 >/dev/null\nexit 1");
-    let dir = tempfile::tempdir().unwrap();
-    install_manifest(dir.path(), "crashy", &host.exe, BrowserKind::Firefox);
-    let launcher = Launcher::new(BrowserKind::Firefox)
-        .with_lookup(
-            Lookup::new(BrowserKind::Firefox)
-                .dir(dir.path())
-                .without_default_dirs(),
-        )
-        .with_stderr(StderrSink::Null);
+    let (_dir, launcher) = isolated_launcher("crashy", &host.exe, BrowserKind::Firefox);
     let err = send_native(&launcher, "crashy", FIREFOX_ID, &json!("ping"))
         .await
         .unwrap_err();
@@ -235,15 +219,7 @@ async fn invalid_json_is_dropped_on_a_port() {
 #[tokio::test]
 async fn invalid_json_reply_fails_send_native_message() {
     let host = canned_host(&frame(b"not json"), "exec cat >/dev/null");
-    let dir = tempfile::tempdir().unwrap();
-    install_manifest(dir.path(), "garbled", &host.exe, BrowserKind::Chrome);
-    let launcher = Launcher::new(BrowserKind::Chrome)
-        .with_lookup(
-            Lookup::new(BrowserKind::Chrome)
-                .dir(dir.path())
-                .without_default_dirs(),
-        )
-        .with_stderr(StderrSink::Null);
+    let (_dir, launcher) = isolated_launcher("garbled", &host.exe, BrowserKind::Chrome);
     let err = send_native(&launcher, "garbled", CHROME_ID, &json!(1))
         .await
         .unwrap_err();

@@ -7,8 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use runtime_native::{
-    BrowserKind, GraceStep, HostExit, HostProcess, Launcher, Lookup, ShutdownPolicy, Signal,
-    StderrSink,
+    BrowserKind, GraceStep, HostExit, HostProcess, ShutdownPolicy, Signal, StderrSink,
 };
 use serde_json::json;
 use support::*;
@@ -176,15 +175,7 @@ async fn dropping_a_shutdown_midway_kills_and_reaps() {
 async fn send_native_message_closes_in_the_background() {
     let reply = frame(br#""done""#);
     let host = canned_host(&reply, IGNORES_EOF_AND_TERM);
-    let dir = tempfile::tempdir().unwrap();
-    install_manifest(dir.path(), "stubborn", &host.exe, BrowserKind::Chrome);
-    let launcher = Launcher::new(BrowserKind::Chrome)
-        .with_lookup(
-            Lookup::new(BrowserKind::Chrome)
-                .dir(dir.path())
-                .without_default_dirs(),
-        )
-        .with_stderr(StderrSink::Null);
+    let (_dir, launcher) = isolated_launcher("stubborn", &host.exe, BrowserKind::Chrome);
     let reply = exec_locked(launcher.send_native_message("stubborn", CHROME_ID, &json!("go")))
         .await
         .unwrap();

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use runtime_native::{
-    BrowserKind, FoundHost, HostProcess, Launch, Manifest, NativeError, ShutdownPolicy, StderrSink,
+    BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, Manifest, NativeError,
+    ShutdownPolicy, StderrSink,
 };
 use tempfile::TempDir;
 
@@ -91,6 +92,17 @@ pub fn install_manifest(dir: &Path, name: &str, exe: &Path, browser: BrowserKind
     let path = dir.join(format!("{name}.json"));
     fs::write(&path, manifest_for(name, exe, browser).to_json_pretty()).expect("manifest");
     path
+}
+
+/// A launcher that finds only host `name` (at `exe`), from a manifest in a fresh folder that
+/// lives as long as the returned `TempDir`. The host's stderr is discarded.
+pub fn isolated_launcher(name: &str, exe: &Path, browser: BrowserKind) -> (TempDir, Launcher) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    install_manifest(dir.path(), name, exe, browser);
+    let launcher = Launcher::new(browser)
+        .with_lookup(Lookup::new(browser).dir(dir.path()).without_default_dirs())
+        .with_stderr(StderrSink::Null);
+    (dir, launcher)
 }
 
 /// The launch of `host` for our extension under `browser`.
