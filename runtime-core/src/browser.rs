@@ -9,6 +9,7 @@ use std::time::Duration;
 use runtime_events::SimInstant;
 use serde_json::Value;
 
+use crate::context::Endpoint;
 use crate::engine::{Shared, Work};
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::{lock, Executor, TaskOwner};
@@ -16,8 +17,8 @@ use crate::lifecycle::{Input, Lifecycle, Timers};
 use crate::sim::{Config, ExtState, Sim};
 use crate::trace::{Context, Trace, TraceEvent};
 use crate::{
-    ExtensionId, ExtensionSpec, InstallError, Keepalive, KeepaliveReason, Location, PageState,
-    PlatformInfo, Runtime, UninstallError, ViewKind,
+    ExtensionId, ExtensionSpec, FrameId, InstallError, Keepalive, KeepaliveReason, Location,
+    PageState, PlatformInfo, Runtime, TabId, UninstallError, ViewKind, WebPage,
 };
 
 /// Builds a [`Browser`]; every setting has Chromium's default.
@@ -127,6 +128,17 @@ pub enum BrowserError {
     /// Events of `runtime` are fired by the browser itself, not by name.
     #[error("{0} is an event of runtime; the browser fires it itself")]
     ReservedEvent(String),
+    /// No such tab is open.
+    #[error("no tab {0} is open")]
+    NoSuchTab(u64),
+    /// The tab has no such frame.
+    #[error("tab {tab} has no frame {frame}")]
+    NoSuchFrame {
+        /// The tab.
+        tab: u64,
+        /// The frame.
+        frame: u64,
+    },
 }
 
 /// [`Browser::block_on`] could not finish: nothing was left to run, and the future still waits.
@@ -284,6 +296,7 @@ impl Browser {
             return Err(UninstallError::NotInstalled(id.to_string()));
         }
         Self::close_everything(&mut sim, id);
+        sim.remove_content_scripts(id);
         sim.record(Some(id), Some(Context::Browser), TraceEvent::Uninstalled);
         if let Some(url) = sim.extensions.get(id).and_then(|r| r.uninstall_url.clone()) {
             if sim.running {
@@ -338,6 +351,10 @@ impl Browser {
         let mut sim = self.shared.sim();
         if !sim.running {
             return;
+        }
+        let tabs: Vec<u64> = sim.tabs.keys().copied().collect();
+        for tab in tabs {
+            sim.close_tab(tab);
         }
         let ids: Vec<ExtensionId> = sim.extensions.keys().cloned().collect();
         for id in &ids {
@@ -448,6 +465,156 @@ impl Browser {
             .views
             .get(&view.0)
             .map(|v| v.runtime.clone())
+    }
+
+    /// Opens a tab showing `url` (as the user would). The content scripts whose
+    /// `content_scripts.matches` match it start in its top frame.
+    pub fn open_tab(&mut self, url: &str) -> Result<TabId, BrowserError> {
+        let weak = Arc::downgrade(&self.shared);
+        let mut sim = self.shared.sim();
+        if !sim.running {
+            return Err(BrowserError::NotRunning);
+        }
+        let tab = sim.open_tab(&weak, url);
+        drop(sim);
+        self.shared.settle();
+        Ok(TabId(tab))
+    }
+
+    /// Adds a child frame (an iframe) showing `url` to a frame of a tab. Content scripts with
+    /// `all_frames` that match it start in it.
+    pub fn open_frame(
+        &mut self,
+        tab: TabId,
+        parent: FrameId,
+        url: &str,
+    ) -> Result<FrameId, BrowserError> {
+        let weak = Arc::downgrade(&self.shared);
+        let mut sim = self.shared.sim();
+        Self::frame_exists(&sim, tab, parent)?;
+        let frame = sim
+            .next_frame_id(tab.0)
+            .ok_or(BrowserError::NoSuchTab(tab.0))?;
+        sim.add_frame(&weak, tab.0, frame, Some(parent.0), url);
+        drop(sim);
+        self.shared.settle();
+        Ok(FrameId(frame))
+    }
+
+    /// Navigates a tab's top frame to `url`: every frame of the old page goes (their content
+    /// scripts' ports disconnect), and the content scripts matching the new page start.
+    pub fn navigate(&mut self, tab: TabId, url: &str) -> Result<(), BrowserError> {
+        let weak = Arc::downgrade(&self.shared);
+        let mut sim = self.shared.sim();
+        Self::frame_exists(&sim, tab, FrameId::TOP)?;
+        sim.close_frame(tab.0, 0);
+        sim.record(
+            None,
+            Some(Context::WebPage {
+                tab: tab.0,
+                frame: 0,
+            }),
+            TraceEvent::TabNavigated {
+                url: url.to_owned(),
+            },
+        );
+        sim.add_frame(&weak, tab.0, 0, None, url);
+        drop(sim);
+        self.shared.settle();
+        Ok(())
+    }
+
+    /// Closes a tab. Returns whether it was open.
+    pub fn close_tab(&mut self, tab: TabId) -> bool {
+        let closed = self.shared.sim().close_tab(tab.0);
+        self.shared.settle();
+        closed
+    }
+
+    /// The open tabs.
+    pub fn tabs(&self) -> Vec<TabId> {
+        self.shared.sim().tabs.keys().map(|t| TabId(*t)).collect()
+    }
+
+    /// Sets what a receiver that accepts TLS channel ids
+    /// (`externally_connectable.accepts_tls_channel_id`) gets as `sender.tlsChannelId` for
+    /// messages from this tab's pages.
+    pub fn set_tls_channel_id(
+        &mut self,
+        tab: TabId,
+        tls_channel_id: Option<String>,
+    ) -> Result<(), BrowserError> {
+        let mut sim = self.shared.sim();
+        let state = sim
+            .tabs
+            .get_mut(&tab.0)
+            .ok_or(BrowserError::NoSuchTab(tab.0))?;
+        state.tls_channel_id = tls_channel_id;
+        Ok(())
+    }
+
+    /// The `runtime` of an extension's content script in a frame, if one runs there.
+    pub fn content_script(&self, id: &ExtensionId, tab: TabId, frame: FrameId) -> Option<Runtime> {
+        self.shared
+            .sim()
+            .tabs
+            .get(&tab.0)?
+            .frames
+            .get(&frame.0)?
+            .content_scripts
+            .get(id)
+            .cloned()
+    }
+
+    /// Starts a content script of an extension in a frame, whatever its manifest says (as
+    /// `scripting.executeScript` would), and gives its `runtime`.
+    pub fn inject_content_script(
+        &mut self,
+        id: &ExtensionId,
+        tab: TabId,
+        frame: FrameId,
+    ) -> Result<Runtime, BrowserError> {
+        let weak = Arc::downgrade(&self.shared);
+        let mut sim = self.shared.sim();
+        if !sim.extensions.contains_key(id) {
+            return Err(BrowserError::NotInstalled(id.to_string()));
+        }
+        Self::frame_exists(&sim, tab, frame)?;
+        let runtime = sim
+            .inject(&weak, id, tab.0, frame.0)
+            .ok_or(BrowserError::NoSuchFrame {
+                tab: tab.0,
+                frame: frame.0,
+            })?;
+        drop(sim);
+        self.shared.settle();
+        Ok(runtime)
+    }
+
+    /// The web page shown in a frame, to act as it.
+    pub fn web_page(&self, tab: TabId, frame: FrameId) -> Option<WebPage> {
+        let sim = self.shared.sim();
+        let state = sim.tabs.get(&tab.0)?.frames.get(&frame.0)?;
+        Some(WebPage {
+            shared: Arc::downgrade(&self.shared),
+            endpoint: Endpoint::WebPage {
+                tab: tab.0,
+                frame: frame.0,
+            },
+            events: Arc::clone(&state.page),
+            url: state.url.clone(),
+        })
+    }
+
+    fn frame_exists(sim: &Sim, tab: TabId, frame: FrameId) -> Result<(), BrowserError> {
+        let state = sim.tabs.get(&tab.0).ok_or(BrowserError::NoSuchTab(tab.0))?;
+        if !state.frames.contains_key(&frame.0) {
+            return Err(BrowserError::NoSuchFrame {
+                tab: tab.0,
+                frame: frame.0,
+            });
+        }
+        Ok(())
     }
 
     /// Holds a keepalive on an extension's background page until the returned guard is

@@ -12,11 +12,13 @@ use std::task::Waker;
 
 use runtime_events::{Dispatch, EventObserver, ListenerError, SimInstant};
 
-use crate::events::{PageEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED};
+use crate::context::Endpoint;
+use crate::events::{ContextEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED};
 use crate::executor::{lock, Executor, Polled, TaskFuture, TaskOwner};
 use crate::lifecycle::Input;
+use crate::port::Port;
 use crate::sim::{Page, Sim};
-use crate::trace::{Context, TraceEvent};
+use crate::trace::TraceEvent;
 use crate::{ExtensionId, PageState, Runtime};
 
 /// An item of the bus.
@@ -68,6 +70,24 @@ pub(crate) enum Deferred {
         keepalive: u64,
     },
     DropTasks(TaskOwner),
+    /// Ask the receiving contexts of a channel.
+    OpenChannel(u64),
+    /// Hand a message to a port's `onMessage` listeners.
+    DeliverPortMessage {
+        port: Port,
+        message: serde_json::Value,
+        keepalive: Option<(ExtensionId, u64)>,
+    },
+    /// Tell a port its channel closed.
+    NotifyDisconnect {
+        port: Port,
+        error: Option<String>,
+    },
+    /// Every copy of a `sendResponse` was dropped.
+    ResponderDropped {
+        channel: u64,
+        end: u64,
+    },
 }
 
 /// The state of a script's virtual timer.
@@ -174,6 +194,16 @@ impl Shared {
             Deferred::DropTasks(owner) => {
                 self.executor.cancel_owned_by(&owner);
             }
+            Deferred::OpenChannel(id) => self.open_channel(id),
+            Deferred::DeliverPortMessage {
+                port,
+                message,
+                keepalive,
+            } => self.deliver_port_message(port, message, keepalive),
+            Deferred::NotifyDisconnect { port, error } => self.notify_disconnect(port, error),
+            Deferred::ResponderDropped { channel, end } => {
+                self.sim().receiver_abandoned(channel, end);
+            }
         }
     }
 
@@ -197,7 +227,7 @@ impl Shared {
                 ext: ext.clone(),
                 life,
             });
-            let events = Arc::new(PageEvents::new(tracker));
+            let events = Arc::new(ContextEvents::new(tracker));
             rec.page = Some(Page {
                 life,
                 events: Arc::clone(&events),
@@ -207,8 +237,10 @@ impl Shared {
             let runtime = Runtime::new(
                 Arc::downgrade(self),
                 rec,
-                Context::Background,
-                Some(life),
+                Endpoint::Background {
+                    ext: ext.clone(),
+                    life,
+                },
                 events,
             );
             (source, runtime, life)
@@ -221,10 +253,10 @@ impl Shared {
                 .await
                 .map_err(|e| ListenerError::new(e.to_string()))
         });
-        let owner = TaskOwner::Page {
+        let owner = TaskOwner::Context(Endpoint::Background {
             ext: ext.clone(),
             life,
-        };
+        });
         let id = self
             .executor
             .spawn(owner.clone(), "the top-level script", future);
@@ -310,7 +342,11 @@ impl Shared {
             (events, keepalive)
         };
         let dispatch = events.dispatch(&event);
-        self.after_dispatch(&ext, life, event.name(), dispatch);
+        let endpoint = Endpoint::Background {
+            ext: ext.clone(),
+            life,
+        };
+        self.after_dispatch(&endpoint, event.name(), dispatch);
         self.sim().release(&ext, keepalive);
     }
 
@@ -353,23 +389,28 @@ impl Shared {
         } else {
             events.on_suspend_canceled.dispatch(())
         };
-        self.after_dispatch(ext, life, name, dispatch);
+        let endpoint = Endpoint::Background {
+            ext: ext.clone(),
+            life,
+        };
+        self.after_dispatch(&endpoint, name, dispatch);
         true
     }
 
     /// Records a dispatch's failures and starts the asynchronous work its listeners left.
-    fn after_dispatch(
+    pub(crate) fn after_dispatch(
         self: &Arc<Self>,
-        ext: &ExtensionId,
-        life: u64,
+        endpoint: &Endpoint,
         event: &str,
         dispatch: Dispatch,
     ) {
         if !dispatch.failures.is_empty() {
             let mut sim = self.sim();
+            let context = endpoint.trace_context(&sim);
             for failure in dispatch.failures {
-                sim.record_bg(
-                    ext,
+                sim.record(
+                    endpoint.extension(),
+                    Some(context.clone()),
                     TraceEvent::ListenerFailed {
                         event: event.to_owned(),
                         failure: failure.kind.as_str(),
@@ -378,10 +419,7 @@ impl Shared {
                 );
             }
         }
-        let owner = TaskOwner::Page {
-            ext: ext.clone(),
-            life,
-        };
+        let owner = TaskOwner::Context(endpoint.clone());
         let label: Arc<str> = format!("an async listener of {event}").into();
         for (_, future) in dispatch.pending {
             // Like a JavaScript async function, it runs up to its first real wait now.
@@ -401,13 +439,17 @@ impl Shared {
             };
             let mut sim = self.sim();
             match owner {
-                TaskOwner::Page { ext, .. } => sim.record_bg(
-                    &ext,
-                    TraceEvent::TaskFailed {
-                        task: label.to_string(),
-                        message,
-                    },
-                ),
+                TaskOwner::Context(endpoint) => {
+                    let context = endpoint.trace_context(&sim);
+                    sim.record(
+                        endpoint.extension(),
+                        Some(context),
+                        TraceEvent::TaskFailed {
+                            task: label.to_string(),
+                            message,
+                        },
+                    );
+                }
                 TaskOwner::External => sim.record(
                     None,
                     None,

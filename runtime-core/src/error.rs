@@ -1,6 +1,7 @@
 //! Errors of the `runtime` API: one enum per operation, whose `Display` is the browser's exact
 //! string.
 
+use crate::message::MessageError;
 use crate::ManifestError;
 
 /// `runtime.getBackgroundPage()` failed.
@@ -15,6 +16,9 @@ pub enum GetBackgroundPageError {
     /// The calling context went away while the call was in flight.
     #[error("Extension context invalidated.")]
     ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
 }
 
 /// `runtime.openOptionsPage()` failed.
@@ -26,6 +30,9 @@ pub enum OpenOptionsPageError {
     /// The calling context went away while the call was in flight.
     #[error("Extension context invalidated.")]
     ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
 }
 
 /// `runtime.setUninstallURL()` failed.
@@ -45,6 +52,9 @@ pub enum SetUninstallUrlError {
     /// The calling context went away while the call was in flight.
     #[error("Extension context invalidated.")]
     ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
 }
 
 /// `runtime.getPlatformInfo()` failed.
@@ -56,15 +66,117 @@ pub enum GetPlatformInfoError {
     /// The calling context went away while the call was in flight.
     #[error("Extension context invalidated.")]
     ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
 }
 
-/// Any runtime call failed because the calling context is gone: the page was unloaded, or the
-/// extension was reloaded or uninstalled while the call was in flight.
+/// Any runtime call failed because the calling context is gone (the page was unloaded, or the
+/// extension was reloaded or uninstalled while the call was in flight), or cannot use it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContextError {
     /// The extension context was invalidated.
     #[error("Extension context invalidated.")]
     Invalidated,
+    /// The member does not exist in this kind of context (§4.5).
+    #[error(transparent)]
+    NotAvailable(#[from] NotAvailable),
+}
+
+/// A member of `runtime` was used where it does not exist: content scripts have only
+/// `connect`, `getManifest`, `getURL`, `id`, `onConnect`, `onMessage` and `sendMessage` (§4.5).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("chrome.runtime.{member} is not available in content scripts: a content script may use only connect, getManifest, getURL, id, onConnect, onMessage and sendMessage")]
+pub struct NotAvailable {
+    /// The member, e.g. `getPlatformInfo`.
+    pub member: &'static str,
+}
+
+/// `runtime.sendMessage()` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendMessageError {
+    /// No context of the target has a listener, the target does not exist, or it refuses the
+    /// sender.
+    #[error("Could not establish connection. Receiving end does not exist.")]
+    NoReceiver,
+    /// Listeners ran and none answered or kept the channel open. Only the callback form
+    /// reports it; the promise form resolves with no response.
+    #[error("The message port closed before a response was received.")]
+    PortClosed,
+    /// A listener kept the channel open and its context went away (or its `sendResponse` was
+    /// dropped) before it answered.
+    #[error("A listener indicated an asynchronous response by returning true, but the message channel closed before a response was received")]
+    ChannelClosed,
+    /// A listener's promise rejected with an error: its message.
+    #[error("{0}")]
+    Rejected(String),
+    /// A listener's promise rejected with something that is not an `Error`.
+    #[error("A runtime.onMessage listener's promise rejected without an Error")]
+    RejectedWithoutError,
+    /// The message has no JSON form.
+    #[error("Could not serialize message.")]
+    NotSerializable,
+    /// The message is larger than 64 MiB serialized.
+    #[error("Message exceeded maximum allowed size of 64MiB.")]
+    TooLarge,
+    /// The target is not an extension id.
+    #[error("Error in invocation of runtime.sendMessage(optional string extensionId, any message, optional object options, optional function callback): Invalid extension id: '{0}'")]
+    InvalidExtensionId(String),
+    /// A web page did not say which extension it sends to.
+    #[error("Error in invocation of runtime.sendMessage(optional string extensionId, any message, optional object options, optional function callback): chrome.runtime.sendMessage() called from a webpage must specify an Extension ID (string) for its first argument.")]
+    ExtensionIdRequired,
+    /// The calling context is gone.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+}
+
+/// `runtime.connect()` failed (it throws at once).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// The target is not an extension id.
+    #[error("Error in invocation of runtime.connect(optional string extensionId, optional object connectInfo): Invalid extension id: '{0}'")]
+    InvalidExtensionId(String),
+    /// A web page did not say which extension it connects to.
+    #[error("Error in invocation of runtime.connect(optional string extensionId, optional object connectInfo): chrome.runtime.connect() called from a webpage must specify an Extension ID (string) for its first argument.")]
+    ExtensionIdRequired,
+    /// The calling context is gone.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+}
+
+/// `port.postMessage()` failed (it throws at once).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostMessageError {
+    /// The port is disconnected.
+    #[error("Attempting to use a disconnected port object")]
+    Disconnected,
+    /// The message has no JSON form.
+    #[error("Could not serialize message.")]
+    NotSerializable,
+    /// The message is larger than 64 MiB serialized.
+    #[error("Message exceeded maximum allowed size of 64MiB.")]
+    TooLarge,
+    /// The port's context is gone.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+}
+
+impl From<MessageError> for SendMessageError {
+    fn from(e: MessageError) -> Self {
+        match e {
+            MessageError::NotSerializable => SendMessageError::NotSerializable,
+            MessageError::TooLarge => SendMessageError::TooLarge,
+        }
+    }
+}
+
+impl From<MessageError> for PostMessageError {
+    fn from(e: MessageError) -> Self {
+        match e {
+            MessageError::NotSerializable => PostMessageError::NotSerializable,
+            MessageError::TooLarge => PostMessageError::TooLarge,
+        }
+    }
 }
 
 /// Installing an extension failed.
@@ -93,25 +205,37 @@ pub enum UninstallError {
 }
 
 impl From<ContextError> for GetBackgroundPageError {
-    fn from(_: ContextError) -> Self {
-        GetBackgroundPageError::ContextInvalidated
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => GetBackgroundPageError::ContextInvalidated,
+            ContextError::NotAvailable(n) => GetBackgroundPageError::NotAvailable(n),
+        }
     }
 }
 
 impl From<ContextError> for OpenOptionsPageError {
-    fn from(_: ContextError) -> Self {
-        OpenOptionsPageError::ContextInvalidated
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => OpenOptionsPageError::ContextInvalidated,
+            ContextError::NotAvailable(n) => OpenOptionsPageError::NotAvailable(n),
+        }
     }
 }
 
 impl From<ContextError> for SetUninstallUrlError {
-    fn from(_: ContextError) -> Self {
-        SetUninstallUrlError::ContextInvalidated
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => SetUninstallUrlError::ContextInvalidated,
+            ContextError::NotAvailable(n) => SetUninstallUrlError::NotAvailable(n),
+        }
     }
 }
 
 impl From<ContextError> for GetPlatformInfoError {
-    fn from(_: ContextError) -> Self {
-        GetPlatformInfoError::ContextInvalidated
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => GetPlatformInfoError::ContextInvalidated,
+            ContextError::NotAvailable(n) => GetPlatformInfoError::NotAvailable(n),
+        }
     }
 }

@@ -8,6 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::executor::lock;
+use crate::last_error::LastErrorSlot;
+use crate::on_message::OnMessageEvent;
+use crate::port::Port;
 
 /// `runtime.OnInstalledReason`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -64,6 +67,10 @@ pub(crate) const ON_STARTUP: &str = "runtime.onStartup";
 pub(crate) const ON_INSTALLED: &str = "runtime.onInstalled";
 pub(crate) const ON_SUSPEND: &str = "runtime.onSuspend";
 pub(crate) const ON_SUSPEND_CANCELED: &str = "runtime.onSuspendCanceled";
+pub(crate) const ON_MESSAGE: &str = "runtime.onMessage";
+pub(crate) const ON_MESSAGE_EXTERNAL: &str = "runtime.onMessageExternal";
+pub(crate) const ON_CONNECT: &str = "runtime.onConnect";
+pub(crate) const ON_CONNECT_EXTERNAL: &str = "runtime.onConnectExternal";
 
 impl RuntimeEvent {
     pub(crate) fn name(&self) -> &str {
@@ -90,24 +97,41 @@ impl RuntimeEvent {
     }
 }
 
-/// The event objects of one load of a page. A new load gets new objects: listeners do not
-/// survive a suspend.
-pub(crate) struct PageEvents {
+/// The event objects of one context (one load of a background page, a view, a content
+/// script, a web page) and its `runtime.lastError`. A new load gets new objects: listeners do
+/// not survive a suspend.
+pub(crate) struct ContextEvents {
     pub(crate) on_startup: Event<()>,
     pub(crate) on_installed: Event<OnInstalledDetails>,
     pub(crate) on_suspend: Event<()>,
     pub(crate) on_suspend_canceled: Event<()>,
+    pub(crate) on_message: OnMessageEvent,
+    pub(crate) on_message_external: OnMessageEvent,
+    pub(crate) on_connect: Event<Port>,
+    pub(crate) on_connect_external: Event<Port>,
+    pub(crate) last_error: LastErrorSlot,
     named: Mutex<BTreeMap<String, Event<Value>>>,
     observer: Arc<dyn EventObserver>,
 }
 
-impl PageEvents {
+impl ContextEvents {
     pub(crate) fn new(observer: Arc<dyn EventObserver>) -> Self {
-        PageEvents {
+        ContextEvents {
             on_startup: Event::with_observer(ON_STARTUP, Arc::clone(&observer)),
             on_installed: Event::with_observer(ON_INSTALLED, Arc::clone(&observer)),
             on_suspend: Event::with_observer(ON_SUSPEND, Arc::clone(&observer)),
             on_suspend_canceled: Event::with_observer(ON_SUSPEND_CANCELED, Arc::clone(&observer)),
+            on_message: OnMessageEvent::new(Event::with_observer(
+                ON_MESSAGE,
+                Arc::clone(&observer),
+            )),
+            on_message_external: OnMessageEvent::new(Event::with_observer(
+                ON_MESSAGE_EXTERNAL,
+                Arc::clone(&observer),
+            )),
+            on_connect: Event::with_observer(ON_CONNECT, Arc::clone(&observer)),
+            on_connect_external: Event::with_observer(ON_CONNECT_EXTERNAL, Arc::clone(&observer)),
+            last_error: LastErrorSlot::default(),
             named: Mutex::new(BTreeMap::new()),
             observer,
         }
@@ -136,7 +160,18 @@ impl PageEvents {
     }
 }
 
-impl PageEvents {
+impl ContextEvents {
+    /// How many listeners a messaging event (`runtime.onMessage`, …) has now.
+    pub(crate) fn listener_count_of(&self, event: &str) -> usize {
+        match event {
+            ON_MESSAGE => self.on_message.listener_count(),
+            ON_MESSAGE_EXTERNAL => self.on_message_external.listener_count(),
+            ON_CONNECT => self.on_connect.listener_count(),
+            ON_CONNECT_EXTERNAL => self.on_connect_external.listener_count(),
+            _ => 0,
+        }
+    }
+
     /// How many listeners the event would reach now.
     pub(crate) fn listener_count(&self, event: &RuntimeEvent) -> usize {
         match event {

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use runtime_events::{panic_message, ListenerError};
 
-use crate::ExtensionId;
+use crate::context::Endpoint;
 
 /// A task's future. A task ends with `Ok`, or with the error it failed with.
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<(), ListenerError>> + Send>>;
@@ -19,8 +19,8 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<(), ListenerErro
 /// Who a task belongs to: it is dropped when its owner goes away.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TaskOwner {
-    /// One life of an extension's background page.
-    Page { ext: ExtensionId, life: u64 },
+    /// A context: one life of a background page, a view, a content script, a web page.
+    Context(Endpoint),
     /// Code driven from outside the pages (a test's `block_on`, a view's call).
     External,
 }

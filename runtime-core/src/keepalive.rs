@@ -19,6 +19,11 @@ pub enum KeepaliveReason {
     PageCreation,
     /// A visible extension view (popup, options page, extension tab).
     View(u64),
+    /// An open message channel (a port, or a one-time message awaiting its answer) with an end
+    /// in this extension; the channel's id.
+    MessageChannel(u64),
+    /// A message being delivered through a port; the channel's id.
+    MessageInTransit(u64),
     /// Held from outside the simulated extension, e.g. by a test.
     External(String),
 }
@@ -30,6 +35,10 @@ impl fmt::Display for KeepaliveReason {
             KeepaliveReason::EventDispatch(event) => write!(f, "dispatching {event}"),
             KeepaliveReason::PageCreation => f.write_str("page being created"),
             KeepaliveReason::View(id) => write!(f, "view #{id} open"),
+            KeepaliveReason::MessageChannel(id) => write!(f, "message channel #{id} open"),
+            KeepaliveReason::MessageInTransit(id) => {
+                write!(f, "message in transit on channel #{id}")
+            }
             KeepaliveReason::External(label) => write!(f, "held: {label}"),
         }
     }

@@ -66,6 +66,8 @@
 //! it jumps the virtual clock forward. Simulations with no real-time source never wait.
 
 mod browser;
+mod channel;
+mod context;
 mod engine;
 mod error;
 mod events;
@@ -73,32 +75,49 @@ mod executor;
 mod extension;
 mod extension_id;
 mod keepalive;
+mod last_error;
 pub mod lifecycle;
 mod manifest;
+mod match_pattern;
+mod message;
+mod messaging;
+mod on_message;
 mod platform;
+mod port;
 mod runtime;
 mod script;
 mod sim;
 mod trace;
+mod web_page;
 
 pub use browser::{
     Browser, BrowserBuilder, BrowserError, ExtensionInfo, Stalled, ViewId, DEFAULT_BROWSER_VERSION,
 };
+pub use context::{FrameId, TabId};
 pub use error::{
-    ContextError, GetBackgroundPageError, GetPlatformInfoError, InstallError, OpenOptionsPageError,
-    SetUninstallUrlError, UninstallError,
+    ConnectError, ContextError, GetBackgroundPageError, GetPlatformInfoError, InstallError,
+    NotAvailable, OpenOptionsPageError, PostMessageError, SendMessageError, SetUninstallUrlError,
+    UninstallError,
 };
 pub use events::{OnInstalledDetails, OnInstalledReason};
 pub use extension::{ExtensionSpec, Location, ManifestInput, ViewKind};
 pub use extension_id::{ExtensionId, KeyError};
 pub use keepalive::{Keepalive, KeepaliveReason};
+pub use last_error::LastError;
 pub use lifecycle::PageState;
-pub use manifest::{Background, BackgroundKind, Manifest, ManifestError};
+pub use manifest::{
+    Background, BackgroundKind, ContentScript, ExternallyConnectable, Manifest, ManifestError,
+};
+pub use match_pattern::{MatchPattern, MatchPatternError};
+pub use message::{MessageError, MessageSender, Tab, MAX_MESSAGE_SIZE};
+pub use on_message::{OnMessage, OnMessageEvent, SendResponse};
 pub use platform::{PlatformArch, PlatformInfo, PlatformNaclArch, PlatformOs};
+pub use port::Port;
 pub use runtime::{
     BackgroundPage, PackageDirectory, Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH,
 };
 pub use script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
 pub use trace::{Context, Trace, TraceEntry, TraceEvent};
+pub use web_page::WebPage;
 
 pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};

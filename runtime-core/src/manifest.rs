@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::MatchPattern;
+
 /// Why a manifest was refused. The `Display` follows Chromium's `manifest_errors.cc` wording,
 /// which names the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +51,14 @@ pub enum ManifestError {
         "The background.page and background.scripts properties cannot be used at the same time."
     )]
     BackgroundPageAndScripts,
+    /// A URL match pattern is malformed or not allowed where it is.
+    #[error("Invalid value for '{field}': {reason}")]
+    InvalidPattern {
+        /// The field's path, e.g. `content_scripts[0].matches[1]`.
+        field: String,
+        /// What is wrong with the pattern.
+        reason: String,
+    },
     /// A manifest feature the simulator does not model yet.
     #[error("'{field}' is not supported by this simulator: {reason}")]
     Unsupported {
@@ -66,7 +76,9 @@ impl ManifestError {
             ManifestError::Required { field, .. } | ManifestError::Unsupported { field, .. } => {
                 Some((*field).to_owned())
             }
-            ManifestError::Invalid { field } => Some(field.clone()),
+            ManifestError::Invalid { field } | ManifestError::InvalidPattern { field, .. } => {
+                Some(field.clone())
+            }
             ManifestError::BackgroundPageAndScripts => Some("background".to_owned()),
             _ => None,
         }
@@ -137,6 +149,53 @@ pub struct Manifest {
     key: Option<String>,
     permissions: Vec<String>,
     options_page: Option<String>,
+    externally_connectable: Option<ExternallyConnectable>,
+    content_scripts: Vec<ContentScript>,
+}
+
+/// `externally_connectable`: who outside the extension may message it or connect to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExternallyConnectable {
+    /// `ids`: extensions that may connect; `"*"` allows every extension.
+    pub ids: Vec<String>,
+    /// `matches`: web pages that may connect (no wildcard hosts).
+    pub matches: Vec<MatchPattern>,
+    /// `accepts_tls_channel_id`: whether `sender.tlsChannelId` is passed.
+    pub accepts_tls_channel_id: bool,
+}
+
+impl ExternallyConnectable {
+    /// Whether the extension `id` may connect.
+    pub fn allows_extension(&self, id: &str) -> bool {
+        self.ids
+            .iter()
+            .any(|allowed| allowed == "*" || allowed == id)
+    }
+
+    /// Whether a web page at `url` may connect.
+    pub fn allows_page(&self, url: &str) -> bool {
+        self.matches.iter().any(|p| p.matches(url))
+    }
+}
+
+/// One entry of `content_scripts`: where the extension's content scripts run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentScript {
+    /// `matches`: the pages it runs in.
+    pub matches: Vec<MatchPattern>,
+    /// `exclude_matches`: pages it does not run in.
+    pub exclude_matches: Vec<MatchPattern>,
+    /// `all_frames`: also in child frames (default: the top frame only).
+    pub all_frames: bool,
+}
+
+impl ContentScript {
+    /// Whether it runs in a frame showing `url` (`top`: the tab's top frame).
+    pub fn runs_in(&self, url: &str, top: bool) -> bool {
+        (top || self.all_frames)
+            && self.matches.iter().any(|p| p.matches(url))
+            && !self.exclude_matches.iter().any(|p| p.matches(url))
+    }
 }
 
 impl Manifest {
@@ -203,19 +262,7 @@ impl Manifest {
             }
             Some(_) => return Err(invalid("key")),
         };
-        let permissions = match raw.get("permissions") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| invalid(format!("permissions[{i}]")))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(invalid("permissions")),
-        };
+        let permissions = string_list(raw.get("permissions"), "permissions")?;
         let background = parse_background(raw.get("background"), manifest_version)?;
         let options_ui_page = match raw.get("options_ui") {
             None => None,
@@ -230,6 +277,9 @@ impl Manifest {
             Some(Value::String(p)) if !p.is_empty() => Some(p.clone()),
             Some(_) => return Err(invalid("options_page")),
         };
+        let externally_connectable =
+            parse_externally_connectable(raw.get("externally_connectable"))?;
+        let content_scripts = parse_content_scripts(raw.get("content_scripts"))?;
         Ok(Manifest {
             raw: Arc::new(raw),
             name,
@@ -240,6 +290,8 @@ impl Manifest {
             permissions,
             // Chromium prefers options_ui.page over options_page.
             options_page: options_ui_page.or(options_page),
+            externally_connectable,
+            content_scripts,
         })
     }
 
@@ -292,6 +344,143 @@ impl Manifest {
     pub fn options_page(&self) -> Option<&str> {
         self.options_page.as_deref()
     }
+
+    /// `externally_connectable`, when present.
+    pub fn externally_connectable(&self) -> Option<&ExternallyConnectable> {
+        self.externally_connectable.as_ref()
+    }
+
+    /// `content_scripts`.
+    pub fn content_scripts(&self) -> &[ContentScript] {
+        &self.content_scripts
+    }
+
+    /// Whether the extension `id` may message or connect to this one (§4.4): every extension
+    /// may when `externally_connectable` is absent; otherwise only those its `ids` list.
+    pub fn accepts_extension(&self, id: &str) -> bool {
+        self.externally_connectable
+            .as_ref()
+            .map_or(true, |ec| ec.allows_extension(id))
+    }
+
+    /// Whether a web page at `url` may message or connect to this extension: only when
+    /// `externally_connectable.matches` matches it.
+    pub fn accepts_page(&self, url: &str) -> bool {
+        self.externally_connectable
+            .as_ref()
+            .is_some_and(|ec| ec.allows_page(url))
+    }
+}
+
+fn string_list(value: Option<&Value>, field: &str) -> Result<Vec<String>, ManifestError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| invalid(format!("{field}[{i}]")))
+            })
+            .collect(),
+        Some(_) => Err(invalid(field)),
+    }
+}
+
+fn pattern_list(
+    value: Option<&Value>,
+    field: &str,
+    refuse_wildcard_hosts: bool,
+) -> Result<Vec<MatchPattern>, ManifestError> {
+    string_list(value, field)?
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let field = format!("{field}[{i}]");
+            let pattern = MatchPattern::parse(text).map_err(|e| ManifestError::InvalidPattern {
+                field: field.clone(),
+                reason: e.to_string(),
+            })?;
+            if refuse_wildcard_hosts && pattern.has_wildcard_host() {
+                return Err(ManifestError::InvalidPattern {
+                    field,
+                    reason: "Wildcard domain patterns are not allowed in externally_connectable."
+                        .into(),
+                });
+            }
+            Ok(pattern)
+        })
+        .collect()
+}
+
+fn parse_externally_connectable(
+    value: Option<&Value>,
+) -> Result<Option<ExternallyConnectable>, ManifestError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let Value::Object(ec) = value else {
+        return Err(invalid("externally_connectable"));
+    };
+    let ids = string_list(ec.get("ids"), "externally_connectable.ids")?;
+    for (i, id) in ids.iter().enumerate() {
+        if id != "*" && !crate::ExtensionId::is_valid(id) {
+            return Err(invalid(format!("externally_connectable.ids[{i}]")));
+        }
+    }
+    let matches = pattern_list(ec.get("matches"), "externally_connectable.matches", true)?;
+    let accepts_tls_channel_id = match ec.get("accepts_tls_channel_id") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("externally_connectable.accepts_tls_channel_id")),
+    };
+    Ok(Some(ExternallyConnectable {
+        ids,
+        matches,
+        accepts_tls_channel_id,
+    }))
+}
+
+fn parse_content_scripts(value: Option<&Value>) -> Result<Vec<ContentScript>, ManifestError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(items) = value else {
+        return Err(invalid("content_scripts"));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Object(cs) = item else {
+                return Err(invalid(format!("content_scripts[{i}]")));
+            };
+            let matches = pattern_list(
+                cs.get("matches"),
+                &format!("content_scripts[{i}].matches"),
+                false,
+            )?;
+            if matches.is_empty() {
+                return Err(invalid(format!("content_scripts[{i}].matches")));
+            }
+            let exclude_matches = pattern_list(
+                cs.get("exclude_matches"),
+                &format!("content_scripts[{i}].exclude_matches"),
+                false,
+            )?;
+            let all_frames = match cs.get("all_frames") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(invalid(format!("content_scripts[{i}].all_frames"))),
+            };
+            Ok(ContentScript {
+                matches,
+                exclude_matches,
+                all_frames,
+            })
+        })
+        .collect()
 }
 
 fn parse_background(

@@ -13,16 +13,20 @@ use runtime_events::{Event, EventObserver, SimInstant};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::channel::Target;
+use crate::context::Endpoint;
 use crate::engine::{Shared, TimerState, Work};
-use crate::events::PageEvents;
+use crate::events::ContextEvents;
 use crate::executor::{lock, TaskOwner};
 use crate::lifecycle::Input;
+use crate::messaging::{self, resolve_target};
+use crate::on_message::OnMessageEvent;
 use crate::sim::{CallSite, ExtState, Queued, Sim};
 use crate::trace::{Context, TraceEvent};
 use crate::{
-    ContextError, ExtensionId, GetBackgroundPageError, GetPlatformInfoError, Manifest,
-    OnInstalledDetails, OpenOptionsPageError, PageState, PlatformInfo, SetUninstallUrlError,
-    ViewKind,
+    ConnectError, ContextError, ExtensionId, FrameId, GetBackgroundPageError, GetPlatformInfoError,
+    LastError, Manifest, NotAvailable, OnInstalledDetails, OpenOptionsPageError, PageState,
+    PlatformInfo, Port, SendMessageError, SetUninstallUrlError, TabId, ViewKind,
 };
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -32,8 +36,8 @@ struct Inner {
     shared: Weak<Shared>,
     id: ExtensionId,
     context: Context,
-    life: Option<u64>,
-    events: Arc<PageEvents>,
+    endpoint: Endpoint,
+    events: Arc<ContextEvents>,
     manifest: Manifest,
     base_url: String,
 }
@@ -86,16 +90,16 @@ impl Runtime {
     pub(crate) fn new(
         shared: Weak<Shared>,
         rec: &ExtState,
-        context: Context,
-        life: Option<u64>,
-        events: Arc<PageEvents>,
+        endpoint: Endpoint,
+        events: Arc<ContextEvents>,
     ) -> Runtime {
+        let context = endpoint.trace_context_with(|_, view| rec.views.get(&view).map(|v| v.kind));
         Runtime {
             inner: Arc::new(Inner {
                 shared,
                 id: rec.id.clone(),
                 context,
-                life,
+                endpoint,
                 events,
                 manifest: rec.manifest.clone(),
                 base_url: rec.base_url(),
@@ -103,16 +107,34 @@ impl Runtime {
         }
     }
 
-    /// A runtime for an extension view. The simulator runs no code in views yet, so their
-    /// events are never dispatched; their calls work.
-    pub(crate) fn for_view(
-        shared: Weak<Shared>,
-        rec: &ExtState,
-        view: u64,
-        kind: ViewKind,
-    ) -> Runtime {
-        let events = Arc::new(PageEvents::new(Arc::new(NoObserver)));
-        Runtime::new(shared, rec, Context::View { id: view, kind }, None, events)
+    /// A runtime for a view or a content script: a context whose code the test drives.
+    pub(crate) fn for_context(shared: Weak<Shared>, rec: &ExtState, endpoint: Endpoint) -> Runtime {
+        let events = Arc::new(ContextEvents::new(Arc::new(NoObserver)));
+        Runtime::new(shared, rec, endpoint, events)
+    }
+
+    pub(crate) fn events(&self) -> Arc<ContextEvents> {
+        Arc::clone(&self.inner.events)
+    }
+
+    fn is_content_script(&self) -> bool {
+        matches!(self.inner.endpoint, Endpoint::ContentScript { .. })
+    }
+
+    /// Fails for a member content scripts do not have (§4.5).
+    fn member(&self, member: &'static str) -> Result<(), ContextError> {
+        if self.is_content_script() {
+            return Err(NotAvailable { member }.into());
+        }
+        Ok(())
+    }
+
+    /// An event content scripts do not have: using it is a programming error, as reading
+    /// `chrome.runtime.onStartup.addListener` in a content script throws.
+    fn event_of_extension_pages(&self, member: &'static str) {
+        if self.is_content_script() {
+            panic!("{}", NotAvailable { member });
+        }
     }
 
     /// `runtime.id`.
@@ -120,7 +142,7 @@ impl Runtime {
         &self.inner.id
     }
 
-    /// Where this runtime lives: the background page or a view.
+    /// Where this runtime lives: the background page, a view or a content script.
     pub fn context(&self) -> &Context {
         &self.inner.context
     }
@@ -138,22 +160,30 @@ impl Runtime {
     }
 
     /// `runtime.onStartup`.
+    ///
+    /// # Panics
+    /// In a content script, which has no `runtime.onStartup` (the same for `onInstalled`,
+    /// `onSuspend`, `onSuspendCanceled`, `onMessageExternal` and `onConnectExternal`).
     pub fn on_startup(&self) -> &Event<()> {
+        self.event_of_extension_pages("onStartup");
         &self.inner.events.on_startup
     }
 
     /// `runtime.onInstalled`.
     pub fn on_installed(&self) -> &Event<OnInstalledDetails> {
+        self.event_of_extension_pages("onInstalled");
         &self.inner.events.on_installed
     }
 
     /// `runtime.onSuspend`.
     pub fn on_suspend(&self) -> &Event<()> {
+        self.event_of_extension_pages("onSuspend");
         &self.inner.events.on_suspend
     }
 
     /// `runtime.onSuspendCanceled`.
     pub fn on_suspend_canceled(&self) -> &Event<()> {
+        self.event_of_extension_pages("onSuspendCanceled");
         &self.inner.events.on_suspend_canceled
     }
 
@@ -194,13 +224,7 @@ impl Runtime {
         let Some(shared) = self.inner.shared.upgrade() else {
             return;
         };
-        let owner = match self.inner.life {
-            Some(life) => TaskOwner::Page {
-                ext: self.inner.id.clone(),
-                life,
-            },
-            None => TaskOwner::External,
-        };
+        let owner = TaskOwner::Context(self.inner.endpoint.clone());
         shared.executor.spawn_ready(
             owner,
             "a spawned task",
@@ -221,6 +245,7 @@ impl Runtime {
 
     /// `runtime.getPlatformInfo()`.
     pub async fn get_platform_info(&self) -> Result<PlatformInfo, GetPlatformInfoError> {
+        self.member("getPlatformInfo")?;
         self.call("runtime.getPlatformInfo", |sim, _| {
             sim.config.platform.ok_or(GetPlatformInfoError::Unavailable)
         })
@@ -229,6 +254,7 @@ impl Runtime {
 
     /// `runtime.getPackageDirectoryEntry()`.
     pub async fn get_package_directory_entry(&self) -> Result<PackageDirectory, ContextError> {
+        self.member("getPackageDirectoryEntry")?;
         self.call("runtime.getPackageDirectoryEntry", |sim, ext| {
             let rec = sim.extensions.get(ext).ok_or(ContextError::Invalidated)?;
             Ok(PackageDirectory {
@@ -241,6 +267,7 @@ impl Runtime {
 
     /// `runtime.openOptionsPage()`: opens the options page in a view, or focuses it if open.
     pub async fn open_options_page(&self) -> Result<(), OpenOptionsPageError> {
+        self.member("openOptionsPage")?;
         let shared = self.inner.shared.clone();
         self.call("runtime.openOptionsPage", move |sim, ext| {
             let rec = sim.extensions.get(ext).ok_or(ContextError::Invalidated)?;
@@ -276,6 +303,7 @@ impl Runtime {
     /// `https` URL of at most 1023 characters, opened in a new tab when the extension is
     /// uninstalled.
     pub async fn set_uninstall_url(&self, url: &str) -> Result<(), SetUninstallUrlError> {
+        self.member("setUninstallURL")?;
         let found = url.chars().count();
         if found > MAX_UNINSTALL_URL_LENGTH {
             // An argument error: thrown synchronously, before any call is made.
@@ -301,6 +329,7 @@ impl Runtime {
 
     /// `runtime.getBackgroundPage()`: the background page, loading an event page first.
     pub async fn get_background_page(&self) -> Result<BackgroundPage, GetBackgroundPageError> {
+        self.member("getBackgroundPage")?;
         let (tx, rx) = oneshot::channel();
         let started = self.start("runtime.getBackgroundPage", move |sim, site| {
             let ext = site.ext.clone();
@@ -383,25 +412,163 @@ impl Runtime {
         if !self.alive(&sim) {
             return Err(ContextError::Invalidated);
         }
-        sim.start_call(
-            &self.inner.id,
-            &self.inner.context,
-            api,
-            self.inner.life,
-            complete,
-        );
+        let life = match &self.inner.endpoint {
+            Endpoint::Background { life, .. } => Some(*life),
+            _ => None,
+        };
+        sim.start_call(&self.inner.id, &self.inner.context, api, life, complete);
         Ok(())
     }
 
     fn alive(&self, sim: &Sim) -> bool {
-        let Some(rec) = sim.extensions.get(&self.inner.id) else {
-            return false;
+        sim.context_alive(&self.inner.endpoint)
+    }
+}
+
+/// Messaging: `sendMessage`, `connect`, their events, and `lastError`.
+impl Runtime {
+    /// `runtime.sendMessage(message)` to the own extension, in the promise form: the message is
+    /// sent now, and every other context of the extension with an `onMessage` listener gets it
+    /// (its background page is loaded first if it is an unloaded event page). The future gives
+    /// the first response, or `None` if no listener answered.
+    pub fn send_message<T: Serialize + ?Sized>(
+        &self,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + Send + 'static {
+        let target = resolve_target(Some(&self.inner.id), None);
+        messaging::send_message(&self.inner.shared, &self.inner.endpoint, target, message)
+    }
+
+    /// `runtime.sendMessage(extensionId, message)`: to another extension's `onMessageExternal`
+    /// (or, with the own id, to the own `onMessage`). A target that does not exist or does not
+    /// accept this extension fails with `Could not establish connection. Receiving end does
+    /// not exist.`
+    pub fn send_message_to<T: Serialize + ?Sized>(
+        &self,
+        extension_id: &str,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + Send + 'static {
+        let target = resolve_target(Some(&self.inner.id), Some(extension_id));
+        messaging::send_message(&self.inner.shared, &self.inner.endpoint, target, message)
+    }
+
+    /// `runtime.sendMessage(extensionId?, message, callback)`: the callback form. Errors of the
+    /// call itself (a bad id, a message that cannot be sent) are returned at once. The callback
+    /// runs later in this context with the response; if the message failed, the response is
+    /// `None` and [`Runtime::last_error`] gives the error while the callback runs. An error the
+    /// callback does not read is recorded as `Unchecked runtime.lastError: <message>`.
+    pub fn send_message_callback<T, F>(
+        &self,
+        extension_id: Option<&str>,
+        message: &T,
+        callback: F,
+    ) -> Result<(), SendMessageError>
+    where
+        T: Serialize + ?Sized,
+        F: FnOnce(Option<Value>) + Send + 'static,
+    {
+        let target = resolve_target(Some(&self.inner.id), extension_id);
+        messaging::send_message_callback(
+            &self.inner.shared,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            message,
+            callback,
+        )
+    }
+
+    /// `runtime.connect({name})` to the own extension: the port is returned at once, and each
+    /// other context of the extension with an `onConnect` listener gets its own port. With no
+    /// receiver, the port's `onDisconnect` fires with `lastError` set.
+    pub fn connect(&self, name: &str) -> Result<Port, ConnectError> {
+        let target = resolve_target(Some(&self.inner.id), None);
+        messaging::connect(
+            &self.inner.shared,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            name,
+        )
+    }
+
+    /// `runtime.connect(extensionId, {name})`: to another extension's `onConnectExternal` (or,
+    /// with the own id, to the own `onConnect`).
+    pub fn connect_to(&self, extension_id: &str, name: &str) -> Result<Port, ConnectError> {
+        let target = resolve_target(Some(&self.inner.id), Some(extension_id));
+        messaging::connect(
+            &self.inner.shared,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            name,
+        )
+    }
+
+    /// `tabs.sendMessage(tabId, message, {frameId})`: to this extension's content scripts in a
+    /// tab (all its frames, or one). The promise form.
+    pub fn send_message_to_tab<T: Serialize + ?Sized>(
+        &self,
+        tab: TabId,
+        frame: Option<FrameId>,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + Send + 'static {
+        let target = Ok(Target::Tab {
+            ext: self.inner.id.clone(),
+            tab: tab.0,
+            frame: frame.map(|f| f.0),
+        });
+        messaging::send_message(&self.inner.shared, &self.inner.endpoint, target, message)
+    }
+
+    /// `tabs.connect(tabId, {name, frameId})`: a port to this extension's content scripts in a
+    /// tab.
+    pub fn connect_to_tab(
+        &self,
+        tab: TabId,
+        frame: Option<FrameId>,
+        name: &str,
+    ) -> Result<Port, ConnectError> {
+        let target = Target::Tab {
+            ext: self.inner.id.clone(),
+            tab: tab.0,
+            frame: frame.map(|f| f.0),
         };
-        match &self.inner.context {
-            Context::Background => rec.loaded_life() == self.inner.life,
-            Context::View { id, .. } => rec.views.contains_key(id),
-            Context::Browser => true,
-        }
+        messaging::connect(
+            &self.inner.shared,
+            &self.inner.endpoint,
+            &self.inner.events,
+            Ok(target),
+            name,
+        )
+    }
+
+    /// `runtime.onMessage`: one-time messages from the own extension (and its content scripts).
+    pub fn on_message(&self) -> &OnMessageEvent {
+        &self.inner.events.on_message
+    }
+
+    /// `runtime.onMessageExternal`: one-time messages from other extensions and web pages.
+    pub fn on_message_external(&self) -> &OnMessageEvent {
+        self.event_of_extension_pages("onMessageExternal");
+        &self.inner.events.on_message_external
+    }
+
+    /// `runtime.onConnect`: ports opened by the own extension (and its content scripts).
+    pub fn on_connect(&self) -> &Event<Port> {
+        &self.inner.events.on_connect
+    }
+
+    /// `runtime.onConnectExternal`: ports opened by other extensions and web pages.
+    pub fn on_connect_external(&self) -> &Event<Port> {
+        self.event_of_extension_pages("onConnectExternal");
+        &self.inner.events.on_connect_external
+    }
+
+    /// `runtime.lastError`: set only while a callback runs after a failed call (or an
+    /// `onDisconnect` listener runs after a failed connection). Reading it marks it checked.
+    pub fn last_error(&self) -> Option<LastError> {
+        self.inner.events.last_error.read()
     }
 }
 

@@ -11,9 +11,10 @@ use std::time::Duration;
 use runtime_events::Bus;
 use serde_json::Value;
 
+use crate::channel::Channel;
+use crate::context::{Endpoint, TabState};
 use crate::engine::{Deferred, Work};
-use crate::events::{PageEvents, RuntimeEvent};
-use crate::executor::TaskOwner;
+use crate::events::{ContextEvents, RuntimeEvent};
 use crate::lifecycle::{Effect, Input, Lifecycle, Timers};
 use crate::script::ScriptSource;
 use crate::trace::{Context, Trace, TraceEntry, TraceEvent};
@@ -33,6 +34,16 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// Whether `onMessage` listeners may answer with a promise (Chrome 144 and later).
+    pub(crate) fn promise_responses(&self) -> bool {
+        let major = self
+            .version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok());
+        major.map_or(true, |m| m >= 144)
+    }
+
     pub(crate) fn latency(&self, api: &str) -> Duration {
         self.api_latencies
             .get(api)
@@ -72,7 +83,7 @@ pub(crate) struct View {
 
 pub(crate) struct Page {
     pub(crate) life: u64,
-    pub(crate) events: Arc<PageEvents>,
+    pub(crate) events: Arc<ContextEvents>,
     /// The top-level script has run.
     pub(crate) loaded: bool,
     /// Events that reached no listener in this life (for the late-listener explanation).
@@ -122,6 +133,9 @@ pub(crate) struct Sim {
     pub(crate) trace: Trace,
     pub(crate) deferred: VecDeque<Deferred>,
     pub(crate) next_id: u64,
+    pub(crate) channels: BTreeMap<u64, Channel>,
+    pub(crate) tabs: BTreeMap<u64, TabState>,
+    pub(crate) next_tab: u64,
 }
 
 impl Sim {
@@ -134,6 +148,9 @@ impl Sim {
             trace: Trace::default(),
             deferred: VecDeque::new(),
             next_id: 0,
+            channels: BTreeMap::new(),
+            tabs: BTreeMap::new(),
+            next_tab: 0,
         }
     }
 
@@ -433,11 +450,10 @@ impl Sim {
             None => Vec::new(),
         };
         if let Some(page) = page {
-            self.deferred
-                .push_back(Deferred::DropTasks(TaskOwner::Page {
-                    ext: ext.clone(),
-                    life: page.life,
-                }));
+            self.context_closed(&Endpoint::Background {
+                ext: ext.clone(),
+                life: page.life,
+            });
         }
         for id in bound {
             self.release(ext, id);
@@ -484,6 +500,10 @@ impl Sim {
             }),
             TraceEvent::ViewClosed,
         );
+        self.context_closed(&Endpoint::View {
+            ext: ext.clone(),
+            view,
+        });
         self.release(ext, v.keepalive);
         true
     }
@@ -555,7 +575,14 @@ impl Sim {
         let rec = self.extensions.get(ext)?;
         let slash = if path.starts_with('/') { "" } else { "/" };
         let url = format!("{}{slash}{path}", rec.base_url());
-        let runtime = Runtime::for_view(shared.clone(), rec, view, kind);
+        let runtime = Runtime::for_context(
+            shared.clone(),
+            rec,
+            Endpoint::View {
+                ext: ext.clone(),
+                view,
+            },
+        );
         self.record(
             Some(ext),
             Some(Context::View { id: view, kind }),

@@ -22,6 +22,21 @@ pub enum Context {
         /// What kind of view.
         kind: crate::ViewKind,
     },
+    /// A content script of the extension in a tab's frame (or, with no extension, the web page
+    /// shown there).
+    ContentScript {
+        /// The tab.
+        tab: u64,
+        /// The frame (0: the top frame).
+        frame: u64,
+    },
+    /// The web page shown in a tab's frame.
+    WebPage {
+        /// The tab.
+        tab: u64,
+        /// The frame (0: the top frame).
+        frame: u64,
+    },
     /// The browser itself, acting on the extension (installing it, a test's keepalive, …).
     Browser,
 }
@@ -31,6 +46,8 @@ impl fmt::Display for Context {
         match self {
             Context::Background => f.write_str("background"),
             Context::View { id, kind } => write!(f, "{}#{id}", kind.as_str()),
+            Context::ContentScript { tab, frame } => write!(f, "cs:tab{tab}/{frame}"),
+            Context::WebPage { tab, frame } => write!(f, "page:tab{tab}/{frame}"),
             Context::Browser => f.write_str("browser"),
         }
     }
@@ -179,6 +196,71 @@ pub enum TraceEvent {
         /// The event.
         event: String,
     },
+    /// A message channel was opened: a one-time message was sent, or a port connected.
+    ChannelOpened {
+        /// The channel's id.
+        channel: u64,
+        /// `message` or `port`.
+        channel_kind: &'static str,
+        /// Where it goes.
+        to: String,
+        /// The port's name.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The one-time message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<Value>,
+    },
+    /// A message channel closed.
+    ChannelClosed {
+        /// The channel's id.
+        channel: u64,
+        /// The error the opener got, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A receiver answered a one-time message (the first answer; later ones are not recorded).
+    Responded {
+        /// The channel's id.
+        channel: u64,
+        /// Whether it is a response (or the error of a rejected promise).
+        ok: bool,
+        /// The response, or the error message.
+        response: Value,
+    },
+    /// A message was posted on a port.
+    PortPosted {
+        /// The channel's id.
+        channel: u64,
+        /// The message.
+        message: Value,
+    },
+    /// A callback or `onDisconnect` listener did not read `runtime.lastError`.
+    UncheckedLastError {
+        /// The error's message.
+        message: String,
+    },
+    /// A tab was opened.
+    TabOpened {
+        /// Its URL.
+        url: String,
+    },
+    /// A tab's top frame navigated to a new page.
+    TabNavigated {
+        /// The new URL.
+        url: String,
+    },
+    /// A tab was closed.
+    TabClosed,
+    /// A child frame was added to a tab.
+    FrameOpened {
+        /// Its URL.
+        url: String,
+    },
+    /// A frame went away (its tab closed or navigated).
+    FrameClosed,
+    /// A content script started in a frame.
+    ContentScriptStarted,
 }
 
 impl TraceEvent {
@@ -188,6 +270,7 @@ impl TraceEvent {
             TraceEvent::ListenerFailed { .. }
                 | TraceEvent::TaskFailed { .. }
                 | TraceEvent::ScriptFailed { .. }
+                | TraceEvent::UncheckedLastError { .. }
         )
     }
 }
@@ -279,6 +362,49 @@ impl fmt::Display for TraceEvent {
             TraceEvent::ViewFocused { url } => write!(f, "view focused: {url}"),
             TraceEvent::ViewClosed => f.write_str("view closed"),
             TraceEvent::EventFired { event } => write!(f, "{event} fired"),
+            TraceEvent::ChannelOpened {
+                channel,
+                channel_kind: kind,
+                to,
+                name,
+                message,
+            } => {
+                write!(f, "{kind} #{channel} to {to}")?;
+                if let Some(name) = name {
+                    write!(f, " (name \"{name}\")")?;
+                }
+                if let Some(message) = message {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            TraceEvent::ChannelClosed { channel, error } => match error {
+                Some(error) => write!(f, "channel #{channel} closed: {error}"),
+                None => write!(f, "channel #{channel} closed"),
+            },
+            TraceEvent::Responded {
+                channel,
+                ok,
+                response,
+            } => {
+                if *ok {
+                    write!(f, "answered #{channel}: {response}")
+                } else {
+                    write!(f, "answered #{channel} with an error: {response}")
+                }
+            }
+            TraceEvent::PortPosted { channel, message } => {
+                write!(f, "posted on #{channel}: {message}")
+            }
+            TraceEvent::UncheckedLastError { message } => {
+                write!(f, "Unchecked runtime.lastError: {message}")
+            }
+            TraceEvent::TabOpened { url } => write!(f, "tab opened: {url}"),
+            TraceEvent::TabNavigated { url } => write!(f, "tab navigated to {url}"),
+            TraceEvent::TabClosed => f.write_str("tab closed"),
+            TraceEvent::FrameOpened { url } => write!(f, "frame opened: {url}"),
+            TraceEvent::FrameClosed => f.write_str("frame closed"),
+            TraceEvent::ContentScriptStarted => f.write_str("content script started"),
         }
     }
 }

@@ -107,6 +107,8 @@ pub struct Dispatch {
     pub listeners: usize,
     /// The listeners that failed, in the order they were called.
     pub failures: Vec<ListenerFailure>,
+    /// The listeners that returned `true`, in the order they were called.
+    pub returned_true: Vec<ListenerId>,
     /// The asynchronous work listeners left running, in the order they were called. Each future
     /// carries the id of the listener that returned it.
     pub pending: Vec<(ListenerId, ListenerFuture)>,
@@ -117,6 +119,7 @@ impl std::fmt::Debug for Dispatch {
         f.debug_struct("Dispatch")
             .field("listeners", &self.listeners)
             .field("failures", &self.failures)
+            .field("returned_true", &self.returned_true)
             .field("pending", &self.pending.len())
             .finish()
     }
@@ -249,6 +252,10 @@ impl<A> Event<A> {
     fn call_one(&self, entry: &Entry<A>, args: A, dispatch: &mut Dispatch) {
         let failure = match catch_unwind(AssertUnwindSafe(|| (entry.call)(args))) {
             Ok(ListenerOutcome::Done) => None,
+            Ok(ListenerOutcome::True) => {
+                dispatch.returned_true.push(entry.id);
+                None
+            }
             Ok(ListenerOutcome::Pending(fut)) => {
                 dispatch.pending.push((entry.id, fut));
                 None
@@ -325,6 +332,15 @@ mod tests {
         });
         assert_eq!(event.dispatch(()).listeners, 1);
         assert_eq!(event.dispatch(()).listeners, 2);
+    }
+
+    #[test]
+    fn listeners_that_return_true_are_reported() {
+        let event: Event<u8> = Event::new("test.onMessage");
+        event.add_listener(|_| false);
+        let keeps = event.add_listener(|n: u8| n > 1);
+        assert!(event.dispatch(1).returned_true.is_empty());
+        assert_eq!(event.dispatch(2).returned_true, vec![keeps]);
     }
 
     #[test]

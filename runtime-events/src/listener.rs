@@ -24,6 +24,9 @@ impl ListenerId {
 pub enum ListenerOutcome {
     /// The listener ran to completion.
     Done,
+    /// The listener returned `true`. Most events ignore it; for `runtime.onMessage` it says
+    /// the listener will answer later, so the message channel stays open.
+    True,
     /// The listener failed (a thrown error); the other listeners still run.
     Failed(ListenerError),
     /// The listener started asynchronous work that goes on after it returned (an `async`
@@ -35,6 +38,7 @@ impl fmt::Debug for ListenerOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ListenerOutcome::Done => f.write_str("Done"),
+            ListenerOutcome::True => f.write_str("True"),
             ListenerOutcome::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
             ListenerOutcome::Pending(_) => f.write_str("Pending(..)"),
         }
@@ -57,6 +61,18 @@ impl IntoListenerOutcome for ListenerOutcome {
 impl IntoListenerOutcome for () {
     fn into_outcome(self) -> ListenerOutcome {
         ListenerOutcome::Done
+    }
+}
+
+/// `true` is [`ListenerOutcome::True`]; `false` is [`ListenerOutcome::Done`], as a JavaScript
+/// listener returning `false` does nothing special.
+impl IntoListenerOutcome for bool {
+    fn into_outcome(self) -> ListenerOutcome {
+        if self {
+            ListenerOutcome::True
+        } else {
+            ListenerOutcome::Done
+        }
     }
 }
 
@@ -91,19 +107,36 @@ impl<E: fmt::Display> IntoListenerResult for Result<(), E> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenerError {
     message: String,
+    not_an_error: bool,
 }
 
 impl ListenerError {
-    /// An error with this message.
+    /// An error with this message (a thrown JavaScript `Error`).
     pub fn new(message: impl Into<String>) -> Self {
         ListenerError {
             message: message.into(),
+            not_an_error: false,
+        }
+    }
+
+    /// A thrown value that is not an `Error` (JavaScript's `throw 42`, `Promise.reject("x")`);
+    /// `description` says what it was. Some dispatchers tell the two apart:
+    /// `runtime.onMessage` answers the sender differently.
+    pub fn not_an_error(description: impl Into<String>) -> Self {
+        ListenerError {
+            message: description.into(),
+            not_an_error: true,
         }
     }
 
     /// The message.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Whether a value that is not an `Error` was thrown (see [`ListenerError::not_an_error`]).
+    pub fn is_error(&self) -> bool {
+        !self.not_an_error
     }
 }
 

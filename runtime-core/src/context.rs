@@ -1,0 +1,475 @@
+//! Contexts: the places code runs and messages come from — a background page, an extension
+//! view, a content script in a tab's frame, a web page — and the tabs that hold frames.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::engine::Deferred;
+use crate::events::ContextEvents;
+use crate::executor::TaskOwner;
+use crate::message::{origin_of, MessageSender, Tab};
+use crate::sim::Sim;
+use crate::trace::{Context, TraceEvent};
+use crate::{ExtensionId, Runtime};
+
+struct NoObserver;
+impl runtime_events::EventObserver for NoObserver {}
+
+/// A tab of the simulated browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TabId(pub u64);
+
+/// A frame of a tab; [`FrameId::TOP`] is the tab's top frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FrameId(pub u64);
+
+impl FrameId {
+    /// The top frame of a tab (`frameId` 0).
+    pub const TOP: FrameId = FrameId(0);
+}
+
+/// One JavaScript context of the simulated browser.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Endpoint {
+    /// One load (`life`) of an extension's background page.
+    Background { ext: ExtensionId, life: u64 },
+    /// An extension view.
+    View { ext: ExtensionId, view: u64 },
+    /// An extension's content script in one frame of a tab.
+    ContentScript {
+        ext: ExtensionId,
+        tab: u64,
+        frame: u64,
+    },
+    /// The web page shown in one frame of a tab.
+    WebPage { tab: u64, frame: u64 },
+}
+
+impl Endpoint {
+    /// The extension the context belongs to (none for a web page).
+    pub(crate) fn extension(&self) -> Option<&ExtensionId> {
+        match self {
+            Endpoint::Background { ext, .. }
+            | Endpoint::View { ext, .. }
+            | Endpoint::ContentScript { ext, .. } => Some(ext),
+            Endpoint::WebPage { .. } => None,
+        }
+    }
+
+    /// How the trace names the context.
+    pub(crate) fn trace_context(&self, sim: &Sim) -> Context {
+        self.trace_context_with(|ext, view| {
+            sim.extensions.get(ext)?.views.get(&view).map(|v| v.kind)
+        })
+    }
+
+    /// How the trace names the context, given how to find a view's kind.
+    pub(crate) fn trace_context_with(
+        &self,
+        view_kind: impl FnOnce(&ExtensionId, u64) -> Option<crate::ViewKind>,
+    ) -> Context {
+        match self {
+            Endpoint::Background { .. } => Context::Background,
+            Endpoint::View { ext, view } => Context::View {
+                id: *view,
+                kind: view_kind(ext, *view).unwrap_or(crate::ViewKind::Tab),
+            },
+            Endpoint::ContentScript { tab, frame, .. } => Context::ContentScript {
+                tab: *tab,
+                frame: *frame,
+            },
+            Endpoint::WebPage { tab, frame } => Context::WebPage {
+                tab: *tab,
+                frame: *frame,
+            },
+        }
+    }
+}
+
+/// A tab: its frames, by frame id (0 is the top frame).
+pub(crate) struct TabState {
+    pub(crate) index: u64,
+    pub(crate) frames: BTreeMap<u64, FrameState>,
+    pub(crate) next_frame: u64,
+    /// What `sender.tlsChannelId` is for the tab's pages, when a receiver asks for it.
+    pub(crate) tls_channel_id: Option<String>,
+}
+
+/// A frame of a tab: the page it shows and the content scripts running in it.
+pub(crate) struct FrameState {
+    pub(crate) url: String,
+    pub(crate) parent: Option<u64>,
+    /// The web page's own context (what it may call: `sendMessage` and `connect`).
+    pub(crate) page: Arc<ContextEvents>,
+    pub(crate) content_scripts: BTreeMap<ExtensionId, Runtime>,
+}
+
+impl Sim {
+    /// The events (and `lastError`) of a context that is still there.
+    pub(crate) fn context_events(&self, endpoint: &Endpoint) -> Option<Arc<ContextEvents>> {
+        match endpoint {
+            Endpoint::Background { ext, life } => self
+                .extensions
+                .get(ext)?
+                .page
+                .as_ref()
+                .filter(|p| p.life == *life)
+                .map(|p| Arc::clone(&p.events)),
+            Endpoint::View { ext, view } => self
+                .extensions
+                .get(ext)?
+                .views
+                .get(view)
+                .map(|v| v.runtime.events()),
+            Endpoint::ContentScript { ext, tab, frame } => self
+                .tabs
+                .get(tab)?
+                .frames
+                .get(frame)?
+                .content_scripts
+                .get(ext)
+                .map(Runtime::events),
+            Endpoint::WebPage { tab, frame } => self
+                .tabs
+                .get(tab)?
+                .frames
+                .get(frame)
+                .map(|f| Arc::clone(&f.page)),
+        }
+    }
+
+    /// Whether a context is still there.
+    pub(crate) fn context_alive(&self, endpoint: &Endpoint) -> bool {
+        self.context_events(endpoint).is_some()
+    }
+
+    /// The contexts of an extension that runtime messages reach: its loaded background page
+    /// and its views (not its content scripts).
+    pub(crate) fn extension_contexts(&self, ext: &ExtensionId) -> Vec<Endpoint> {
+        let Some(rec) = self.extensions.get(ext) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(page) = rec.page.as_ref().filter(|p| p.loaded) {
+            out.push(Endpoint::Background {
+                ext: ext.clone(),
+                life: page.life,
+            });
+        }
+        out.extend(rec.views.keys().map(|view| Endpoint::View {
+            ext: ext.clone(),
+            view: *view,
+        }));
+        out
+    }
+
+    /// The content scripts of `ext` in a tab (in one frame, or in all).
+    pub(crate) fn content_scripts_in(
+        &self,
+        ext: &ExtensionId,
+        tab: u64,
+        frame: Option<u64>,
+    ) -> Vec<Endpoint> {
+        let Some(state) = self.tabs.get(&tab) else {
+            return Vec::new();
+        };
+        state
+            .frames
+            .iter()
+            .filter(|(id, f)| {
+                frame.map_or(true, |want| want == **id) && f.content_scripts.contains_key(ext)
+            })
+            .map(|(id, _)| Endpoint::ContentScript {
+                ext: ext.clone(),
+                tab,
+                frame: *id,
+            })
+            .collect()
+    }
+
+    /// `tabs.Tab` for a tab.
+    pub(crate) fn tab_info(&self, tab: u64) -> Option<Tab> {
+        let state = self.tabs.get(&tab)?;
+        Some(Tab {
+            id: tab,
+            index: state.index,
+            window_id: 1,
+            url: state
+                .frames
+                .get(&0)
+                .map(|f| f.url.clone())
+                .unwrap_or_default(),
+            active: true,
+            incognito: false,
+        })
+    }
+
+    /// The URL a context shows.
+    pub(crate) fn context_url(&self, endpoint: &Endpoint) -> Option<String> {
+        match endpoint {
+            Endpoint::Background { ext, .. } => {
+                let rec = self.extensions.get(ext)?;
+                let path = rec
+                    .manifest
+                    .background()
+                    .map_or("_generated_background_page.html", |bg| bg.page_path());
+                Some(format!(
+                    "{}/{}",
+                    rec.base_url(),
+                    path.trim_start_matches('/')
+                ))
+            }
+            Endpoint::View { ext, view } => {
+                Some(self.extensions.get(ext)?.views.get(view)?.url.clone())
+            }
+            Endpoint::ContentScript { tab, frame, .. } | Endpoint::WebPage { tab, frame } => {
+                Some(self.tabs.get(tab)?.frames.get(frame)?.url.clone())
+            }
+        }
+    }
+
+    /// What the browser tells receivers about a message from `endpoint` (§4.3).
+    pub(crate) fn sender_for(&self, endpoint: &Endpoint, tls_wanted: bool) -> MessageSender {
+        let url = self.context_url(endpoint);
+        let origin = url.as_deref().map(origin_of);
+        let (tab, frame_id, tls) = match endpoint {
+            Endpoint::ContentScript { tab, frame, .. } => (self.tab_info(*tab), Some(*frame), None),
+            Endpoint::WebPage { tab, frame } => {
+                let tls = self
+                    .tabs
+                    .get(tab)
+                    .and_then(|t| t.tls_channel_id.clone())
+                    .filter(|_| tls_wanted);
+                (self.tab_info(*tab), Some(*frame), tls)
+            }
+            _ => (None, None, None),
+        };
+        MessageSender {
+            id: endpoint.extension().cloned(),
+            url,
+            origin,
+            frame_id,
+            tab,
+            native_application: None,
+            tls_channel_id: tls,
+        }
+    }
+
+    /// A context has gone (page unloaded, view closed, frame gone): its message channels close
+    /// and its asynchronous work is dropped.
+    pub(crate) fn context_closed(&mut self, endpoint: &Endpoint) {
+        self.close_channels_of(endpoint);
+        self.deferred
+            .push_back(Deferred::DropTasks(TaskOwner::Context(endpoint.clone())));
+    }
+
+    /// Closes a frame and its children: their content scripts and pages go.
+    pub(crate) fn close_frame(&mut self, tab: u64, frame: u64) {
+        let children: Vec<u64> = self
+            .tabs
+            .get(&tab)
+            .map(|t| {
+                t.frames
+                    .iter()
+                    .filter(|(_, f)| f.parent == Some(frame))
+                    .map(|(id, _)| *id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for child in children {
+            self.close_frame(tab, child);
+        }
+        let Some(state) = self
+            .tabs
+            .get_mut(&tab)
+            .and_then(|t| t.frames.remove(&frame))
+        else {
+            return;
+        };
+        for ext in state.content_scripts.keys() {
+            self.context_closed(&Endpoint::ContentScript {
+                ext: ext.clone(),
+                tab,
+                frame,
+            });
+        }
+        self.context_closed(&Endpoint::WebPage { tab, frame });
+        self.record(
+            None,
+            Some(Context::WebPage { tab, frame }),
+            TraceEvent::FrameClosed,
+        );
+    }
+
+    /// Opens a tab on `url`; the content scripts that match it start.
+    pub(crate) fn open_tab(
+        &mut self,
+        shared: &std::sync::Weak<crate::engine::Shared>,
+        url: &str,
+    ) -> u64 {
+        self.next_tab += 1;
+        let tab = self.next_tab;
+        let index = self.tabs.len() as u64;
+        self.tabs.insert(
+            tab,
+            TabState {
+                index,
+                frames: BTreeMap::new(),
+                next_frame: 0,
+                tls_channel_id: None,
+            },
+        );
+        self.record(
+            None,
+            Some(Context::WebPage { tab, frame: 0 }),
+            TraceEvent::TabOpened {
+                url: url.to_owned(),
+            },
+        );
+        self.add_frame(shared, tab, 0, None, url);
+        tab
+    }
+
+    /// Adds a frame to a tab and starts the content scripts that match it.
+    pub(crate) fn add_frame(
+        &mut self,
+        shared: &std::sync::Weak<crate::engine::Shared>,
+        tab: u64,
+        frame: u64,
+        parent: Option<u64>,
+        url: &str,
+    ) {
+        let Some(state) = self.tabs.get_mut(&tab) else {
+            return;
+        };
+        state.next_frame = state.next_frame.max(frame);
+        state.frames.insert(
+            frame,
+            FrameState {
+                url: url.to_owned(),
+                parent,
+                page: Arc::new(ContextEvents::new(Arc::new(NoObserver))),
+                content_scripts: BTreeMap::new(),
+            },
+        );
+        if parent.is_some() {
+            self.record(
+                None,
+                Some(Context::WebPage { tab, frame }),
+                TraceEvent::FrameOpened {
+                    url: url.to_owned(),
+                },
+            );
+        }
+        self.inject_matching(shared, tab, frame);
+    }
+
+    /// A new id for a child frame of `tab`.
+    pub(crate) fn next_frame_id(&mut self, tab: u64) -> Option<u64> {
+        let state = self.tabs.get_mut(&tab)?;
+        state.next_frame += 1;
+        Some(state.next_frame)
+    }
+
+    /// Closes a tab: every frame goes, with its page and content scripts.
+    pub(crate) fn close_tab(&mut self, tab: u64) -> bool {
+        if !self.tabs.contains_key(&tab) {
+            return false;
+        }
+        self.close_frame(tab, 0);
+        self.tabs.remove(&tab);
+        self.record(
+            None,
+            Some(Context::WebPage { tab, frame: 0 }),
+            TraceEvent::TabClosed,
+        );
+        true
+    }
+
+    /// Stops every content script of `ext` (it was uninstalled).
+    pub(crate) fn remove_content_scripts(&mut self, ext: &ExtensionId) {
+        let mut gone = Vec::new();
+        for (tab, state) in &mut self.tabs {
+            for (frame, f) in &mut state.frames {
+                if f.content_scripts.remove(ext).is_some() {
+                    gone.push(Endpoint::ContentScript {
+                        ext: ext.clone(),
+                        tab: *tab,
+                        frame: *frame,
+                    });
+                }
+            }
+        }
+        for endpoint in gone {
+            self.context_closed(&endpoint);
+        }
+    }
+
+    /// Runs the content scripts of every extension whose `content_scripts` match the frame.
+    pub(crate) fn inject_matching(
+        &mut self,
+        shared: &std::sync::Weak<crate::engine::Shared>,
+        tab: u64,
+        frame: u64,
+    ) {
+        let Some(state) = self.tabs.get(&tab).and_then(|t| t.frames.get(&frame)) else {
+            return;
+        };
+        let url = state.url.clone();
+        let top = state.parent.is_none();
+        let matching: Vec<ExtensionId> = self
+            .extensions
+            .values()
+            .filter(|r| {
+                r.manifest
+                    .content_scripts()
+                    .iter()
+                    .any(|cs| cs.runs_in(&url, top))
+            })
+            .map(|r| r.id.clone())
+            .collect();
+        for ext in matching {
+            self.inject(shared, &ext, tab, frame);
+        }
+    }
+
+    /// Starts a content script of `ext` in a frame; gives its `runtime`.
+    pub(crate) fn inject(
+        &mut self,
+        shared: &std::sync::Weak<crate::engine::Shared>,
+        ext: &ExtensionId,
+        tab: u64,
+        frame: u64,
+    ) -> Option<Runtime> {
+        let rec = self.extensions.get(ext)?;
+        let existing = self
+            .tabs
+            .get(&tab)?
+            .frames
+            .get(&frame)?
+            .content_scripts
+            .get(ext)
+            .cloned();
+        if let Some(runtime) = existing {
+            return Some(runtime);
+        }
+        let endpoint = Endpoint::ContentScript {
+            ext: ext.clone(),
+            tab,
+            frame,
+        };
+        let runtime = Runtime::for_context(shared.clone(), rec, endpoint);
+        self.tabs
+            .get_mut(&tab)?
+            .frames
+            .get_mut(&frame)?
+            .content_scripts
+            .insert(ext.clone(), runtime.clone());
+        self.record(
+            Some(ext),
+            Some(Context::ContentScript { tab, frame }),
+            TraceEvent::ContentScriptStarted,
+        );
+        Some(runtime)
+    }
+}

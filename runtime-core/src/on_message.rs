@@ -1,0 +1,177 @@
+//! `runtime.onMessage`: what a listener gets, and the three ways to answer.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::{Arc, Weak};
+
+use runtime_events::{Event, ListenerError, ListenerId};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::channel::Reply;
+use crate::engine::{Deferred, Shared};
+use crate::executor::lock;
+use crate::message::{to_message, MessageSender};
+
+/// What an `onMessage` / `onMessageExternal` listener gets: `(message, sender, sendResponse)`.
+///
+/// A listener answers in one of the three ways browsers have:
+/// - at once: [`OnMessage::respond`] while it runs;
+/// - later: it returns `true` (keeping the channel open) and answers with the
+///   [`SendResponse`] from [`OnMessage::send_response`];
+/// - with a promise (Chrome 144+): an async listener; what its future resolves to is the
+///   response ([`OnMessageEvent::add_promise_listener`]), an error it fails with is the sender's
+///   error.
+///
+/// The first answer wins; later ones are ignored.
+#[derive(Clone)]
+pub struct OnMessage {
+    /// The message, as JSON.
+    pub message: Value,
+    /// Who sent it, as the browser saw it.
+    pub sender: MessageSender,
+    pub(crate) respond: SendResponse,
+}
+
+impl std::fmt::Debug for OnMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnMessage")
+            .field("message", &self.message)
+            .field("sender", &self.sender)
+            .finish()
+    }
+}
+
+impl OnMessage {
+    /// `sendResponse(response)`. Returns whether this was the answer (the first one, while
+    /// the channel is open).
+    ///
+    /// # Panics
+    /// If `response` has no JSON form, as the browser throws `Could not serialize message.`
+    /// in the listener.
+    pub fn respond<T: Serialize + ?Sized>(&self, response: &T) -> bool {
+        self.respond.send(response)
+    }
+
+    /// The `sendResponse` function, to answer later. Return `true` from the listener to keep
+    /// the channel open until then; if every copy is dropped unanswered, the sender gets
+    /// `A listener indicated an asynchronous response by returning true, but the message
+    /// channel closed before a response was received`.
+    pub fn send_response(&self) -> SendResponse {
+        self.respond.clone()
+    }
+}
+
+struct Responder {
+    shared: Weak<Shared>,
+    channel: u64,
+    end: u64,
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        // Like a collected `sendResponse` function: a channel kept open for it closes.
+        if let Some(shared) = self.shared.upgrade() {
+            lock(&shared.inbox).push_back(Deferred::ResponderDropped {
+                channel: self.channel,
+                end: self.end,
+            });
+        }
+    }
+}
+
+/// The `sendResponse` function of one receiver of a one-time message. Cheap to clone.
+#[derive(Clone)]
+pub struct SendResponse {
+    inner: Arc<Responder>,
+}
+
+impl std::fmt::Debug for SendResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendResponse")
+            .field("channel", &self.inner.channel)
+            .finish()
+    }
+}
+
+impl SendResponse {
+    pub(crate) fn new(shared: Weak<Shared>, channel: u64, end: u64) -> SendResponse {
+        SendResponse {
+            inner: Arc::new(Responder {
+                shared,
+                channel,
+                end,
+            }),
+        }
+    }
+
+    /// Answers the message. Returns whether this was the answer (the first one, while the
+    /// channel is open).
+    ///
+    /// # Panics
+    /// If `response` has no JSON form (the browser throws `Could not serialize message.`).
+    pub fn send<T: Serialize + ?Sized>(&self, response: &T) -> bool {
+        match to_message(response) {
+            Ok(value) => self.answer(Ok(Some(value))),
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    pub(crate) fn answer(&self, reply: Reply) -> bool {
+        match self.inner.shared.upgrade() {
+            Some(shared) => shared
+                .sim()
+                .respond(self.inner.channel, self.inner.end, reply),
+            None => false,
+        }
+    }
+}
+
+/// `runtime.onMessage` / `runtime.onMessageExternal`: an [`Event`] of [`OnMessage`] that also
+/// takes promise-form listeners.
+pub struct OnMessageEvent(Event<OnMessage>);
+
+impl OnMessageEvent {
+    pub(crate) fn new(event: Event<OnMessage>) -> Self {
+        OnMessageEvent(event)
+    }
+
+    /// Adds a listener in the promise form (Chrome 144+): the value its future resolves to is
+    /// the response; the error it fails with is the sender's error (use
+    /// [`ListenerError::not_an_error`] for a rejection with something that is not an `Error`).
+    pub fn add_promise_listener<F, Fut, T, E>(&self, listener: F) -> ListenerId
+    where
+        F: Fn(OnMessage) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Serialize,
+        E: Into<ListenerError>,
+    {
+        self.0.add_async_listener(move |message: OnMessage| {
+            let respond = message.send_response();
+            let answer = listener(message);
+            async move {
+                match answer.await {
+                    Ok(value) => {
+                        respond.send(&value);
+                        Ok(())
+                    }
+                    Err(error) => Err(error.into()),
+                }
+            }
+        })
+    }
+}
+
+impl Deref for OnMessageEvent {
+    type Target = Event<OnMessage>;
+
+    fn deref(&self) -> &Event<OnMessage> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OnMessageEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -1,0 +1,91 @@
+//! `WebPage`: a web page shown in a tab, which may message extensions that let it
+//! (`externally_connectable`).
+
+use std::future::Future;
+use std::sync::{Arc, Weak};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::context::Endpoint;
+use crate::engine::Shared;
+use crate::events::ContextEvents;
+use crate::messaging::{self, resolve_target};
+use crate::{ConnectError, FrameId, LastError, Port, SendMessageError, TabId};
+
+/// A web page in a tab's frame: the `chrome.runtime` a page gets, which has only `sendMessage`
+/// and `connect`, and must name the extension. Only extensions whose
+/// `externally_connectable.matches` match the page's URL accept it.
+#[derive(Clone)]
+pub struct WebPage {
+    pub(crate) shared: Weak<Shared>,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) events: Arc<ContextEvents>,
+    pub(crate) url: String,
+}
+
+impl std::fmt::Debug for WebPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebPage").field("url", &self.url).finish()
+    }
+}
+
+impl WebPage {
+    /// The page's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The tab and frame the page is in.
+    pub fn frame(&self) -> (TabId, FrameId) {
+        match self.endpoint {
+            Endpoint::WebPage { tab, frame } => (TabId(tab), FrameId(frame)),
+            _ => unreachable!("a WebPage is always a web page context"),
+        }
+    }
+
+    /// `chrome.runtime.sendMessage(extensionId, message)` from the page, in the promise form.
+    /// `None` for the id is the mistake pages make: the browser refuses it.
+    pub fn send_message<T: Serialize + ?Sized>(
+        &self,
+        extension_id: Option<&str>,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + Send + 'static {
+        let target = resolve_target(None, extension_id);
+        messaging::send_message(&self.shared, &self.endpoint, target, message)
+    }
+
+    /// `chrome.runtime.sendMessage(extensionId, message, callback)` from the page; see
+    /// [`Runtime::send_message_callback`](crate::Runtime::send_message_callback).
+    pub fn send_message_callback<T, F>(
+        &self,
+        extension_id: Option<&str>,
+        message: &T,
+        callback: F,
+    ) -> Result<(), SendMessageError>
+    where
+        T: Serialize + ?Sized,
+        F: FnOnce(Option<Value>) + Send + 'static,
+    {
+        let target = resolve_target(None, extension_id);
+        messaging::send_message_callback(
+            &self.shared,
+            &self.endpoint,
+            &self.events,
+            target,
+            message,
+            callback,
+        )
+    }
+
+    /// `chrome.runtime.connect(extensionId, {name})` from the page.
+    pub fn connect(&self, extension_id: Option<&str>, name: &str) -> Result<Port, ConnectError> {
+        let target = resolve_target(None, extension_id);
+        messaging::connect(&self.shared, &self.endpoint, &self.events, target, name)
+    }
+
+    /// `chrome.runtime.lastError` in the page (while a callback runs).
+    pub fn last_error(&self) -> Option<LastError> {
+        self.events.last_error.read()
+    }
+}
