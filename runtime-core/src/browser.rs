@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::context::Endpoint;
 use crate::engine::{Shared, Work};
 use crate::events::{OnInstalledDetails, RuntimeEvent};
-use crate::executor::{lock, Executor, TaskOwner};
+use crate::executor::{lock, TaskOwner};
 use crate::lifecycle::{Input, Lifecycle, Timers};
 use crate::sim::{Config, ExtState, Sim};
 use crate::trace::{Context, Trace, TraceEvent};
@@ -53,6 +53,8 @@ impl Default for BrowserBuilder {
                 seed: 0,
                 api_latency: Duration::ZERO,
                 api_latencies: BTreeMap::new(),
+                launcher: runtime_native::Launcher::new(runtime_native::BrowserKind::Chrome),
+                real_time_settle: Duration::from_millis(100),
             },
         }
     }
@@ -104,14 +106,25 @@ impl BrowserBuilder {
         self
     }
 
+    /// How the browser finds and ends native messaging hosts (default: Chrome's folders and
+    /// rules). Tests point it at their own folders with a
+    /// [`Lookup`](runtime_native::lookup::Lookup) that skips the browser's.
+    pub fn native_launcher(mut self, launcher: runtime_native::Launcher) -> Self {
+        self.config.launcher = launcher;
+        self
+    }
+
+    /// How long, in real time, the driver waits for a native host before it moves the virtual
+    /// clock past a quiet moment while a host is running (default 100 ms).
+    pub fn real_time_settle(mut self, settle: Duration) -> Self {
+        self.config.real_time_settle = settle;
+        self
+    }
+
     /// The browser, stopped, with no extension. Install extensions, then
     /// [`Browser::start`] it.
     pub fn build(self) -> Browser {
-        let shared = Arc::new(Shared {
-            sim: Mutex::new(Sim::new(self.config)),
-            executor: Executor::default(),
-            inbox: Mutex::new(VecDeque::new()),
-        });
+        let shared = Arc::new(Shared::new(Sim::new(self.config)));
         Browser { shared }
     }
 }
@@ -707,9 +720,19 @@ impl Browser {
         self.run_to(instant);
     }
 
+    /// When a native host is running and nothing is due now, waits (in real time, at most
+    /// the settle time) for it before the clock moves. Returns whether something arrived.
+    fn wait_for_hosts(&self) -> bool {
+        if !self.shared.realtime_open() || !self.shared.nothing_due_now() {
+            return false;
+        }
+        let settle = self.shared.sim().config.real_time_settle;
+        self.shared.wait_for_real_time(settle)
+    }
+
     fn run_to(&mut self, target: SimInstant) {
         loop {
-            if self.shared.local_step() {
+            if self.shared.local_step() || self.wait_for_hosts() {
                 continue;
             }
             if !self.shared.bus_step(target) {
@@ -726,7 +749,7 @@ impl Browser {
     pub fn run_until_idle(&mut self) -> SimInstant {
         let end = SimInstant::from_start(Duration::MAX);
         loop {
-            if self.shared.local_step() {
+            if self.shared.local_step() || self.wait_for_hosts() {
                 continue;
             }
             if !self.shared.bus_step(end) {
@@ -748,7 +771,7 @@ impl Browser {
             if condition(self) {
                 return true;
             }
-            if self.shared.local_step() {
+            if self.shared.local_step() || self.wait_for_hosts() {
                 continue;
             }
             if !self.shared.bus_step(target) {
@@ -782,7 +805,11 @@ impl Browser {
             if let Some(value) = lock(&slot).take() {
                 return Ok(value);
             }
-            if self.shared.local_step() || self.shared.bus_step(end) {
+            if self.shared.local_step() || self.wait_for_hosts() || self.shared.bus_step(end) {
+                continue;
+            }
+            // Nothing is scheduled: only a native host can still move the future.
+            if self.shared.realtime_open() && self.shared.wait_for_real_time(BLOCK_ON_HOST_LIMIT) {
                 continue;
             }
             self.shared.executor.cancel(id);
@@ -791,9 +818,16 @@ impl Browser {
     }
 }
 
+/// How long `block_on` waits, in real time, for a native host when nothing else can move.
+const BLOCK_ON_HOST_LIMIT: Duration = Duration::from_secs(30);
+
 impl Drop for Browser {
     fn drop(&mut self) {
         // Drop every script's pending work now, while the simulation still exists.
         self.shared.executor.clear();
+        // End the native hosts' runtime here, on the driving thread: its tasks are dropped and
+        // every host process is killed and reaped.
+        let runtime = lock(&self.shared.native).take();
+        drop(runtime);
     }
 }

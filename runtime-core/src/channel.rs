@@ -12,6 +12,7 @@ use futures::channel::oneshot;
 use futures::FutureExt as _;
 use runtime_events::{Dispatch, ListenerError};
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 use crate::context::Endpoint;
 use crate::engine::{Deferred, Shared, Work};
@@ -83,6 +84,9 @@ pub(crate) struct End {
     keepalive: Option<(ExtensionId, u64)>,
     /// The `Port` object of this end (ports only).
     pub(crate) port: Option<Port>,
+    /// The way to a native host's process, for the host's end of a `connectNative` port.
+    /// Dropping it ends the host.
+    native: Option<mpsc::UnboundedSender<Value>>,
 }
 
 enum PendingOp {
@@ -197,6 +201,7 @@ impl Sim {
                 endpoint: opener,
                 keepalive,
                 port: opener_port(id, opener_end),
+                native: None,
             },
             opener_end,
             receivers: BTreeMap::new(),
@@ -282,6 +287,7 @@ impl Sim {
                 endpoint: endpoint.clone(),
                 keepalive,
                 port: port(end),
+                native: None,
             },
         );
         Some(end)
@@ -452,6 +458,9 @@ impl Sim {
                 ch.pending.push(PendingOp::Post(message));
                 return;
             }
+            for host in ch.receivers.values().filter_map(|e| e.native.as_ref()) {
+                let _ = host.send(message.clone());
+            }
             ch.receivers
                 .values()
                 .filter_map(|e| Some((e.endpoint.clone(), e.port.clone()?)))
@@ -591,6 +600,103 @@ impl Sim {
                 self.close_channel(id, None, notify);
             }
         }
+    }
+}
+
+/// Native hosts' ends of channels.
+impl Sim {
+    /// Opens the channel of a `connectNative` port: its only receiver is the host, reached
+    /// through `host` (none if it failed to start). Returns the channel's id and the host's end.
+    pub(crate) fn open_native_channel(
+        &mut self,
+        opener: Endpoint,
+        application: &str,
+        host: Option<mpsc::UnboundedSender<Value>>,
+        opener_port: impl FnOnce(u64, u64) -> Option<Port>,
+    ) -> (u64, u64) {
+        let id = self.fresh_id();
+        let opener_end = self.fresh_id();
+        let host_end = self.fresh_id();
+        self.record_at(
+            &opener,
+            TraceEvent::ChannelOpened {
+                channel: id,
+                channel_kind: "native port",
+                to: format!("native host {application}"),
+                name: None,
+                message: None,
+            },
+        );
+        let keepalive = self.page_keepalive(opener.extension(), KeepaliveReason::NativePort(id));
+        let sender = MessageSender::default();
+        let mut receivers = BTreeMap::new();
+        receivers.insert(
+            host_end,
+            End {
+                endpoint: Endpoint::NativeHost {
+                    name: application.to_owned(),
+                    channel: id,
+                },
+                keepalive: None,
+                port: None,
+                native: host,
+            },
+        );
+        let channel = Channel {
+            kind: ChannelKind::Port {
+                name: String::new(),
+            },
+            opener: End {
+                endpoint: opener.clone(),
+                keepalive,
+                port: opener_port(id, opener_end),
+                native: None,
+            },
+            opener_end,
+            receivers,
+            target: Target::Own(
+                opener
+                    .extension()
+                    .cloned()
+                    .unwrap_or_else(|| ExtensionId::from_bytes(application.as_bytes())),
+            ),
+            sender,
+            opened: true,
+            pending: Vec::new(),
+        };
+        self.channels.insert(id, channel);
+        (id, host_end)
+    }
+
+    /// The host ended, or could not start: the extension's port gets `onDisconnect` with the
+    /// browser's error.
+    pub(crate) fn native_closed(&mut self, id: u64, error: String) {
+        let Some(ch) = self.channels.get(&id) else {
+            return;
+        };
+        let notify = ch
+            .opener
+            .port
+            .clone()
+            .map(|p| (p, Some(error.clone())))
+            .into_iter()
+            .collect();
+        self.close_channel(id, Some(error), notify);
+    }
+
+    /// The host wrote a frame that is not JSON: on a port it is dropped, and the port stays.
+    pub(crate) fn native_message_ignored(&mut self, id: u64, reason: String) {
+        let Some(ch) = self.channels.get(&id) else {
+            return;
+        };
+        let endpoint = ch.opener.endpoint.clone();
+        self.record_at(
+            &endpoint,
+            TraceEvent::NativeMessageIgnored {
+                channel: id,
+                reason,
+            },
+        );
     }
 }
 

@@ -43,6 +43,8 @@ pub(crate) enum Endpoint {
     },
     /// The web page shown in one frame of a tab.
     WebPage { tab: u64, frame: u64 },
+    /// A native messaging host, the far end of a `connectNative` port.
+    NativeHost { name: String, channel: u64 },
 }
 
 impl Endpoint {
@@ -52,7 +54,7 @@ impl Endpoint {
             Endpoint::Background { ext, .. }
             | Endpoint::View { ext, .. }
             | Endpoint::ContentScript { ext, .. } => Some(ext),
-            Endpoint::WebPage { .. } => None,
+            Endpoint::WebPage { .. } | Endpoint::NativeHost { .. } => None,
         }
     }
 
@@ -82,6 +84,7 @@ impl Endpoint {
                 tab: *tab,
                 frame: *frame,
             },
+            Endpoint::NativeHost { name, .. } => Context::NativeHost { name: name.clone() },
         }
     }
 }
@@ -135,6 +138,7 @@ impl Sim {
                 .frames
                 .get(frame)
                 .map(|f| Arc::clone(&f.page)),
+            Endpoint::NativeHost { .. } => None,
         }
     }
 
@@ -225,6 +229,7 @@ impl Sim {
             Endpoint::ContentScript { tab, frame, .. } | Endpoint::WebPage { tab, frame } => {
                 Some(self.tabs.get(tab)?.frames.get(frame)?.url.clone())
             }
+            Endpoint::NativeHost { .. } => None,
         }
     }
 

@@ -6,8 +6,8 @@
 //! step, else a woken task, else the next item of the bus.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
 use runtime_events::{Dispatch, EventObserver, ListenerError, SimInstant};
@@ -88,6 +88,8 @@ pub(crate) enum Deferred {
         channel: u64,
         end: u64,
     },
+    /// Browser-side work handed in from a real-time task (a native host's message).
+    Sim(Box<dyn FnOnce(&mut Sim) + Send>),
 }
 
 /// The state of a script's virtual timer.
@@ -110,13 +112,79 @@ impl TimerState {
 pub(crate) struct Shared {
     pub(crate) sim: Mutex<Sim>,
     pub(crate) executor: Executor,
-    /// Steps handed in from outside the engine (a dropped `Keepalive`).
+    /// Steps handed in from outside the engine (a dropped `Keepalive`, a native host's
+    /// message).
     pub(crate) inbox: Mutex<VecDeque<Deferred>>,
+    /// Signalled when a step is handed in, or a real-time source ends.
+    pub(crate) inbox_ready: Condvar,
+    /// How many real-time sources (native hosts, native calls) are open.
+    pub(crate) realtime: AtomicUsize,
+    /// The Tokio runtime native hosts run on, once one has been started.
+    pub(crate) native: Mutex<Option<tokio::runtime::Runtime>>,
 }
 
 impl Shared {
     pub(crate) fn sim(&self) -> MutexGuard<'_, Sim> {
         lock(&self.sim)
+    }
+
+    pub(crate) fn new(sim: Sim) -> Shared {
+        Shared {
+            sim: Mutex::new(sim),
+            executor: Executor::default(),
+            inbox: Mutex::new(VecDeque::new()),
+            inbox_ready: Condvar::new(),
+            realtime: AtomicUsize::new(0),
+            native: Mutex::new(None),
+        }
+    }
+
+    /// Hands a step to the engine from outside it (any thread).
+    pub(crate) fn hand_in(&self, step: Deferred) {
+        lock(&self.inbox).push_back(step);
+        self.inbox_ready.notify_all();
+    }
+
+    /// Wakes a driver waiting for real-time work.
+    pub(crate) fn wake_driver(&self) {
+        let _guard = lock(&self.inbox);
+        self.inbox_ready.notify_all();
+    }
+
+    /// Whether a real-time source (a native host) is open.
+    pub(crate) fn realtime_open(&self) -> bool {
+        self.realtime.load(Ordering::Acquire) > 0
+    }
+
+    /// Waits, in real time and for at most `limit`, until a step is handed in or the last
+    /// real-time source ends. Returns whether a step is waiting.
+    pub(crate) fn wait_for_real_time(&self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let mut inbox = lock(&self.inbox);
+        loop {
+            if !inbox.is_empty() {
+                return true;
+            }
+            if !self.realtime_open() {
+                return false;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            inbox = self
+                .inbox_ready
+                .wait_timeout(inbox, deadline - now)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+        }
+    }
+
+    /// Whether nothing on the bus is due at the current virtual instant.
+    pub(crate) fn nothing_due_now(&self) -> bool {
+        let sim = self.sim();
+        let now = sim.bus.now();
+        sim.bus.peek_key().map_or(true, |key| key.at > now)
     }
 
     /// Does one step that is not a bus item. Returns whether there was one.
@@ -204,6 +272,7 @@ impl Shared {
             Deferred::ResponderDropped { channel, end } => {
                 self.sim().receiver_abandoned(channel, end);
             }
+            Deferred::Sim(step) => step(&mut self.sim()),
         }
     }
 

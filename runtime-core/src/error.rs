@@ -144,6 +144,55 @@ pub enum ConnectError {
     ContextInvalidated,
 }
 
+/// `runtime.connectNative()` failed at once. (A host that cannot be found or started is
+/// reported on the port: its `onDisconnect` fires with the browser's error.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectNativeError {
+    /// The manifest does not list the `nativeMessaging` permission.
+    #[error("Access to native messaging requires nativeMessaging permission.")]
+    PermissionRequired,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
+    /// The calling context is gone.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+}
+
+/// `runtime.sendNativeMessage()` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendNativeMessageError {
+    /// The manifest does not list the `nativeMessaging` permission.
+    #[error("Access to native messaging requires nativeMessaging permission.")]
+    PermissionRequired,
+    /// The host could not be found, was forbidden, failed to start, exited without answering,
+    /// broke the protocol, or answered with something that is not JSON: the browser's exact
+    /// message (§5.4).
+    #[error("{0}")]
+    Native(String),
+    /// The message has no JSON form.
+    #[error("Could not serialize message.")]
+    NotSerializable,
+    /// The message is larger than 64 MiB serialized.
+    #[error("Message exceeded maximum allowed size of 64MiB.")]
+    TooLarge,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
+    /// The calling context is gone.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+}
+
+impl From<MessageError> for SendNativeMessageError {
+    fn from(e: MessageError) -> Self {
+        match e {
+            MessageError::NotSerializable => SendNativeMessageError::NotSerializable,
+            MessageError::TooLarge => SendNativeMessageError::TooLarge,
+        }
+    }
+}
+
 /// `port.postMessage()` failed (it throws at once).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PostMessageError {

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Weak;
 
 use crate::engine::{Deferred, Shared};
-use crate::executor::lock;
 use crate::ExtensionId;
 
 /// Why a keepalive is held (Chromium's keepalive activities).
@@ -24,6 +23,8 @@ pub enum KeepaliveReason {
     MessageChannel(u64),
     /// A message being delivered through a port; the channel's id.
     MessageInTransit(u64),
+    /// An open `connectNative` port (a message channel to a native host); the channel's id.
+    NativePort(u64),
     /// Held from outside the simulated extension, e.g. by a test.
     External(String),
 }
@@ -39,6 +40,7 @@ impl fmt::Display for KeepaliveReason {
             KeepaliveReason::MessageInTransit(id) => {
                 write!(f, "message in transit on channel #{id}")
             }
+            KeepaliveReason::NativePort(id) => write!(f, "native port #{id} open"),
             KeepaliveReason::External(label) => write!(f, "held: {label}"),
         }
     }
@@ -68,7 +70,7 @@ impl Keepalive {
 impl Drop for Keepalive {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.upgrade() {
-            lock(&shared.inbox).push_back(Deferred::Release {
+            shared.hand_in(Deferred::Release {
                 ext: self.ext.clone(),
                 keepalive: self.id,
             });

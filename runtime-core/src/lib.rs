@@ -81,6 +81,7 @@ mod manifest;
 mod match_pattern;
 mod message;
 mod messaging;
+mod native;
 mod on_message;
 mod platform;
 mod port;
@@ -95,9 +96,9 @@ pub use browser::{
 };
 pub use context::{FrameId, TabId};
 pub use error::{
-    ConnectError, ContextError, GetBackgroundPageError, GetPlatformInfoError, InstallError,
-    NotAvailable, OpenOptionsPageError, PostMessageError, SendMessageError, SetUninstallUrlError,
-    UninstallError,
+    ConnectError, ConnectNativeError, ContextError, GetBackgroundPageError, GetPlatformInfoError,
+    InstallError, NotAvailable, OpenOptionsPageError, PostMessageError, SendMessageError,
+    SendNativeMessageError, SetUninstallUrlError, UninstallError,
 };
 pub use events::{OnInstalledDetails, OnInstalledReason};
 pub use extension::{ExtensionSpec, Location, ManifestInput, ViewKind};

@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use crate::channel::Reply;
 use crate::engine::{Deferred, Shared};
-use crate::executor::lock;
 use crate::message::{to_message, MessageSender};
 
 /// What an `onMessage` / `onMessageExternal` listener gets: `(message, sender, sendResponse)`.
@@ -72,7 +71,7 @@ impl Drop for Responder {
     fn drop(&mut self) {
         // Like a collected `sendResponse` function: a channel kept open for it closes.
         if let Some(shared) = self.shared.upgrade() {
-            lock(&shared.inbox).push_back(Deferred::ResponderDropped {
+            shared.hand_in(Deferred::ResponderDropped {
                 channel: self.channel,
                 end: self.end,
             });

@@ -20,13 +20,15 @@ use crate::events::ContextEvents;
 use crate::executor::{lock, TaskOwner};
 use crate::lifecycle::Input;
 use crate::messaging::{self, resolve_target};
+use crate::native;
 use crate::on_message::OnMessageEvent;
 use crate::sim::{CallSite, ExtState, Queued, Sim};
 use crate::trace::{Context, TraceEvent};
 use crate::{
-    ConnectError, ContextError, ExtensionId, FrameId, GetBackgroundPageError, GetPlatformInfoError,
-    LastError, Manifest, NotAvailable, OnInstalledDetails, OpenOptionsPageError, PageState,
-    PlatformInfo, Port, SendMessageError, SetUninstallUrlError, TabId, ViewKind,
+    ConnectError, ConnectNativeError, ContextError, ExtensionId, FrameId, GetBackgroundPageError,
+    GetPlatformInfoError, LastError, Manifest, NotAvailable, OnInstalledDetails,
+    OpenOptionsPageError, PageState, PlatformInfo, Port, SendMessageError, SendNativeMessageError,
+    SetUninstallUrlError, TabId, ViewKind,
 };
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -541,6 +543,52 @@ impl Runtime {
             Ok(target),
             name,
         )
+    }
+
+    /// `runtime.connectNative(application)`: a port to a native messaging host, started now
+    /// from its manifest as the browser would. The port is returned at once; a host that
+    /// cannot be found or started, or that exits, disconnects it with the browser's error
+    /// (`Specified native messaging host not found.`, `Native host has exited.`, …). An open
+    /// native port keeps the event page alive; unloading the page disconnects it, and the host
+    /// is ended as the browser ends it.
+    pub fn connect_native(&self, application: &str) -> Result<Port, ConnectNativeError> {
+        if self.is_content_script() {
+            return Err(ConnectNativeError::NotAvailable(NotAvailable {
+                member: "connectNative",
+            }));
+        }
+        native::connect_native(
+            &self.inner.shared,
+            &self.inner.endpoint,
+            &self.inner.events,
+            application,
+        )
+    }
+
+    /// `runtime.sendNativeMessage(application, message)`: starts a new host, sends it the
+    /// message, and gives its first answer; then the host is ended as the browser does.
+    pub fn send_native_message<T: Serialize + ?Sized>(
+        &self,
+        application: &str,
+        message: &T,
+    ) -> impl Future<Output = Result<Value, SendNativeMessageError>> + Send + 'static {
+        let refused = self.is_content_script();
+        let call = (!refused).then(|| {
+            native::send_native_message(
+                &self.inner.shared,
+                &self.inner.endpoint,
+                application,
+                message,
+            )
+        });
+        async move {
+            match call {
+                Some(call) => call.await,
+                None => Err(SendNativeMessageError::NotAvailable(NotAvailable {
+                    member: "sendNativeMessage",
+                })),
+            }
+        }
     }
 
     /// `runtime.onMessage`: one-time messages from the own extension (and its content scripts).

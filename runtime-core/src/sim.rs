@@ -31,6 +31,8 @@ pub(crate) struct Config {
     pub(crate) seed: u64,
     pub(crate) api_latency: Duration,
     pub(crate) api_latencies: BTreeMap<String, Duration>,
+    pub(crate) launcher: runtime_native::Launcher,
+    pub(crate) real_time_settle: Duration,
 }
 
 impl Config {

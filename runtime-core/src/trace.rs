@@ -37,6 +37,11 @@ pub enum Context {
         /// The frame (0: the top frame).
         frame: u64,
     },
+    /// A native messaging host.
+    NativeHost {
+        /// The host's name.
+        name: String,
+    },
     /// The browser itself, acting on the extension (installing it, a test's keepalive, …).
     Browser,
 }
@@ -48,6 +53,7 @@ impl fmt::Display for Context {
             Context::View { id, kind } => write!(f, "{}#{id}", kind.as_str()),
             Context::ContentScript { tab, frame } => write!(f, "cs:tab{tab}/{frame}"),
             Context::WebPage { tab, frame } => write!(f, "page:tab{tab}/{frame}"),
+            Context::NativeHost { name } => write!(f, "host:{name}"),
             Context::Browser => f.write_str("browser"),
         }
     }
@@ -261,6 +267,27 @@ pub enum TraceEvent {
     FrameClosed,
     /// A content script started in a frame.
     ContentScriptStarted,
+    /// A native host wrote a line to its stderr.
+    NativeStderr {
+        /// The host's name.
+        host: String,
+        /// The line.
+        line: String,
+    },
+    /// A native host's process ended.
+    NativeHostEnded {
+        /// The host's name.
+        host: String,
+        /// How it ended (exit code or signal, and whether the browser had to kill it).
+        exit: String,
+    },
+    /// A native host wrote a frame that is not JSON; on a port it is dropped.
+    NativeMessageIgnored {
+        /// The channel's id.
+        channel: u64,
+        /// The browser's console message.
+        reason: String,
+    },
 }
 
 impl TraceEvent {
@@ -405,6 +432,15 @@ impl fmt::Display for TraceEvent {
             TraceEvent::FrameOpened { url } => write!(f, "frame opened: {url}"),
             TraceEvent::FrameClosed => f.write_str("frame closed"),
             TraceEvent::ContentScriptStarted => f.write_str("content script started"),
+            TraceEvent::NativeStderr { host, line } => {
+                write!(f, "stderr output from native app {host}: {line}")
+            }
+            TraceEvent::NativeHostEnded { host, exit } => {
+                write!(f, "native host {host} ended: {exit}")
+            }
+            TraceEvent::NativeMessageIgnored { channel, reason } => {
+                write!(f, "#{channel}: {reason}")
+            }
         }
     }
 }

@@ -1,0 +1,296 @@
+//! Native messaging inside the simulation: host processes, which run in real time, joined to
+//! message channels, which live on the virtual clock.
+//!
+//! A host's process runs on a Tokio runtime the browser starts on first use. One task per
+//! `connectNative` port pumps messages both ways and hands what it reads to the engine's inbox;
+//! the driver, while such a real-time source is open, waits for the inbox before it moves the
+//! virtual clock (see the crate docs).
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use futures::channel::oneshot;
+use runtime_native::{HostProcess, Launcher, NativeError, Received, StderrSink};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::context::Endpoint;
+use crate::engine::{Deferred, Shared};
+use crate::events::ContextEvents;
+use crate::message::to_message;
+use crate::port::Port;
+use crate::sim::Sim;
+use crate::trace::TraceEvent;
+use crate::{ConnectNativeError, KeepaliveReason, SendNativeMessageError};
+
+/// The permission native messaging needs.
+const NATIVE_MESSAGING: &str = "nativeMessaging";
+
+impl Shared {
+    /// The Tokio runtime host processes run on, started on first use.
+    pub(crate) fn native_runtime(&self) -> tokio::runtime::Handle {
+        let mut slot = crate::executor::lock(&self.native);
+        if let Some(runtime) = slot.as_ref() {
+            return runtime.handle().clone();
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("runtime-sim-native")
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime for native hosts starts");
+        let handle = runtime.handle().clone();
+        *slot = Some(runtime);
+        handle
+    }
+
+    /// The launcher, with hosts' stderr going into the trace.
+    fn launcher(self: &Arc<Self>) -> Launcher {
+        let weak = Arc::downgrade(self);
+        let launcher = self.sim().config.launcher.clone();
+        launcher.with_stderr(StderrSink::callback(move |line| {
+            hand_in(
+                &weak,
+                Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                    sim.record(
+                        None,
+                        None,
+                        TraceEvent::NativeStderr {
+                            host: line.host,
+                            line: line.line,
+                        },
+                    );
+                })),
+            );
+        }))
+    }
+}
+
+/// Hands a step to the engine from a real-time task.
+fn hand_in(shared: &Weak<Shared>, step: Deferred) {
+    if let Some(shared) = shared.upgrade() {
+        shared.hand_in(step);
+    }
+}
+
+/// Checks what `connectNative` and `sendNativeMessage` check before anything starts.
+fn check_permission(sim: &Sim, opener: &Endpoint) -> Result<(), SendNativeMessageError> {
+    if !sim.context_alive(opener) {
+        return Err(SendNativeMessageError::ContextInvalidated);
+    }
+    let allowed = opener
+        .extension()
+        .and_then(|ext| sim.extensions.get(ext))
+        .is_some_and(|rec| rec.manifest.has_permission(NATIVE_MESSAGING));
+    if !allowed {
+        return Err(SendNativeMessageError::PermissionRequired);
+    }
+    Ok(())
+}
+
+/// `runtime.connectNative(application)`: the port is returned at once. The host is started now;
+/// if it cannot be, the port's `onDisconnect` fires with the browser's error.
+pub(crate) fn connect_native(
+    shared: &Weak<Shared>,
+    opener: &Endpoint,
+    events: &Arc<ContextEvents>,
+    application: &str,
+) -> Result<Port, ConnectNativeError> {
+    let strong = shared
+        .upgrade()
+        .ok_or(ConnectNativeError::ContextInvalidated)?;
+    check_permission(&strong.sim(), opener).map_err(|e| match e {
+        SendNativeMessageError::PermissionRequired => ConnectNativeError::PermissionRequired,
+        _ => ConnectNativeError::ContextInvalidated,
+    })?;
+    let ext = opener
+        .extension()
+        .cloned()
+        .ok_or(ConnectNativeError::ContextInvalidated)?;
+    let launcher = strong.launcher();
+    let runtime = strong.native_runtime();
+    let started: Result<HostProcess, NativeError> = {
+        let _entered = runtime.enter();
+        launcher.connect_native(application, ext.as_str())
+    };
+    let mut sim = strong.sim();
+    let (outgoing, incoming) = mpsc::unbounded_channel();
+    let link = started.as_ref().ok().map(|_| outgoing);
+    let mut created = None;
+    let (channel, native_end) =
+        sim.open_native_channel(opener.clone(), application, link, |channel, end| {
+            let port = Port::new(
+                shared.clone(),
+                channel,
+                end,
+                String::new(),
+                None,
+                opener.clone(),
+                Arc::clone(events),
+            );
+            created = Some(port.clone());
+            Some(port)
+        });
+    match started {
+        Ok(host) => {
+            strong.realtime.fetch_add(1, Ordering::AcqRel);
+            runtime.spawn(pump(host, incoming, shared.clone(), channel, native_end));
+        }
+        Err(error) => sim.native_closed(channel, error.to_string()),
+    }
+    drop(sim);
+    created.ok_or(ConnectNativeError::ContextInvalidated)
+}
+
+/// Moves messages between a host and its channel until either side ends, then ends the host
+/// as the browser does (stdin closed, then the browser's grace and signals).
+async fn pump(
+    mut host: HostProcess,
+    mut outgoing: mpsc::UnboundedReceiver<Value>,
+    shared: Weak<Shared>,
+    channel: u64,
+    end: u64,
+) {
+    let error = loop {
+        tokio::select! {
+            out = outgoing.recv() => match out {
+                Some(message) => {
+                    if let Err(e) = host.send(&message).await {
+                        break Some(e.to_string());
+                    }
+                }
+                // The extension disconnected the port (or its page went away).
+                None => break None,
+            },
+            got = host.recv() => match got {
+                Ok(Received::Message(message)) => hand_in(
+                    &shared,
+                    Deferred::Sim(Box::new(move |sim: &mut Sim| sim.post(channel, end, message))),
+                ),
+                Ok(Received::Invalid(invalid)) => hand_in(
+                    &shared,
+                    Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                        sim.native_message_ignored(channel, invalid.to_string());
+                    })),
+                ),
+                Err(e) => break Some(e.to_string()),
+            },
+        }
+    };
+    if let Some(error) = error {
+        hand_in(
+            &shared,
+            Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                sim.native_closed(channel, error)
+            })),
+        );
+    }
+    let name = host.name().to_owned();
+    let exit = host.close().await;
+    let exit = match exit {
+        Ok(exit) => exit.to_string(),
+        Err(e) => format!("could not be reaped: {e}"),
+    };
+    if let Some(strong) = shared.upgrade() {
+        strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
+            sim.record(None, None, TraceEvent::NativeHostEnded { host: name, exit });
+        })));
+        strong.realtime.fetch_sub(1, Ordering::AcqRel);
+        strong.wake_driver();
+    }
+}
+
+/// `runtime.sendNativeMessage(application, message)`: a new host per call; its first message
+/// is the answer; then it is ended as the browser does.
+pub(crate) fn send_native_message<T: Serialize + ?Sized>(
+    shared: &Weak<Shared>,
+    opener: &Endpoint,
+    application: &str,
+    message: &T,
+) -> impl Future<Output = Result<Value, SendNativeMessageError>> + Send + 'static {
+    let started = start_native_call(shared, opener, application, message);
+    async move {
+        started?
+            .await
+            .unwrap_or(Err(SendNativeMessageError::ContextInvalidated))
+    }
+}
+
+type NativeAnswer = Result<Value, SendNativeMessageError>;
+
+fn start_native_call<T: Serialize + ?Sized>(
+    shared: &Weak<Shared>,
+    opener: &Endpoint,
+    application: &str,
+    message: &T,
+) -> Result<oneshot::Receiver<NativeAnswer>, SendNativeMessageError> {
+    let strong = shared
+        .upgrade()
+        .ok_or(SendNativeMessageError::ContextInvalidated)?;
+    let message = to_message(message)?;
+    let ext = {
+        let mut sim = strong.sim();
+        check_permission(&sim, opener)?;
+        let context = opener.trace_context(&sim);
+        let ext = opener
+            .extension()
+            .cloned()
+            .ok_or(SendNativeMessageError::ContextInvalidated)?;
+        sim.record(
+            Some(&ext),
+            Some(context),
+            TraceEvent::ApiCall {
+                api: "runtime.sendNativeMessage".to_owned(),
+            },
+        );
+        ext
+    };
+    let (tx, rx) = oneshot::channel();
+    let life = match opener {
+        Endpoint::Background { life, .. } => Some(*life),
+        _ => None,
+    };
+    let keepalive = strong.sim().acquire(
+        &ext,
+        KeepaliveReason::ApiCall("runtime.sendNativeMessage".to_owned()),
+        life,
+    );
+    let launcher = strong.launcher();
+    let runtime = strong.native_runtime();
+    let application = application.to_owned();
+    let weak = shared.clone();
+    let opener = opener.clone();
+    strong.realtime.fetch_add(1, Ordering::AcqRel);
+    runtime.spawn(async move {
+        let answer = launcher
+            .send_native_message(&application, ext.as_str(), &message)
+            .await
+            .map(|reply| reply.message)
+            .map_err(|e| SendNativeMessageError::Native(e.to_string()));
+        if let Some(strong) = weak.upgrade() {
+            strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                let context = opener.trace_context(sim);
+                let (ok, result) = match &answer {
+                    Ok(v) => (true, v.clone()),
+                    Err(e) => (false, Value::String(e.to_string())),
+                };
+                sim.record(
+                    Some(&ext),
+                    Some(context),
+                    TraceEvent::ApiResult {
+                        api: "runtime.sendNativeMessage".to_owned(),
+                        ok,
+                        result,
+                    },
+                );
+                sim.release(&ext, keepalive);
+                let _ = tx.send(answer);
+            })));
+            strong.realtime.fetch_sub(1, Ordering::AcqRel);
+            strong.wake_driver();
+        }
+    });
+    Ok(rx)
+}

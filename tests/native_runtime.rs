@@ -1,0 +1,242 @@
+//! Native messaging from extensions: `connectNative` ports and `sendNativeMessage` against real
+//! host processes, joined to the virtual clock.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::StreamExt;
+use runtime_sim::native::lookup::Lookup;
+use runtime_sim::native::{BrowserKind, Launcher};
+use runtime_sim::{
+    script_fn, Browser, ConnectNativeError, ExtensionId, ExtensionSpec, PageState, Port, Runtime,
+    SendNativeMessageError, TraceEvent,
+};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_runtime-sim");
+const HOST: &str = "com.example.host";
+
+/// An event page with (or without) the `nativeMessaging` permission; its script keeps its
+/// `runtime` where the test can reach it.
+fn spec(permission: bool, slot: Arc<Mutex<Option<Runtime>>>) -> ExtensionSpec {
+    let permissions: Vec<&str> = if permission {
+        vec!["nativeMessaging"]
+    } else {
+        vec![]
+    };
+    ExtensionSpec::from_json(json!({
+        "name": "Native", "version": "1.0",
+        "background": {"scripts": ["bg.js"], "persistent": false},
+        "permissions": permissions
+    }))
+    .unwrap()
+    .script(script_fn(move |rt| {
+        let slot = slot.clone();
+        async move {
+            *slot.lock().unwrap() = Some(rt);
+            Ok(())
+        }
+    }))
+}
+
+/// Installs a host named [`HOST`] whose executable runs `body` (a shell script), allowed for
+/// `ext`; gives the folder and a launcher that looks only there.
+fn host(body: &str, ext: &ExtensionId) -> (TempDir, Launcher) {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("host.sh");
+    std::fs::write(&exe, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let manifest = json!({
+        "name": HOST, "description": "test host", "path": exe, "type": "stdio",
+        "allowed_origins": [format!("chrome-extension://{ext}/")]
+    });
+    std::fs::write(
+        dir.path().join(format!("{HOST}.json")),
+        manifest.to_string(),
+    )
+    .unwrap();
+    let launcher = Launcher::new(BrowserKind::Chrome).with_lookup(
+        Lookup::new(BrowserKind::Chrome)
+            .dir(dir.path())
+            .without_default_dirs(),
+    );
+    (dir, launcher)
+}
+
+fn ping_pong() -> String {
+    format!("exec '{BIN}' host ping-pong")
+}
+
+/// A running browser with the extension's page loaded, and its background `runtime`.
+fn start(permission: bool, body: &str) -> (Browser, ExtensionId, Runtime, TempDir) {
+    let slot = Arc::new(Mutex::new(None));
+    let spec = spec(permission, slot.clone());
+    let id = spec.id();
+    let (dir, launcher) = host(body, &id);
+    let mut browser = Browser::builder().native_launcher(launcher).build();
+    browser.install(spec).unwrap();
+    browser.start();
+    browser.advance(Duration::ZERO);
+    let rt = slot.lock().unwrap().clone().expect("the page loaded");
+    (browser, id, rt, dir)
+}
+
+/// The `lastError` seen by each `onDisconnect` of a port.
+type Disconnects = Arc<Mutex<Vec<Option<String>>>>;
+
+/// Collects what a port receives and whether (and with which `lastError`) it disconnected.
+fn watch(rt: &Runtime, port: &Port) -> (mpsc::UnboundedReceiver<Value>, Disconnects) {
+    let (tx, rx) = mpsc::unbounded();
+    port.on_message()
+        .add_listener(move |(message, _port): (Value, Port)| {
+            let _ = tx.unbounded_send(message);
+        });
+    let disconnects = Arc::new(Mutex::new(Vec::new()));
+    let seen = disconnects.clone();
+    let rt = rt.clone();
+    port.on_disconnect().add_listener(move |_port: Port| {
+        seen.lock()
+            .unwrap()
+            .push(rt.last_error().map(|e| e.message));
+    });
+    (rx, disconnects)
+}
+
+fn host_ended(browser: &Browser) -> bool {
+    browser
+        .trace()
+        .entries()
+        .iter()
+        .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
+}
+
+#[test]
+fn send_native_message_answers_with_the_hosts_first_message() {
+    let (mut browser, _id, rt, _dir) = start(true, &ping_pong());
+    let answer = browser
+        .block_on(rt.send_native_message(HOST, &json!("ping")))
+        .unwrap();
+    assert_eq!(answer, Ok(json!("pong")));
+}
+
+#[test]
+fn a_native_port_exchanges_messages_and_keeps_the_page_alive_until_disconnected() {
+    let (mut browser, id, rt, _dir) = start(true, &ping_pong());
+    let port = rt.connect_native(HOST).unwrap();
+    let (mut messages, disconnects) = watch(&rt, &port);
+    port.post_message(&json!("ping")).unwrap();
+    let got = browser.block_on(async move {
+        let first = messages.next().await;
+        (first, messages)
+    });
+    let (first, _messages) = got.unwrap();
+    assert_eq!(first, Some(json!("pong")));
+    browser.advance(Duration::from_secs(60));
+    assert_eq!(browser.page_state(&id), Some(PageState::Active));
+    port.disconnect();
+    browser.advance(Duration::from_secs(16));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    assert!(
+        disconnects.lock().unwrap().is_empty(),
+        "the disconnecting end is not told"
+    );
+    assert!(browser.run_until(Duration::from_secs(60), host_ended));
+}
+
+/// A host that exits by itself disconnects the port with `Native host has exited.`
+#[test]
+fn a_host_that_exits_disconnects_the_port() {
+    let (mut browser, _id, rt, _dir) = start(true, "exit 0");
+    let port = rt.connect_native(HOST).unwrap();
+    let (_messages, disconnects) = watch(&rt, &port);
+    assert!(browser.run_until(Duration::from_secs(30), |_| !disconnects
+        .lock()
+        .unwrap()
+        .is_empty()));
+    assert_eq!(
+        *disconnects.lock().unwrap(),
+        vec![Some("Native host has exited.".to_owned())]
+    );
+    assert!(port.is_disconnected());
+}
+
+#[test]
+fn a_missing_host_disconnects_the_port_and_fails_send_native_message() {
+    let (mut browser, _id, rt, _dir) = start(true, &ping_pong());
+    let port = rt.connect_native("com.example.missing").unwrap();
+    let (_messages, disconnects) = watch(&rt, &port);
+    browser.advance(Duration::ZERO);
+    assert_eq!(
+        *disconnects.lock().unwrap(),
+        vec![Some(
+            "Specified native messaging host not found.".to_owned()
+        )]
+    );
+    let answer = browser
+        .block_on(rt.send_native_message("com.example.missing", &1))
+        .unwrap();
+    assert_eq!(
+        answer.unwrap_err().to_string(),
+        "Specified native messaging host not found."
+    );
+}
+
+#[test]
+fn native_messaging_needs_the_permission() {
+    let (mut browser, _id, rt, _dir) = start(false, &ping_pong());
+    let expected = "Access to native messaging requires nativeMessaging permission.";
+    let err = rt.connect_native(HOST).unwrap_err();
+    assert_eq!(err, ConnectNativeError::PermissionRequired);
+    assert_eq!(err.to_string(), expected);
+    let err = browser
+        .block_on(rt.send_native_message(HOST, &1))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err, SendNativeMessageError::PermissionRequired);
+    assert_eq!(err.to_string(), expected);
+}
+
+/// Stopping the browser unloads the page, which disconnects its native port: the host is ended.
+#[test]
+fn unloading_the_page_ends_its_host() {
+    let (mut browser, _id, rt, _dir) = start(true, &ping_pong());
+    let port = rt.connect_native(HOST).unwrap();
+    browser.advance(Duration::ZERO);
+    browser.stop();
+    assert!(port.is_disconnected());
+    assert!(browser.run_until(Duration::from_secs(60), host_ended));
+}
+
+/// Invalid JSON on a port is dropped (and recorded); the port stays open; stderr is traced.
+#[test]
+fn invalid_json_is_dropped_on_a_port_and_stderr_is_traced() {
+    let body = r#"echo "warming up" >&2
+printf '\005\000\000\000hello\006\000\000\000"pong"'
+cat > /dev/null"#;
+    let (mut browser, _id, rt, _dir) = start(true, body);
+    let port = rt.connect_native(HOST).unwrap();
+    let (messages, disconnects) = watch(&rt, &port);
+    let first = browser
+        .block_on(async move { messages.into_future().await.0 })
+        .unwrap();
+    assert_eq!(first, Some(json!("pong")));
+    assert!(disconnects.lock().unwrap().is_empty());
+    assert!(
+        browser.run_until(Duration::from_secs(5), |b| b.trace().entries().iter().any(
+            |e| matches!(&e.event, TraceEvent::NativeStderr { line, .. } if line == "warming up")
+        ))
+    );
+    let ignored = browser.trace().entries().iter().any(|e| {
+        matches!(&e.event, TraceEvent::NativeMessageIgnored { reason, .. }
+            if reason == "The sender sent an invalid JSON message; message ignored.")
+    });
+    assert!(ignored, "{}", browser.trace().timeline());
+    port.disconnect();
+}
+
+/// Little-endian hosts only: the test writes the frame headers by hand.
+#[cfg(target_endian = "big")]
+compile_error!("the framing in these tests assumes a little-endian machine");
