@@ -240,3 +240,89 @@ cat > /dev/null"#;
 /// Little-endian hosts only: the test writes the frame headers by hand.
 #[cfg(target_endian = "big")]
 compile_error!("the framing in these tests assumes a little-endian machine");
+
+/// A native application connects to an extension: `onConnectNative` gets a port whose sender
+/// names the application; messages flow both ways; the extension's disconnect reaches the app.
+#[test]
+fn a_native_application_connects_with_on_connect_native() {
+    let spec = ExtensionSpec::from_json(json!({
+        "name": "Kiosk", "version": "1.0",
+        "background": {"scripts": ["bg.js"], "persistent": false}
+    }))
+    .unwrap()
+    .script(script_fn(|rt| async move {
+        rt.on_connect_native().add_listener(|port: Port| {
+            let app = port.sender().and_then(|s| s.native_application.clone());
+            port.post_message(&json!({"hello": app})).unwrap();
+            port.on_message()
+                .add_listener(|(message, port): (Value, Port)| {
+                    if message == json!("bye") {
+                        port.disconnect();
+                    }
+                });
+        });
+        Ok(())
+    }));
+    let mut browser = Browser::builder().build();
+    let id = browser.install(spec).unwrap();
+    browser.start();
+    browser.advance(Duration::from_secs(60));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+
+    let app = browser
+        .connect_from_native_app(&id, "com.example.app")
+        .unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let seen = got.clone();
+    app.on_message()
+        .add_listener(move |(message, _): (Value, Port)| seen.lock().unwrap().push(message));
+    let closed = Arc::new(Mutex::new(0));
+    let count = closed.clone();
+    app.on_disconnect()
+        .add_listener(move |_: Port| *count.lock().unwrap() += 1);
+    browser.advance(Duration::ZERO);
+    assert_eq!(
+        *got.lock().unwrap(),
+        vec![json!({"hello": "com.example.app"})]
+    );
+    assert_eq!(browser.page_state(&id), Some(PageState::Active));
+    app.post_message(&json!("bye")).unwrap();
+    browser.advance(Duration::ZERO);
+    assert_eq!(*closed.lock().unwrap(), 1);
+    assert!(app.is_disconnected());
+}
+
+/// A frame announced as larger than 1 MiB closes the port with the communication error.
+#[test]
+fn an_oversize_frame_closes_the_port_with_the_communication_error() {
+    let body = r#"printf '\001\000\020\000'
+cat > /dev/null"#;
+    let (mut browser, _id, rt, _dir) = start(true, body);
+    let port = rt.connect_native(HOST).unwrap();
+    let (_messages, disconnects) = watch(&rt, &port);
+    assert!(browser.run_until(Duration::from_secs(30), |_| !disconnects
+        .lock()
+        .unwrap()
+        .is_empty()));
+    assert_eq!(
+        *disconnects.lock().unwrap(),
+        vec![Some(
+            "Error when communicating with the native messaging host.".to_owned()
+        )]
+    );
+}
+
+/// As the answer to `sendNativeMessage`, a frame that is not JSON is the call's error.
+#[test]
+fn an_invalid_json_answer_fails_send_native_message() {
+    let body = r#"printf '\005\000\000\000hello'
+cat > /dev/null"#;
+    let (mut browser, _id, rt, _dir) = start(true, body);
+    let answer = browser
+        .block_on(rt.send_native_message(HOST, &json!("ping")))
+        .unwrap();
+    assert_eq!(
+        answer.unwrap_err().to_string(),
+        "The sender sent an invalid JSON message; message ignored."
+    );
+}

@@ -9,8 +9,10 @@ use std::time::Duration;
 use runtime_events::SimInstant;
 use serde_json::Value;
 
+use crate::channel::{ChannelKind, Target};
 use crate::context::Endpoint;
 use crate::engine::{Shared, Work};
+use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::{lock, TaskOwner};
 use crate::lifecycle::{Input, Lifecycle, Timers};
@@ -18,7 +20,7 @@ use crate::sim::{Config, ExtState, Sim};
 use crate::trace::{Context, Trace, TraceEvent};
 use crate::{
     ExtensionId, ExtensionSpec, FrameId, InstallError, Keepalive, KeepaliveReason, Location,
-    PageState, PlatformInfo, Runtime, TabId, UninstallError, ViewKind, WebPage,
+    PageState, PlatformInfo, Port, Runtime, TabId, UninstallError, ViewKind, WebPage,
 };
 
 /// Builds a [`Browser`]; every setting has Chromium's default.
@@ -628,6 +630,48 @@ impl Browser {
             });
         }
         Ok(())
+    }
+
+    /// A native application opens a connection to an extension (ChromeOS's `onConnectNative`):
+    /// the extension's `onConnectNative` listeners get a port whose `sender.nativeApplication`
+    /// is `application`. The returned port is the application's end, to post and receive as
+    /// the application would.
+    pub fn connect_from_native_app(
+        &mut self,
+        id: &ExtensionId,
+        application: &str,
+    ) -> Result<Port, BrowserError> {
+        let weak = Arc::downgrade(&self.shared);
+        let mut sim = self.shared.sim();
+        if !sim.extensions.contains_key(id) {
+            return Err(BrowserError::NotInstalled(id.to_string()));
+        }
+        if !sim.running {
+            return Err(BrowserError::NotRunning);
+        }
+        let app = sim.fresh_id();
+        let events = Arc::new(ContextEvents::unobserved());
+        sim.native_apps.insert(app, Arc::clone(&events));
+        let endpoint = Endpoint::NativeApp {
+            name: application.to_owned(),
+            id: app,
+        };
+        let mut created = None;
+        sim.open_channel(
+            endpoint.clone(),
+            Target::FromNativeApp(id.clone()),
+            ChannelKind::Port {
+                name: String::new(),
+            },
+            |channel, end| {
+                let port = Port::new(weak, channel, end, String::new(), None, endpoint, events);
+                created = Some(port.clone());
+                Some(port)
+            },
+        );
+        drop(sim);
+        self.shared.settle();
+        created.ok_or_else(|| BrowserError::NotInstalled(id.to_string()))
     }
 
     /// Holds a keepalive on an extension's background page until the returned guard is

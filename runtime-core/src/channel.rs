@@ -36,6 +36,8 @@ pub(crate) enum Target {
     /// Another extension, or any extension from a web page: `onMessageExternal` /
     /// `onConnectExternal`.
     External(ExtensionId),
+    /// An extension, from a native application (`onConnectNative`).
+    FromNativeApp(ExtensionId),
     /// An extension's content scripts in a tab (`tabs.sendMessage`, `tabs.connect`).
     Tab {
         ext: ExtensionId,
@@ -47,14 +49,17 @@ pub(crate) enum Target {
 impl Target {
     fn ext(&self) -> &ExtensionId {
         match self {
-            Target::Own(ext) | Target::External(ext) | Target::Tab { ext, .. } => ext,
+            Target::Own(ext)
+            | Target::External(ext)
+            | Target::FromNativeApp(ext)
+            | Target::Tab { ext, .. } => ext,
         }
     }
 
     fn describe(&self) -> String {
         match self {
             Target::Own(_) => "own extension".to_owned(),
-            Target::External(ext) => format!("extension {ext}"),
+            Target::External(ext) | Target::FromNativeApp(ext) => format!("extension {ext}"),
             Target::Tab {
                 tab,
                 frame: Some(frame),
@@ -112,7 +117,7 @@ struct Plan {
     candidates: Vec<(Endpoint, Arc<ContextEvents>)>,
     message: Option<Value>,
     name: Option<String>,
-    external: bool,
+    target: Target,
     sender: MessageSender,
 }
 
@@ -146,7 +151,7 @@ impl Sim {
             return false;
         };
         match target {
-            Target::Own(_) => true,
+            Target::Own(_) | Target::FromNativeApp(_) => true,
             Target::External(_) => match opener {
                 Endpoint::WebPage { .. } => self
                     .context_url(opener)
@@ -246,7 +251,9 @@ impl Sim {
     fn channel_plan(&self, id: u64) -> Option<Plan> {
         let ch = self.channels.get(&id)?;
         let endpoints = match &ch.target {
-            Target::Own(ext) | Target::External(ext) => self.extension_contexts(ext),
+            Target::Own(ext) | Target::External(ext) | Target::FromNativeApp(ext) => {
+                self.extension_contexts(ext)
+            }
             Target::Tab { ext, tab, frame } => self.content_scripts_in(ext, *tab, *frame),
         };
         let candidates = endpoints
@@ -262,7 +269,7 @@ impl Sim {
             candidates,
             message,
             name,
-            external: matches!(ch.target, Target::External(_)),
+            target: ch.target.clone(),
             sender: ch.sender.clone(),
         })
     }
@@ -715,10 +722,9 @@ impl Shared {
         for (endpoint, events) in plan.candidates {
             match &plan.message {
                 Some(message) => {
-                    let event = if plan.external {
-                        &events.on_message_external
-                    } else {
-                        &events.on_message
+                    let event = match plan.target {
+                        Target::External(_) => &events.on_message_external,
+                        _ => &events.on_message,
                     };
                     if !event.has_listeners() {
                         continue;
@@ -741,10 +747,10 @@ impl Shared {
                     }
                 }
                 None => {
-                    let event = if plan.external {
-                        &events.on_connect_external
-                    } else {
-                        &events.on_connect
+                    let event = match plan.target {
+                        Target::External(_) => &events.on_connect_external,
+                        Target::FromNativeApp(_) => &events.on_connect_native,
+                        _ => &events.on_connect,
                     };
                     if !event.has_listeners() {
                         continue;

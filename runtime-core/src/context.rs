@@ -12,9 +12,6 @@ use crate::sim::Sim;
 use crate::trace::{Context, TraceEvent};
 use crate::{ExtensionId, Runtime};
 
-struct NoObserver;
-impl runtime_events::EventObserver for NoObserver {}
-
 /// A tab of the simulated browser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TabId(pub u64);
@@ -45,6 +42,8 @@ pub(crate) enum Endpoint {
     WebPage { tab: u64, frame: u64 },
     /// A native messaging host, the far end of a `connectNative` port.
     NativeHost { name: String, channel: u64 },
+    /// A native application that opened a connection to an extension (`onConnectNative`).
+    NativeApp { name: String, id: u64 },
 }
 
 impl Endpoint {
@@ -54,7 +53,9 @@ impl Endpoint {
             Endpoint::Background { ext, .. }
             | Endpoint::View { ext, .. }
             | Endpoint::ContentScript { ext, .. } => Some(ext),
-            Endpoint::WebPage { .. } | Endpoint::NativeHost { .. } => None,
+            Endpoint::WebPage { .. } | Endpoint::NativeHost { .. } | Endpoint::NativeApp { .. } => {
+                None
+            }
         }
     }
 
@@ -84,7 +85,9 @@ impl Endpoint {
                 tab: *tab,
                 frame: *frame,
             },
-            Endpoint::NativeHost { name, .. } => Context::NativeHost { name: name.clone() },
+            Endpoint::NativeHost { name, .. } | Endpoint::NativeApp { name, .. } => {
+                Context::NativeHost { name: name.clone() }
+            }
         }
     }
 }
@@ -139,6 +142,7 @@ impl Sim {
                 .get(frame)
                 .map(|f| Arc::clone(&f.page)),
             Endpoint::NativeHost { .. } => None,
+            Endpoint::NativeApp { id, .. } => self.native_apps.get(id).cloned(),
         }
     }
 
@@ -229,7 +233,7 @@ impl Sim {
             Endpoint::ContentScript { tab, frame, .. } | Endpoint::WebPage { tab, frame } => {
                 Some(self.tabs.get(tab)?.frames.get(frame)?.url.clone())
             }
-            Endpoint::NativeHost { .. } => None,
+            Endpoint::NativeHost { .. } | Endpoint::NativeApp { .. } => None,
         }
     }
 
@@ -249,13 +253,17 @@ impl Sim {
             }
             _ => (None, None, None),
         };
+        let native_application = match endpoint {
+            Endpoint::NativeApp { name, .. } => Some(name.clone()),
+            _ => None,
+        };
         MessageSender {
             id: endpoint.extension().cloned(),
             url,
             origin,
             frame_id,
             tab,
-            native_application: None,
+            native_application,
             tls_channel_id: tls,
         }
     }
@@ -353,7 +361,7 @@ impl Sim {
             FrameState {
                 url: url.to_owned(),
                 parent,
-                page: Arc::new(ContextEvents::new(Arc::new(NoObserver))),
+                page: Arc::new(ContextEvents::unobserved()),
                 content_scripts: BTreeMap::new(),
             },
         );

@@ -71,6 +71,7 @@ pub(crate) const ON_MESSAGE: &str = "runtime.onMessage";
 pub(crate) const ON_MESSAGE_EXTERNAL: &str = "runtime.onMessageExternal";
 pub(crate) const ON_CONNECT: &str = "runtime.onConnect";
 pub(crate) const ON_CONNECT_EXTERNAL: &str = "runtime.onConnectExternal";
+pub(crate) const ON_CONNECT_NATIVE: &str = "runtime.onConnectNative";
 
 impl RuntimeEvent {
     pub(crate) fn name(&self) -> &str {
@@ -109,6 +110,7 @@ pub(crate) struct ContextEvents {
     pub(crate) on_message_external: OnMessageEvent,
     pub(crate) on_connect: Event<Port>,
     pub(crate) on_connect_external: Event<Port>,
+    pub(crate) on_connect_native: Event<Port>,
     pub(crate) last_error: LastErrorSlot,
     named: Mutex<BTreeMap<String, Event<Value>>>,
     observer: Arc<dyn EventObserver>,
@@ -131,10 +133,19 @@ impl ContextEvents {
             )),
             on_connect: Event::with_observer(ON_CONNECT, Arc::clone(&observer)),
             on_connect_external: Event::with_observer(ON_CONNECT_EXTERNAL, Arc::clone(&observer)),
+            on_connect_native: Event::with_observer(ON_CONNECT_NATIVE, Arc::clone(&observer)),
             last_error: LastErrorSlot::default(),
             named: Mutex::new(BTreeMap::new()),
             observer,
         }
+    }
+
+    /// The events of a context whose listeners nobody needs to remember (a view, a content
+    /// script, a web page: only a background page has lazy listeners).
+    pub(crate) fn unobserved() -> Self {
+        struct NoObserver;
+        impl EventObserver for NoObserver {}
+        ContextEvents::new(Arc::new(NoObserver))
     }
 
     /// The event of another API with this name, created on first use.
@@ -168,6 +179,7 @@ impl ContextEvents {
             ON_MESSAGE_EXTERNAL => self.on_message_external.listener_count(),
             ON_CONNECT => self.on_connect.listener_count(),
             ON_CONNECT_EXTERNAL => self.on_connect_external.listener_count(),
+            ON_CONNECT_NATIVE => self.on_connect_native.listener_count(),
             _ => 0,
         }
     }

@@ -9,7 +9,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use runtime_events::{Event, EventObserver, SimInstant};
+use runtime_events::{Event, SimInstant};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -85,9 +85,6 @@ pub struct PackageDirectory {
     pub path: PathBuf,
 }
 
-struct NoObserver;
-impl EventObserver for NoObserver {}
-
 impl Runtime {
     pub(crate) fn new(
         shared: Weak<Shared>,
@@ -111,7 +108,7 @@ impl Runtime {
 
     /// A runtime for a view or a content script: a context whose code the test drives.
     pub(crate) fn for_context(shared: Weak<Shared>, rec: &ExtState, endpoint: Endpoint) -> Runtime {
-        let events = Arc::new(ContextEvents::new(Arc::new(NoObserver)));
+        let events = Arc::new(ContextEvents::unobserved());
         Runtime::new(shared, rec, endpoint, events)
     }
 
@@ -611,6 +608,14 @@ impl Runtime {
     pub fn on_connect_external(&self) -> &Event<Port> {
         self.event_of_extension_pages("onConnectExternal");
         &self.inner.events.on_connect_external
+    }
+
+    /// `runtime.onConnectNative`: ports opened by a native application (ChromeOS); the port's
+    /// `sender.nativeApplication` names it. Tests open them with
+    /// [`Browser::connect_from_native_app`](crate::Browser::connect_from_native_app).
+    pub fn on_connect_native(&self) -> &Event<Port> {
+        self.event_of_extension_pages("onConnectNative");
+        &self.inner.events.on_connect_native
     }
 
     /// `runtime.lastError`: set only while a callback runs after a failed call (or an

@@ -138,6 +138,8 @@ pub(crate) struct Sim {
     pub(crate) channels: BTreeMap<u64, Channel>,
     pub(crate) tabs: BTreeMap<u64, TabState>,
     pub(crate) next_tab: u64,
+    /// Native applications connected to extensions (`onConnectNative`), by id.
+    pub(crate) native_apps: BTreeMap<u64, Arc<ContextEvents>>,
 }
 
 impl Sim {
@@ -153,6 +155,7 @@ impl Sim {
             channels: BTreeMap::new(),
             tabs: BTreeMap::new(),
             next_tab: 0,
+            native_apps: BTreeMap::new(),
         }
     }
 
