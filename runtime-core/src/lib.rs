@@ -43,6 +43,11 @@
 //!   page's top-level code, called at every load with that load's [`Runtime`].
 //! - The lifecycle of a background page is one state machine, [`lifecycle::Lifecycle`], with
 //!   one transition function; the browser carries out the effects it asks for.
+//! - Contexts: the background page, extension views, content scripts in tabs' frames, web
+//!   pages and native applications. Messages go between them on message channels
+//!   (`channel.rs`): a one-time message (`sendMessage`) and a [`Port`] (`connect`) are both a
+//!   channel from an opener to the receiving contexts that have a listener, as in Chromium's
+//!   message service.
 //! - Every lifecycle transition, event dispatch, keepalive change and API call is a
 //!   [`TraceEntry`], also emitted as a `tracing` event (target `runtime_sim::trace`), so
 //!   `RUST_LOG=runtime_sim=info` shows the timeline.
@@ -56,14 +61,16 @@
 //! the same inputs give a byte-identical trace.
 //!
 //! ## Real time beside virtual time
-//! Native messaging hosts are real processes and run in real time. They join the simulation
-//! without changing the clock: the engine already takes work handed in from outside the step
-//! loop through a thread-safe inbox (that is how a dropped [`Keepalive`] is released), and the
-//! executor's wakers may be called from any thread. A real-time source (a host's reader task
-//! on a tokio runtime) pushes what it read into that inbox, stamped with the virtual time at
-//! which the simulation observes it. While such a source is open, the driver, when it finds no
-//! local work and the next bus item is later, waits (in real time, bounded) on the inbox before
-//! it jumps the virtual clock forward. Simulations with no real-time source never wait.
+//! Native messaging hosts are real processes and run in real time, on a Tokio runtime the
+//! browser starts on first use. They join the simulation without changing the clock: a host's
+//! task hands what it reads to the engine's thread-safe inbox (the same way a dropped
+//! [`Keepalive`] is released), and the simulation observes it at the virtual time of the step
+//! that takes it. While a host is running, the driver, when nothing is due at the current
+//! virtual instant, waits in real time (at most [`BrowserBuilder::real_time_settle`], 100 ms by
+//! default) for the inbox before it moves the virtual clock; [`Browser::block_on`] waits for
+//! hosts when nothing else can move its future. Simulations with no host never wait, and stay
+//! byte-for-byte deterministic; with hosts, when a host's message is observed depends on the
+//! host.
 
 mod browser;
 mod channel;
