@@ -326,3 +326,27 @@ cat > /dev/null"#;
         "The sender sent an invalid JSON message; message ignored."
     );
 }
+
+/// A host that ignores end of file really gets Chrome's 2 s (real time) after the extension
+/// disconnects its port, then SIGKILL — while the virtual clock does not move for it.
+#[test]
+fn a_host_ignoring_end_of_file_is_killed_after_the_real_two_second_grace() {
+    let (mut browser, _id, rt, _dir) = start(true, "trap '' TERM\nwhile :; do sleep 0.05; done");
+    let port = rt.connect_native(HOST).unwrap();
+    browser.advance(Duration::ZERO);
+    let started = std::time::Instant::now();
+    port.disconnect();
+    assert!(browser.run_until(Duration::from_secs(3600), host_ended));
+    let exit = browser
+        .trace()
+        .entries()
+        .iter()
+        .find_map(|e| match &e.event {
+            TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(exit.starts_with("killed by SIGKILL 2."), "{exit}");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(2), "{waited:?}");
+}

@@ -804,13 +804,15 @@ impl Browser {
     }
 
     /// Runs until `condition` holds, for at most `limit` of virtual time. Returns whether it
-    /// holds.
+    /// holds. While a native host is running and nothing is scheduled before the limit, it
+    /// waits for the host in real time (up to 30 s) before giving up.
     pub fn run_until(
         &mut self,
         limit: Duration,
         mut condition: impl FnMut(&Browser) -> bool,
     ) -> bool {
         let target = self.now() + limit;
+        let hosts_deadline = std::time::Instant::now() + BLOCK_ON_HOST_LIMIT;
         loop {
             if condition(self) {
                 return true;
@@ -818,10 +820,16 @@ impl Browser {
             if self.shared.local_step() || self.wait_for_hosts() {
                 continue;
             }
-            if !self.shared.bus_step(target) {
-                let _ = self.shared.sim().bus.advance_to(target);
-                return condition(self);
+            if self.shared.bus_step(target) {
+                continue;
             }
+            // Nothing is scheduled before the limit: only a native host can still act.
+            let left = hosts_deadline.saturating_duration_since(std::time::Instant::now());
+            if self.shared.realtime_open() && self.shared.wait_for_real_time(left) {
+                continue;
+            }
+            let _ = self.shared.sim().bus.advance_to(target);
+            return condition(self);
         }
     }
 
