@@ -737,6 +737,7 @@ impl Shared {
                         message: message.clone(),
                         sender: plan.sender.clone(),
                         respond: respond.clone(),
+                        promises,
                     });
                     let name = event.name().to_owned();
                     let kept_open = !dispatch.returned_true.is_empty()

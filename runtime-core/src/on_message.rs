@@ -4,7 +4,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::sync::{Arc, Weak};
 
-use runtime_events::{Event, ListenerError, ListenerId};
+use runtime_events::{Event, ListenerError, ListenerId, ListenerOutcome};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -30,6 +30,8 @@ pub struct OnMessage {
     /// Who sent it, as the browser saw it.
     pub sender: MessageSender,
     pub(crate) respond: SendResponse,
+    /// Whether the browser takes a listener's promise as its answer (Chrome 144+).
+    pub(crate) promises: bool,
 }
 
 impl std::fmt::Debug for OnMessage {
@@ -145,18 +147,17 @@ impl OnMessageEvent {
         T: Serialize,
         E: Into<ListenerError>,
     {
-        self.0.add_async_listener(move |message: OnMessage| {
-            let respond = message.send_response();
+        self.0.add_listener(move |message: OnMessage| {
+            // Before Chrome 144 the returned promise is not the answer: its value is lost.
+            let respond = message.promises.then(|| message.send_response());
             let answer = listener(message);
-            async move {
-                match answer.await {
-                    Ok(value) => {
-                        respond.send(&value);
-                        Ok(())
-                    }
-                    Err(error) => Err(error.into()),
+            ListenerOutcome::Pending(Box::pin(async move {
+                let value = answer.await.map_err(Into::into)?;
+                if let Some(respond) = respond {
+                    respond.send(&value);
                 }
-            }
+                Ok(())
+            }))
         })
     }
 }

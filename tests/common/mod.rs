@@ -1,12 +1,15 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runtime_sim::{
-    BackgroundScript, Browser, ExtensionId, ExtensionSpec, SimInstant, Trace, TraceEvent,
+    script_fn, BackgroundScript, Browser, BrowserBuilder, ExtensionId, ExtensionSpec, PageState,
+    Runtime, ScriptError, SimInstant, Trace, TraceEvent, ViewKind,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// An event-page extension (or a persistent one) named `name` running `script`.
 pub fn extension(name: &str, persistent: bool, script: impl BackgroundScript) -> ExtensionSpec {
@@ -69,4 +72,157 @@ pub fn secs(s: u64) -> Duration {
 
 pub fn at(ms: u64) -> SimInstant {
     SimInstant::from_start(Duration::from_millis(ms))
+}
+
+/// What a sender gets when nobody may or can receive its message (runtime-behaviour.md §4.1,
+/// §4.2, §4.4).
+pub const NO_RECEIVER: &str = "Could not establish connection. Receiving end does not exist.";
+
+/// A well-formed extension id that no test installs.
+pub const ABSENT_ID: &str = "abcdefghijklmnopabcdefghijklmnop";
+
+/// What listeners and scripts saw, collected for the test to look at. Clones share the log.
+pub struct Log<T>(Arc<Mutex<Vec<T>>>);
+
+impl<T> Clone for Log<T> {
+    fn clone(&self) -> Self {
+        Log(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Default for Log<T> {
+    fn default() -> Self {
+        Log(Arc::new(Mutex::new(Vec::new())))
+    }
+}
+
+impl<T: Clone> Log<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&self, item: T) {
+        self.0.lock().unwrap().push(item);
+    }
+
+    /// Everything logged so far.
+    pub fn all(&self) -> Vec<T> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Everything logged so far, emptying the log.
+    pub fn take(&self) -> Vec<T> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    pub fn last(&self) -> Option<T> {
+        self.0.lock().unwrap().last().cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An event-page extension named `name`, with the keys of `extra` (an object) added to its
+/// manifest.
+pub fn event_page(name: &str, extra: Value, script: impl BackgroundScript) -> ExtensionSpec {
+    let mut manifest = json!({
+        "name": name,
+        "version": "1.0",
+        "background": {"scripts": ["background.js"], "persistent": false}
+    });
+    if let (Some(all), Value::Object(more)) = (manifest.as_object_mut(), extra) {
+        all.extend(more);
+    }
+    ExtensionSpec::from_json(manifest)
+        .expect("valid manifest")
+        .script(script)
+}
+
+/// An extension with no background page (it acts through its views and content scripts), with
+/// the keys of `extra` (an object) added to its manifest.
+pub fn pageless(name: &str, extra: Value) -> ExtensionSpec {
+    let mut manifest = json!({"name": name, "version": "1.0"});
+    if let (Some(all), Value::Object(more)) = (manifest.as_object_mut(), extra) {
+        all.extend(more);
+    }
+    ExtensionSpec::from_json(manifest).expect("valid manifest")
+}
+
+/// A background script whose top-level code is `setup` (run synchronously at every load), and
+/// the `Runtime` of each load, newest last.
+pub fn top_level(
+    setup: impl Fn(&Runtime) + Send + Sync + 'static,
+) -> (impl BackgroundScript, Log<Runtime>) {
+    let loads = Log::new();
+    let seen = loads.clone();
+    let script = script_fn(move |rt| {
+        seen.push(rt.clone());
+        setup(&rt);
+        async { Ok::<(), ScriptError>(()) }
+    });
+    (script, loads)
+}
+
+/// A started browser (from `builder`) with these extensions installed, after their installs
+/// have settled.
+pub fn started(builder: BrowserBuilder, specs: Vec<ExtensionSpec>) -> (Browser, Vec<ExtensionId>) {
+    let mut browser = builder.build();
+    let ids = specs
+        .into_iter()
+        .map(|spec| browser.install(spec).expect("installs"))
+        .collect();
+    browser.start();
+    browser.advance(Duration::ZERO);
+    (browser, ids)
+}
+
+/// The `runtime` of a new view of the extension.
+pub fn view_runtime(
+    browser: &mut Browser,
+    id: &ExtensionId,
+    kind: ViewKind,
+    path: &str,
+) -> Runtime {
+    let view = browser.open_view(id, kind, path).expect("opens");
+    browser.view_runtime(id, view).expect("open view")
+}
+
+/// Runs the browser until `future` completes, and gives its output.
+pub fn wait<F>(browser: &mut Browser, future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    browser.block_on(future).expect("the future completes")
+}
+
+/// The messages of the `Unchecked runtime.lastError` entries.
+pub fn unchecked_errors(trace: &Trace) -> Vec<String> {
+    trace
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.event {
+            TraceEvent::UncheckedLastError { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// When the page of `id` went to `state`.
+pub fn entered_by(trace: &Trace, id: &ExtensionId, state: PageState) -> Vec<u64> {
+    trace
+        .entries()
+        .iter()
+        .filter(|e| e.extension.as_ref() == Some(id))
+        .filter(|e| {
+            matches!(&e.event, TraceEvent::Lifecycle { from, to, .. } if *to == state && *from != state)
+        })
+        .map(|e| e.at.as_millis())
+        .collect()
 }
