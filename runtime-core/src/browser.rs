@@ -615,6 +615,7 @@ impl Browser {
             endpoint: Endpoint::WebPage {
                 tab: tab.0,
                 frame: frame.0,
+                document: state.document,
             },
             events: Arc::clone(&state.page),
             url: state.url.clone(),

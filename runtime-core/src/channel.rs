@@ -863,7 +863,10 @@ impl Shared {
         message: Value,
         keepalive: Option<(ExtensionId, u64)>,
     ) {
-        if !port.is_disconnected() {
+        if !self.sim().context_alive(port.endpoint()) {
+            // Its page, view or tab went away with the message on its way.
+            port.mark_disconnected();
+        } else if !port.is_disconnected() {
             let endpoint = port.endpoint().clone();
             let listeners = port.on_message().listener_count();
             self.sim().record_at(
@@ -885,7 +888,8 @@ impl Shared {
     /// Tells a port its channel closed: it is marked disconnected, then its `onDisconnect`
     /// listeners run (with `lastError` set when there is an error). At most once per port.
     pub(crate) fn notify_disconnect(self: &Arc<Self>, port: Port, error: Option<String>) {
-        if !port.mark_disconnected() {
+        let alive = self.sim().context_alive(port.endpoint());
+        if !port.mark_disconnected() || !alive {
             return;
         }
         let endpoint = port.endpoint().clone();

@@ -32,14 +32,15 @@ pub(crate) enum Endpoint {
     Background { ext: ExtensionId, life: u64 },
     /// An extension view.
     View { ext: ExtensionId, view: u64 },
-    /// An extension's content script in one frame of a tab.
+    /// An extension's content script in one document (one page load) of a tab's frame.
     ContentScript {
         ext: ExtensionId,
         tab: u64,
         frame: u64,
+        document: u64,
     },
-    /// The web page shown in one frame of a tab.
-    WebPage { tab: u64, frame: u64 },
+    /// The web page (one document) shown in one frame of a tab.
+    WebPage { tab: u64, frame: u64, document: u64 },
     /// A native messaging host, the far end of a `connectNative` port.
     NativeHost { name: String, channel: u64 },
     /// A native application that opened a connection to an extension (`onConnectNative`).
@@ -81,7 +82,7 @@ impl Endpoint {
                 tab: *tab,
                 frame: *frame,
             },
-            Endpoint::WebPage { tab, frame } => Context::WebPage {
+            Endpoint::WebPage { tab, frame, .. } => Context::WebPage {
                 tab: *tab,
                 frame: *frame,
             },
@@ -104,6 +105,8 @@ pub(crate) struct TabState {
 /// A frame of a tab: the page it shows and the content scripts running in it.
 pub(crate) struct FrameState {
     pub(crate) url: String,
+    /// Which document (page load) the frame shows: contexts of an earlier one are gone.
+    pub(crate) document: u64,
     pub(crate) parent: Option<u64>,
     /// The web page's own context (what it may call: `sendMessage` and `connect`).
     pub(crate) page: Arc<ContextEvents>,
@@ -127,19 +130,30 @@ impl Sim {
                 .views
                 .get(view)
                 .map(|v| v.runtime.events()),
-            Endpoint::ContentScript { ext, tab, frame } => self
-                .tabs
-                .get(tab)?
-                .frames
-                .get(frame)?
-                .content_scripts
-                .get(ext)
-                .map(Runtime::events),
-            Endpoint::WebPage { tab, frame } => self
+            Endpoint::ContentScript {
+                ext,
+                tab,
+                frame,
+                document,
+            } => self
                 .tabs
                 .get(tab)?
                 .frames
                 .get(frame)
+                .filter(|f| f.document == *document)?
+                .content_scripts
+                .get(ext)
+                .map(Runtime::events),
+            Endpoint::WebPage {
+                tab,
+                frame,
+                document,
+            } => self
+                .tabs
+                .get(tab)?
+                .frames
+                .get(frame)
+                .filter(|f| f.document == *document)
                 .map(|f| Arc::clone(&f.page)),
             Endpoint::NativeHost { .. } => None,
             Endpoint::NativeApp { id, .. } => self.native_apps.get(id).cloned(),
@@ -184,14 +198,9 @@ impl Sim {
         state
             .frames
             .iter()
-            .filter(|(id, f)| {
-                frame.map_or(true, |want| want == **id) && f.content_scripts.contains_key(ext)
-            })
-            .map(|(id, _)| Endpoint::ContentScript {
-                ext: ext.clone(),
-                tab,
-                frame: *id,
-            })
+            .filter(|(id, _)| frame.map_or(true, |want| want == **id))
+            .filter_map(|(_, f)| f.content_scripts.get(ext))
+            .map(|runtime| runtime.endpoint().clone())
             .collect()
     }
 
@@ -230,7 +239,7 @@ impl Sim {
             Endpoint::View { ext, view } => {
                 Some(self.extensions.get(ext)?.views.get(view)?.url.clone())
             }
-            Endpoint::ContentScript { tab, frame, .. } | Endpoint::WebPage { tab, frame } => {
+            Endpoint::ContentScript { tab, frame, .. } | Endpoint::WebPage { tab, frame, .. } => {
                 Some(self.tabs.get(tab)?.frames.get(frame)?.url.clone())
             }
             Endpoint::NativeHost { .. } | Endpoint::NativeApp { .. } => None,
@@ -243,7 +252,7 @@ impl Sim {
         let origin = url.as_deref().map(origin_of);
         let (tab, frame_id, tls) = match endpoint {
             Endpoint::ContentScript { tab, frame, .. } => (self.tab_info(*tab), Some(*frame), None),
-            Endpoint::WebPage { tab, frame } => {
+            Endpoint::WebPage { tab, frame, .. } => {
                 let tls = self
                     .tabs
                     .get(tab)
@@ -299,14 +308,14 @@ impl Sim {
         else {
             return;
         };
-        for ext in state.content_scripts.keys() {
-            self.context_closed(&Endpoint::ContentScript {
-                ext: ext.clone(),
-                tab,
-                frame,
-            });
+        for runtime in state.content_scripts.values() {
+            self.context_closed(runtime.endpoint());
         }
-        self.context_closed(&Endpoint::WebPage { tab, frame });
+        self.context_closed(&Endpoint::WebPage {
+            tab,
+            frame,
+            document: state.document,
+        });
         self.record(
             None,
             Some(Context::WebPage { tab, frame }),
@@ -352,6 +361,7 @@ impl Sim {
         parent: Option<u64>,
         url: &str,
     ) {
+        let document = self.fresh_id();
         let Some(state) = self.tabs.get_mut(&tab) else {
             return;
         };
@@ -360,6 +370,7 @@ impl Sim {
             frame,
             FrameState {
                 url: url.to_owned(),
+                document,
                 parent,
                 page: Arc::new(ContextEvents::unobserved()),
                 content_scripts: BTreeMap::new(),
@@ -402,14 +413,10 @@ impl Sim {
     /// Stops every content script of `ext` (it was uninstalled).
     pub(crate) fn remove_content_scripts(&mut self, ext: &ExtensionId) {
         let mut gone = Vec::new();
-        for (tab, state) in &mut self.tabs {
-            for (frame, f) in &mut state.frames {
-                if f.content_scripts.remove(ext).is_some() {
-                    gone.push(Endpoint::ContentScript {
-                        ext: ext.clone(),
-                        tab: *tab,
-                        frame: *frame,
-                    });
+        for state in self.tabs.values_mut() {
+            for f in state.frames.values_mut() {
+                if let Some(runtime) = f.content_scripts.remove(ext) {
+                    gone.push(runtime.endpoint().clone());
                 }
             }
         }
@@ -455,21 +462,15 @@ impl Sim {
         frame: u64,
     ) -> Option<Runtime> {
         let rec = self.extensions.get(ext)?;
-        let existing = self
-            .tabs
-            .get(&tab)?
-            .frames
-            .get(&frame)?
-            .content_scripts
-            .get(ext)
-            .cloned();
-        if let Some(runtime) = existing {
-            return Some(runtime);
+        let state = self.tabs.get(&tab)?.frames.get(&frame)?;
+        if let Some(runtime) = state.content_scripts.get(ext) {
+            return Some(runtime.clone());
         }
         let endpoint = Endpoint::ContentScript {
             ext: ext.clone(),
             tab,
             frame,
+            document: state.document,
         };
         let runtime = Runtime::for_context(shared.clone(), rec, endpoint);
         self.tabs

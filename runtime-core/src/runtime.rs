@@ -112,6 +112,10 @@ impl Runtime {
         Runtime::new(shared, rec, endpoint, events)
     }
 
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
     pub(crate) fn events(&self) -> Arc<ContextEvents> {
         Arc::clone(&self.inner.events)
     }

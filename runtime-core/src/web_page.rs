@@ -39,7 +39,7 @@ impl WebPage {
     /// The tab and frame the page is in.
     pub fn frame(&self) -> (TabId, FrameId) {
         match self.endpoint {
-            Endpoint::WebPage { tab, frame } => (TabId(tab), FrameId(frame)),
+            Endpoint::WebPage { tab, frame, .. } => (TabId(tab), FrameId(frame)),
             _ => unreachable!("a WebPage is always a web page context"),
         }
     }
