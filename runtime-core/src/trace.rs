@@ -476,12 +476,15 @@ pub struct Trace {
 
 impl Trace {
     pub(crate) fn record(&mut self, entry: TraceEntry) {
-        let ext = entry.extension.as_ref().map_or("", |e| e.as_str());
-        let context = entry.context.as_ref().map(ToString::to_string);
-        if entry.event.is_error() {
-            tracing::error!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
-        } else {
-            tracing::info!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+        // Formatting is paid only when a subscriber listens.
+        if tracing::enabled!(target: "runtime_sim::trace", tracing::Level::ERROR) {
+            let ext = entry.extension.as_ref().map_or("", |e| e.as_str());
+            let context = entry.context.as_ref().map(ToString::to_string);
+            if entry.event.is_error() {
+                tracing::error!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+            } else {
+                tracing::info!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+            }
         }
         self.entries.push(entry);
     }
