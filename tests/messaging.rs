@@ -104,17 +104,28 @@ fn content_scripts_do_not_get_runtime_send_message() {
     assert!(got.is_empty());
 }
 
-/// §4.3: a content script's message carries the extension id, its frame's URL and origin,
-/// its tab, and frameId 0 for the top frame.
-#[test]
-fn a_content_script_sender_has_id_url_origin_tab_and_frame_id() {
+/// A background script whose `onMessage` records each sender; with the log and each load's
+/// `runtime`.
+fn recording_senders() -> (
+    Log<MessageSender>,
+    impl BackgroundScript,
+    Log<runtime_sim::Runtime>,
+) {
     let senders: Log<MessageSender> = Log::new();
     let s = senders.clone();
-    let (script, _) = top_level(move |rt| {
+    let (script, loads) = top_level(move |rt| {
         let s = s.clone();
         rt.on_message()
             .add_listener(move |m: OnMessage| s.push(m.sender));
     });
+    (senders, script, loads)
+}
+
+/// §4.3: a content script's message carries the extension id, its frame's URL and origin,
+/// its tab, and frameId 0 for the top frame.
+#[test]
+fn a_content_script_sender_has_id_url_origin_tab_and_frame_id() {
+    let (senders, script, _) = recording_senders();
     let (mut browser, id) = browser_with(event_page("senders", with_content_scripts(), script));
     let url = "https://example.com/article?id=7";
     let tab = browser.open_tab(url).unwrap();
@@ -140,13 +151,7 @@ fn a_content_script_sender_has_id_url_origin_tab_and_frame_id() {
 /// still the tab of the top frame.
 #[test]
 fn a_child_frame_sender_has_its_own_frame_id_and_url() {
-    let senders: Log<MessageSender> = Log::new();
-    let s = senders.clone();
-    let (script, _) = top_level(move |rt| {
-        let s = s.clone();
-        rt.on_message()
-            .add_listener(move |m: OnMessage| s.push(m.sender));
-    });
+    let (senders, script, _) = recording_senders();
     let (mut browser, id) = browser_with(event_page("frames", with_content_scripts(), script));
     let top_url = "https://example.com/page";
     let frame_url = "https://widgets.example.net/w/frame.html";
@@ -177,13 +182,7 @@ fn a_child_frame_sender_has_its_own_frame_id_and_url() {
 /// §4.3: the background page and views send with id, URL and origin, and no tab or frameId.
 #[test]
 fn background_and_view_senders_have_id_url_and_origin_but_no_tab_or_frame() {
-    let senders: Log<MessageSender> = Log::new();
-    let s = senders.clone();
-    let (script, loads) = top_level(move |rt| {
-        let s = s.clone();
-        rt.on_message()
-            .add_listener(move |m: OnMessage| s.push(m.sender));
-    });
+    let (senders, script, loads) = recording_senders();
     let (mut browser, id) = browser_with(event_page("ext senders", json!({}), script));
     let popup = popup_runtime(&mut browser, &id);
     let s = senders.clone();

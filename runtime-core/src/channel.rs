@@ -566,12 +566,6 @@ impl Sim {
                 if is_port {
                     self.close_channel(id, None, notify);
                 } else {
-                    // Nobody is left to answer.
-                    if let Some(ch) = self.channels.get_mut(&id) {
-                        if let ChannelKind::Message { reply, .. } = &mut ch.kind {
-                            reply.take();
-                        }
-                    }
                     self.finish_message(id, Err(SendMessageError::ContextInvalidated));
                 }
                 continue;
@@ -616,6 +610,7 @@ impl Sim {
     /// through `host` (none if it failed to start). Returns the channel's id and the host's end.
     pub(crate) fn open_native_channel(
         &mut self,
+        ext: &ExtensionId,
         opener: Endpoint,
         application: &str,
         host: Option<mpsc::UnboundedSender<Value>>,
@@ -634,7 +629,7 @@ impl Sim {
                 message: None,
             },
         );
-        let keepalive = self.page_keepalive(opener.extension(), KeepaliveReason::NativePort(id));
+        let keepalive = self.page_keepalive(Some(ext), KeepaliveReason::NativePort(id));
         let sender = MessageSender::default();
         let mut receivers = BTreeMap::new();
         receivers.insert(
@@ -661,12 +656,7 @@ impl Sim {
             },
             opener_end,
             receivers,
-            target: Target::Own(
-                opener
-                    .extension()
-                    .cloned()
-                    .unwrap_or_else(|| ExtensionId::from_bytes(application.as_bytes())),
-            ),
+            target: Target::Own(ext.clone()),
             sender,
             opened: true,
             pending: Vec::new(),
@@ -863,20 +853,27 @@ impl Shared {
         message: Value,
         keepalive: Option<(ExtensionId, u64)>,
     ) {
-        if !self.sim().context_alive(port.endpoint()) {
-            // Its page, view or tab went away with the message on its way.
-            port.mark_disconnected();
-        } else if !port.is_disconnected() {
-            let endpoint = port.endpoint().clone();
-            let listeners = port.on_message().listener_count();
-            self.sim().record_at(
-                &endpoint,
-                TraceEvent::EventDispatched {
-                    event: "Port.onMessage".to_owned(),
-                    listeners,
-                    args: message.clone(),
-                },
-            );
+        let endpoint = port.endpoint().clone();
+        let deliver = {
+            let mut sim = self.sim();
+            if !sim.context_alive(&endpoint) {
+                // Its page, view or tab went away with the message on its way.
+                port.mark_disconnected();
+            }
+            let deliver = !port.is_disconnected();
+            if deliver {
+                sim.record_at(
+                    &endpoint,
+                    TraceEvent::EventDispatched {
+                        event: "Port.onMessage".to_owned(),
+                        listeners: port.on_message().listener_count(),
+                        args: message.clone(),
+                    },
+                );
+            }
+            deliver
+        };
+        if deliver {
             let dispatch = port.on_message().dispatch((message, port.clone()));
             self.after_dispatch(&endpoint, "Port.onMessage", dispatch);
         }

@@ -136,11 +136,7 @@ impl Sim {
                 frame,
                 document,
             } => self
-                .tabs
-                .get(tab)?
-                .frames
-                .get(frame)
-                .filter(|f| f.document == *document)?
+                .document(*tab, *frame, *document)?
                 .content_scripts
                 .get(ext)
                 .map(Runtime::events),
@@ -149,15 +145,20 @@ impl Sim {
                 frame,
                 document,
             } => self
-                .tabs
-                .get(tab)?
-                .frames
-                .get(frame)
-                .filter(|f| f.document == *document)
+                .document(*tab, *frame, *document)
                 .map(|f| Arc::clone(&f.page)),
             Endpoint::NativeHost { .. } => None,
             Endpoint::NativeApp { id, .. } => self.native_apps.get(id).cloned(),
         }
+    }
+
+    /// A frame, if it still shows `document`.
+    fn document(&self, tab: u64, frame: u64, document: u64) -> Option<&FrameState> {
+        self.tabs
+            .get(&tab)?
+            .frames
+            .get(&frame)
+            .filter(|f| f.document == document)
     }
 
     /// Whether a context is still there.

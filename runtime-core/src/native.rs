@@ -120,7 +120,7 @@ pub(crate) fn connect_native(
     let link = started.as_ref().ok().map(|_| outgoing);
     let mut created = None;
     let (channel, native_end) =
-        sim.open_native_channel(opener.clone(), application, link, |channel, end| {
+        sim.open_native_channel(&ext, opener.clone(), application, link, |channel, end| {
             let port = Port::new(
                 shared.clone(),
                 channel,
