@@ -385,6 +385,8 @@ fn nothing_survives_a_suspend_but_storage() {
     #[async_trait::async_trait]
     impl runtime_sim::BackgroundScript for Script {
         async fn run(&self, rt: runtime_sim::Runtime) -> Result<(), runtime_sim::ScriptError> {
+            // Listening to onStartup is what makes each restart load the page again.
+            rt.on_startup().add_listener(|()| {});
             let mine = self
                 .loads_seen_by_this_instance
                 .fetch_add(1, Ordering::SeqCst)

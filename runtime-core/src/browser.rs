@@ -15,12 +15,14 @@ use crate::engine::{Shared, Work};
 use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::{lock, TaskOwner};
-use crate::lifecycle::{Input, Lifecycle, Timers};
+use crate::lifecycle::{Lifecycle, Timers};
 use crate::sim::{Config, ExtState, Sim};
 use crate::trace::{Context, Trace, TraceEvent};
+use crate::update::DEFAULT_UPDATE_FREQUENCY;
 use crate::{
     ExtensionId, ExtensionSpec, FrameId, InstallError, Keepalive, KeepaliveReason, Location,
-    PageState, PlatformInfo, Port, Runtime, TabId, UninstallError, ViewKind, WebPage,
+    OnRestartRequiredReason, PageState, PlatformInfo, Port, PublishError, Runtime, TabId,
+    UninstallError, ViewKind, WebPage,
 };
 
 /// Builds a [`Browser`]; every setting has Chromium's default.
@@ -57,6 +59,11 @@ impl Default for BrowserBuilder {
                 api_latencies: BTreeMap::new(),
                 launcher: runtime_native::Launcher::new(runtime_native::BrowserKind::Chrome),
                 real_time_settle: Duration::from_millis(100),
+                autoupdate: true,
+                update_check_period: DEFAULT_UPDATE_FREQUENCY,
+                update_check_duration: Duration::ZERO,
+                kiosk: false,
+                kiosk_uptime_limit: None,
             },
         }
     }
@@ -123,6 +130,42 @@ impl BrowserBuilder {
         self
     }
 
+    /// Whether the browser has an update service (default: yes). Without one,
+    /// `runtime.requestUpdateCheck()` fails with `Autoupdate is not enabled.` and the browser
+    /// never checks for updates.
+    pub fn autoupdate(mut self, enabled: bool) -> Self {
+        self.config.autoupdate = enabled;
+        self
+    }
+
+    /// How often the browser checks for updates on its own (default 5 h; each wait is
+    /// jittered by ±20 % from the seeded random source). It also checks once as it starts.
+    pub fn update_check_period(mut self, period: Duration) -> Self {
+        self.config.update_check_period = period;
+        self
+    }
+
+    /// How long one update check takes on the virtual clock (default: zero — it completes
+    /// after everything already due now).
+    pub fn update_check_duration(mut self, duration: Duration) -> Self {
+        self.config.update_check_duration = duration;
+        self
+    }
+
+    /// Runs the browser as a ChromeOS kiosk (default: no). Only then do `runtime.restart()`
+    /// and `runtime.restartAfterDelay()` work and `runtime.onRestartRequired` fire.
+    pub fn kiosk(mut self, kiosk: bool) -> Self {
+        self.config.kiosk = kiosk;
+        self
+    }
+
+    /// In kiosk mode, the uptime the enterprise policy allows: once the browser has run this
+    /// long, extensions get `onRestartRequired("periodic")` (default: no limit).
+    pub fn kiosk_uptime_limit(mut self, limit: Duration) -> Self {
+        self.config.kiosk_uptime_limit = Some(limit);
+        self
+    }
+
     /// The browser, stopped, with no extension. Install extensions, then
     /// [`Browser::start`] it.
     pub fn build(self) -> Browser {
@@ -146,6 +189,9 @@ pub enum BrowserError {
     /// No such tab is open.
     #[error("no tab {0} is open")]
     NoSuchTab(u64),
+    /// The extension is terminated (too many fast reloads): reload it first.
+    #[error("the extension {0} is terminated; reload it with Browser::reload_extension")]
+    Terminated(String),
     /// The tab has no such frame.
     #[error("tab {tab} has no frame {frame}")]
     NoSuchFrame {
@@ -185,6 +231,10 @@ pub struct ExtensionInfo {
     pub page: Option<PageState>,
     /// How many times its background page has loaded.
     pub page_loads: u64,
+    /// The version of an update that waits to be installed.
+    pub pending_update: Option<String>,
+    /// Whether it is terminated (too many fast reloads) until the user reloads it.
+    pub terminated: bool,
 }
 
 /// One simulated browser profile: its extensions, their background pages, and one virtual
@@ -251,7 +301,7 @@ impl Browser {
         spec.check()?;
         let id = spec.id();
         let mut sim = self.shared.sim();
-        if sim.extensions.contains_key(&id) {
+        if sim.extensions.contains_key(&id) || sim.terminated.contains_key(&id) {
             return Err(InstallError::AlreadyInstalled(id.to_string()));
         }
         let timers = sim.config.timers;
@@ -290,13 +340,11 @@ impl Browser {
                 uninstall_url: None,
                 views: BTreeMap::new(),
                 install_pending: !running,
+                pending_update: None,
             },
         );
         if running && has_page {
-            sim.bus.post(Work::Deliver {
-                ext: id.clone(),
-                event: RuntimeEvent::Installed(OnInstalledDetails::install()),
-            });
+            sim.activate(&id, Some(OnInstalledDetails::install()));
         }
         drop(sim);
         self.shared.settle();
@@ -307,10 +355,13 @@ impl Browser {
     /// storage goes, and its uninstall URL, if it set one, opens in a new tab.
     pub fn uninstall(&mut self, id: &ExtensionId) -> Result<(), UninstallError> {
         let mut sim = self.shared.sim();
+        if let Some(rec) = sim.terminated.remove(id) {
+            sim.extensions.insert(id.clone(), rec);
+        }
         if !sim.extensions.contains_key(id) {
             return Err(UninstallError::NotInstalled(id.to_string()));
         }
-        Self::close_everything(&mut sim, id);
+        sim.close_extension(id);
         sim.remove_content_scripts(id);
         sim.record(Some(id), Some(Context::Browser), TraceEvent::Uninstalled);
         if let Some(url) = sim.extensions.get(id).and_then(|r| r.uninstall_url.clone()) {
@@ -323,61 +374,31 @@ impl Browser {
             }
         }
         sim.extensions.remove(id);
+        sim.updates.published.remove(id);
+        sim.updates.checks.remove(id);
+        sim.reload_guards.remove(id);
         drop(sim);
         self.shared.settle();
         Ok(())
     }
 
-    /// Starts the browser. Extensions installed while it was stopped (and those loaded from
-    /// the command line, every time) get `onInstalled` (`install`); the others get
-    /// `onStartup`. Persistent pages load now; event pages load for these events.
+    /// Starts the browser. A staged browser update ([`Browser::stage_browser_update`]) becomes
+    /// its version, and extensions that listen to `onInstalled` get `chrome_update`. Updates
+    /// that waited are installed, and so is one the browser finds as it starts. Extensions
+    /// installed while it was stopped (and those loaded from the command line, every time) get
+    /// `onInstalled` (`install`); the others get `onStartup`. Persistent pages load now; an
+    /// event page loads for `onInstalled`, or for `onStartup` if it listened to it when it last
+    /// ran.
     pub fn start(&mut self) {
-        let mut sim = self.shared.sim();
-        if sim.running {
-            return;
-        }
-        sim.running = true;
-        let version = sim.config.version.clone();
-        sim.record(None, None, TraceEvent::BrowserStarted { version });
-        let ids: Vec<ExtensionId> = sim.extensions.keys().cloned().collect();
-        for id in ids {
-            let Some(rec) = sim.extensions.get_mut(&id) else {
-                continue;
-            };
-            if rec.lifecycle.is_none() {
-                rec.install_pending = false;
-                continue;
-            }
-            let event = if rec.install_pending || rec.location == Location::CommandLine {
-                rec.install_pending = false;
-                RuntimeEvent::Installed(OnInstalledDetails::install())
-            } else {
-                RuntimeEvent::Startup
-            };
-            sim.bus.post(Work::Deliver { ext: id, event });
-        }
-        drop(sim);
+        self.shared.sim().start_browser();
         self.shared.settle();
     }
 
     /// Stops the browser: every page closes without `onSuspend`, every view closes, every
-    /// keepalive goes. Installed extensions and their storage stay for the next start.
+    /// keepalive goes. Installed extensions, their storage, versions published on the update
+    /// service and updates waiting to be installed stay for the next start.
     pub fn stop(&mut self) {
-        let mut sim = self.shared.sim();
-        if !sim.running {
-            return;
-        }
-        let tabs: Vec<u64> = sim.tabs.keys().copied().collect();
-        for tab in tabs {
-            sim.close_tab(tab);
-        }
-        let ids: Vec<ExtensionId> = sim.extensions.keys().cloned().collect();
-        for id in &ids {
-            Self::close_everything(&mut sim, id);
-        }
-        sim.running = false;
-        sim.record(None, None, TraceEvent::BrowserStopped);
-        drop(sim);
+        self.shared.sim().stop_browser();
         self.shared.settle();
     }
 
@@ -387,24 +408,105 @@ impl Browser {
         self.start();
     }
 
-    fn close_everything(sim: &mut Sim, id: &ExtensionId) {
-        let views: Vec<u64> = sim
+    /// Publishes a new version of an installed, packed extension on the update service: the
+    /// browser finds it at its next update check (periodic, at start, or
+    /// `runtime.requestUpdateCheck()`), and installs it at once or when the extension is idle.
+    /// The extension keeps its id, whatever the new spec's path.
+    pub fn publish_update(
+        &mut self,
+        id: &ExtensionId,
+        spec: ExtensionSpec,
+    ) -> Result<(), PublishError> {
+        self.check_update(id, &spec)?;
+        self.shared.sim().publish(id, spec);
+        self.shared.settle();
+        Ok(())
+    }
+
+    /// [`Browser::publish_update`] at a later virtual time.
+    pub fn publish_update_at(
+        &mut self,
+        id: &ExtensionId,
+        spec: ExtensionSpec,
+        at: SimInstant,
+    ) -> Result<(), PublishError> {
+        self.check_update(id, &spec)?;
+        let id = id.clone();
+        self.shared.sim().bus.post_at(
+            at,
+            Work::Complete(Box::new(move |sim: &mut Sim| sim.publish(&id, spec))),
+        );
+        Ok(())
+    }
+
+    fn check_update(&self, id: &ExtensionId, spec: &ExtensionSpec) -> Result<(), PublishError> {
+        let sim = self.shared.sim();
+        let rec = sim
             .extensions
             .get(id)
-            .map(|r| r.views.keys().copied().collect())
-            .unwrap_or_default();
-        for view in views {
-            sim.close_view(id, view);
+            .or_else(|| sim.terminated.get(id))
+            .ok_or_else(|| PublishError::NotInstalled(id.to_string()))?;
+        if rec.location != Location::Packed {
+            return Err(PublishError::NotPacked(
+                id.to_string(),
+                rec.location.as_str(),
+            ));
         }
-        sim.drive(id, Input::Shutdown);
-        let held: Vec<u64> = sim
-            .extensions
-            .get(id)
-            .map(|r| r.keepalives.keys().copied().collect())
-            .unwrap_or_default();
-        for keepalive in held {
-            sim.release(id, keepalive);
+        if spec.manifest.key().is_some() && spec.id() != *id {
+            return Err(PublishError::WrongId {
+                expected: id.to_string(),
+                found: spec.id().to_string(),
+            });
         }
+        if spec.manifest.background().is_some() && spec.script.is_none() {
+            return Err(InstallError::MissingScript.into());
+        }
+        Ok(())
+    }
+
+    /// The version of an update that waits to be installed.
+    pub fn pending_update(&self, id: &ExtensionId) -> Option<String> {
+        let sim = self.shared.sim();
+        let rec = sim.extensions.get(id)?;
+        rec.pending_update
+            .as_ref()
+            .map(|p| p.manifest.version().to_owned())
+    }
+
+    /// Reloads an extension as the user does on the extensions page: a waiting update is
+    /// installed; an unpacked extension is installed again, a packed one loaded again; a
+    /// terminated one runs again. No fast-reload guard applies.
+    pub fn reload_extension(&mut self, id: &ExtensionId) -> Result<(), BrowserError> {
+        let mut sim = self.shared.sim();
+        if !sim.running {
+            return Err(BrowserError::NotRunning);
+        }
+        if let Some(rec) = sim.terminated.remove(id) {
+            sim.extensions.insert(id.clone(), rec);
+        }
+        if !sim.extensions.contains_key(id) {
+            return Err(BrowserError::NotInstalled(id.to_string()));
+        }
+        sim.reload_extension(id);
+        drop(sim);
+        self.shared.settle();
+        Ok(())
+    }
+
+    /// A browser update has been downloaded and needs a restart: every extension gets
+    /// `runtime.onBrowserUpdateAvailable` (in kiosk mode also `onRestartRequired("os_update")`),
+    /// and the browser runs `version` from its next start.
+    pub fn stage_browser_update(&mut self, version: impl Into<String>) {
+        self.shared.sim().stage_browser_update(version.into());
+        self.shared.settle();
+    }
+
+    /// In kiosk mode, tells every extension that the device must restart
+    /// (`runtime.onRestartRequired`), as ChromeOS does; the device restarts after 24 h unless
+    /// an app restarts it first. Outside kiosk mode nothing happens.
+    pub fn require_restart(&mut self, reason: OnRestartRequiredReason) {
+        self.shared.sim().require_restart(reason);
+        self.shared.settle();
     }
 
     /// Fires an event of another API (e.g. `alarms.onAlarm`) at an extension, as that API
@@ -710,7 +812,10 @@ impl Browser {
     /// What the browser knows of an installed extension.
     pub fn extension(&self, id: &ExtensionId) -> Option<ExtensionInfo> {
         let sim = self.shared.sim();
-        let rec = sim.extensions.get(id)?;
+        let (rec, terminated) = match sim.extensions.get(id) {
+            Some(rec) => (rec, false),
+            None => (sim.terminated.get(id)?, true),
+        };
         Some(ExtensionInfo {
             id: rec.id.clone(),
             name: rec.manifest.name().to_owned(),
@@ -719,12 +824,25 @@ impl Browser {
             path: rec.path.clone(),
             page: rec.state(),
             page_loads: rec.life,
+            pending_update: rec
+                .pending_update
+                .as_ref()
+                .map(|p| p.manifest.version().to_owned()),
+            terminated,
         })
     }
 
-    /// The ids of the installed extensions.
+    /// The ids of the installed extensions (terminated ones included).
     pub fn extensions(&self) -> Vec<ExtensionId> {
-        self.shared.sim().extensions.keys().cloned().collect()
+        let sim = self.shared.sim();
+        let mut ids: Vec<ExtensionId> = sim
+            .extensions
+            .keys()
+            .chain(sim.terminated.keys())
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// What an extension has stored.
@@ -797,7 +915,7 @@ impl Browser {
             if self.shared.local_step() || self.wait_for_hosts() {
                 continue;
             }
-            if !self.shared.bus_step(end) {
+            if !self.shared.work_scheduled() || !self.shared.bus_step(end) {
                 break;
             }
         }
@@ -858,7 +976,10 @@ impl Browser {
             if let Some(value) = lock(&slot).take() {
                 return Ok(value);
             }
-            if self.shared.local_step() || self.wait_for_hosts() || self.shared.bus_step(end) {
+            if self.shared.local_step()
+                || self.wait_for_hosts()
+                || (self.shared.work_scheduled() && self.shared.bus_step(end))
+            {
                 continue;
             }
             // Nothing is scheduled: only a native host can still move the future.

@@ -48,6 +48,9 @@ pub(crate) enum Work {
     Complete(Box<dyn FnOnce(&mut Sim) + Send>),
     /// A script's timer fired.
     Wake(Arc<TimerState>),
+    /// The browser's own recurring work (the periodic update check, a kiosk's uptime limit):
+    /// it is always scheduled, so it does not keep the simulation from being idle.
+    Ambient(Box<dyn FnOnce(&mut Sim) + Send>),
 }
 
 /// A step that runs extension code, left by the simulation for the engine.
@@ -180,6 +183,12 @@ impl Shared {
         }
     }
 
+    /// Whether the bus holds anything but the browser's recurring work.
+    pub(crate) fn work_scheduled(&self) -> bool {
+        let sim = self.sim();
+        sim.bus.len() > sim.ambient
+    }
+
     /// Whether nothing on the bus is due at the current virtual instant.
     pub(crate) fn nothing_due_now(&self) -> bool {
         let sim = self.sim();
@@ -241,6 +250,11 @@ impl Shared {
                 complete(&mut sim);
             }
             Work::Wake(timer) => timer.fire(),
+            Work::Ambient(step) => {
+                let mut sim = self.sim();
+                sim.ambient -= 1;
+                step(&mut sim);
+            }
         }
     }
 

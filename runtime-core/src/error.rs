@@ -288,3 +288,105 @@ impl From<ContextError> for GetPlatformInfoError {
         }
     }
 }
+
+/// `runtime.requestUpdateCheck()` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestUpdateCheckError {
+    /// The browser has no update service (`BrowserBuilder::autoupdate(false)`).
+    #[error("Autoupdate is not enabled.")]
+    AutoupdateDisabled,
+    /// The calling context went away while the call was in flight.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
+}
+
+/// `runtime.restart()` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestartError {
+    /// The browser is not in kiosk mode.
+    #[error("Function available only for ChromeOS kiosk mode.")]
+    NotKiosk,
+    /// The calling context went away while the call was in flight.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
+}
+
+/// `runtime.restartAfterDelay()` failed. Its checks run in this order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestartAfterDelayError {
+    /// The browser is not in kiosk mode (check 1).
+    #[error("API available only for ChromeOS kiosk mode.")]
+    NotKiosk,
+    /// `seconds` is zero or negative, and not `-1` (check 2).
+    #[error("Invalid argument: {0}.")]
+    InvalidArgument(i32),
+    /// Another extension called it first in this run of the browser (check 3).
+    #[error("Not the first extension to call this API.")]
+    NotFirstExtension,
+    /// The previous restart was caused by this API less than 3 h before the requested time
+    /// (check 5): the restart is still scheduled, 3 h after the previous one.
+    #[error("Restart was requested too soon. It was throttled instead.")]
+    Throttled,
+    /// The calling context went away while the call was in flight.
+    #[error("Extension context invalidated.")]
+    ContextInvalidated,
+    /// Content scripts cannot call it.
+    #[error(transparent)]
+    NotAvailable(NotAvailable),
+}
+
+impl From<ContextError> for RequestUpdateCheckError {
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => RequestUpdateCheckError::ContextInvalidated,
+            ContextError::NotAvailable(n) => RequestUpdateCheckError::NotAvailable(n),
+        }
+    }
+}
+
+impl From<ContextError> for RestartError {
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => RestartError::ContextInvalidated,
+            ContextError::NotAvailable(n) => RestartError::NotAvailable(n),
+        }
+    }
+}
+
+impl From<ContextError> for RestartAfterDelayError {
+    fn from(e: ContextError) -> Self {
+        match e {
+            ContextError::Invalidated => RestartAfterDelayError::ContextInvalidated,
+            ContextError::NotAvailable(n) => RestartAfterDelayError::NotAvailable(n),
+        }
+    }
+}
+
+/// Publishing a new version on the update service failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// No extension with this id is installed.
+    #[error("no extension {0} is installed")]
+    NotInstalled(String),
+    /// The browser updates only packed extensions: unpacked ones (and those loaded from the
+    /// command line) have no update URL. Reload them instead.
+    #[error("the extension {0} is {1}: the browser updates only packed extensions (an unpacked one is updated by reloading it)")]
+    NotPacked(String, &'static str),
+    /// The new manifest's `key` gives another id.
+    #[error("the update's manifest key gives the id {found}, not {expected}")]
+    WrongId {
+        /// The installed extension's id.
+        expected: String,
+        /// The id the update's key gives.
+        found: String,
+    },
+    /// The new version has a background page but no script.
+    #[error(transparent)]
+    Invalid(#[from] InstallError),
+}

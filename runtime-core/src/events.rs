@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::executor::lock;
+use crate::kiosk::OnRestartRequiredReason;
 use crate::last_error::LastErrorSlot;
 use crate::on_message::OnMessageEvent;
 use crate::port::Port;
@@ -49,6 +50,37 @@ impl OnInstalledDetails {
             id: None,
         }
     }
+
+    /// `{reason: "update", previousVersion}`.
+    pub fn update(previous_version: impl Into<String>) -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::Update,
+            previous_version: Some(previous_version.into()),
+            id: None,
+        }
+    }
+
+    /// `{reason: "chrome_update"}`.
+    pub fn chrome_update() -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::ChromeUpdate,
+            previous_version: None,
+            id: None,
+        }
+    }
+
+    /// `{reason: "shared_module_update", previousVersion, id}`: the shared module `id` was
+    /// updated from `previous_version`.
+    pub fn shared_module_update(
+        previous_version: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::SharedModuleUpdate,
+            previous_version: Some(previous_version.into()),
+            id: Some(id.into()),
+        }
+    }
 }
 
 /// An event on its way to an extension's background page.
@@ -56,6 +88,10 @@ impl OnInstalledDetails {
 pub(crate) enum RuntimeEvent {
     Startup,
     Installed(OnInstalledDetails),
+    /// `runtime.onUpdateAvailable`, with the new manifest.
+    UpdateAvailable(Value),
+    BrowserUpdateAvailable,
+    RestartRequired(OnRestartRequiredReason),
     /// An event of another API (`alarms.onAlarm`, …) with JSON arguments.
     Named {
         name: Arc<str>,
@@ -66,6 +102,9 @@ pub(crate) enum RuntimeEvent {
 pub(crate) const ON_STARTUP: &str = "runtime.onStartup";
 pub(crate) const ON_INSTALLED: &str = "runtime.onInstalled";
 pub(crate) const ON_SUSPEND: &str = "runtime.onSuspend";
+pub(crate) const ON_UPDATE_AVAILABLE: &str = "runtime.onUpdateAvailable";
+pub(crate) const ON_BROWSER_UPDATE_AVAILABLE: &str = "runtime.onBrowserUpdateAvailable";
+pub(crate) const ON_RESTART_REQUIRED: &str = "runtime.onRestartRequired";
 pub(crate) const ON_SUSPEND_CANCELED: &str = "runtime.onSuspendCanceled";
 pub(crate) const ON_MESSAGE: &str = "runtime.onMessage";
 pub(crate) const ON_MESSAGE_EXTERNAL: &str = "runtime.onMessageExternal";
@@ -78,23 +117,29 @@ impl RuntimeEvent {
         match self {
             RuntimeEvent::Startup => ON_STARTUP,
             RuntimeEvent::Installed(_) => ON_INSTALLED,
+            RuntimeEvent::UpdateAvailable(_) => ON_UPDATE_AVAILABLE,
+            RuntimeEvent::BrowserUpdateAvailable => ON_BROWSER_UPDATE_AVAILABLE,
+            RuntimeEvent::RestartRequired(_) => ON_RESTART_REQUIRED,
             RuntimeEvent::Named { name, .. } => name,
         }
     }
 
     pub(crate) fn args(&self) -> Value {
         match self {
-            RuntimeEvent::Startup => Value::Null,
+            RuntimeEvent::Startup | RuntimeEvent::BrowserUpdateAvailable => Value::Null,
             RuntimeEvent::Installed(d) => serde_json::to_value(d).unwrap_or(Value::Null),
+            RuntimeEvent::UpdateAvailable(manifest) => manifest.clone(),
+            RuntimeEvent::RestartRequired(reason) => Value::String(reason.as_str().to_owned()),
             RuntimeEvent::Named { args, .. } => args.clone(),
         }
     }
 
     /// Whether the event loads an unloaded event page even if the page never registered a
-    /// listener for it. Chromium dispatches `onStartup` and `onInstalled` "with a lazy
-    /// listener": they always load the page.
+    /// listener for it. Chromium dispatches `onInstalled` "with a lazy listener": it always
+    /// loads the page. `onStartup`, like every other event, wakes the page only if it listened
+    /// to it when it last ran.
     pub(crate) fn always_wakes(&self) -> bool {
-        matches!(self, RuntimeEvent::Startup | RuntimeEvent::Installed(_))
+        matches!(self, RuntimeEvent::Installed(_))
     }
 }
 
@@ -106,6 +151,9 @@ pub(crate) struct ContextEvents {
     pub(crate) on_installed: Event<OnInstalledDetails>,
     pub(crate) on_suspend: Event<()>,
     pub(crate) on_suspend_canceled: Event<()>,
+    pub(crate) on_update_available: Event<Value>,
+    pub(crate) on_browser_update_available: Event<()>,
+    pub(crate) on_restart_required: Event<OnRestartRequiredReason>,
     pub(crate) on_message: OnMessageEvent,
     pub(crate) on_message_external: OnMessageEvent,
     pub(crate) on_connect: Event<Port>,
@@ -123,6 +171,12 @@ impl ContextEvents {
             on_installed: Event::with_observer(ON_INSTALLED, Arc::clone(&observer)),
             on_suspend: Event::with_observer(ON_SUSPEND, Arc::clone(&observer)),
             on_suspend_canceled: Event::with_observer(ON_SUSPEND_CANCELED, Arc::clone(&observer)),
+            on_update_available: Event::with_observer(ON_UPDATE_AVAILABLE, Arc::clone(&observer)),
+            on_browser_update_available: Event::with_observer(
+                ON_BROWSER_UPDATE_AVAILABLE,
+                Arc::clone(&observer),
+            ),
+            on_restart_required: Event::with_observer(ON_RESTART_REQUIRED, Arc::clone(&observer)),
             on_message: OnMessageEvent::new(Event::with_observer(
                 ON_MESSAGE,
                 Arc::clone(&observer),
@@ -160,6 +214,11 @@ impl ContextEvents {
         match event {
             RuntimeEvent::Startup => self.on_startup.dispatch(()),
             RuntimeEvent::Installed(details) => self.on_installed.dispatch(details.clone()),
+            RuntimeEvent::UpdateAvailable(manifest) => {
+                self.on_update_available.dispatch(manifest.clone())
+            }
+            RuntimeEvent::BrowserUpdateAvailable => self.on_browser_update_available.dispatch(()),
+            RuntimeEvent::RestartRequired(reason) => self.on_restart_required.dispatch(*reason),
             RuntimeEvent::Named { name, args } => {
                 let target = lock(&self.named).get(&**name).cloned();
                 match target {
@@ -189,6 +248,11 @@ impl ContextEvents {
         match event {
             RuntimeEvent::Startup => self.on_startup.listener_count(),
             RuntimeEvent::Installed(_) => self.on_installed.listener_count(),
+            RuntimeEvent::UpdateAvailable(_) => self.on_update_available.listener_count(),
+            RuntimeEvent::BrowserUpdateAvailable => {
+                self.on_browser_update_available.listener_count()
+            }
+            RuntimeEvent::RestartRequired(_) => self.on_restart_required.listener_count(),
             RuntimeEvent::Named { name, .. } => lock(&self.named)
                 .get(&**name)
                 .map_or(0, Event::listener_count),

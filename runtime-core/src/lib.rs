@@ -82,6 +82,7 @@ mod executor;
 mod extension;
 mod extension_id;
 mod keepalive;
+mod kiosk;
 mod last_error;
 pub mod lifecycle;
 mod manifest;
@@ -92,10 +93,15 @@ mod native;
 mod on_message;
 mod platform;
 mod port;
+mod reload;
+mod rng;
 mod runtime;
 mod script;
 mod sim;
+mod startup;
 mod trace;
+mod update;
+mod version;
 mod web_page;
 
 pub use browser::{
@@ -104,13 +110,15 @@ pub use browser::{
 pub use context::{FrameId, TabId};
 pub use error::{
     ConnectError, ConnectNativeError, ContextError, GetBackgroundPageError, GetPlatformInfoError,
-    InstallError, NotAvailable, OpenOptionsPageError, PostMessageError, SendMessageError,
+    InstallError, NotAvailable, OpenOptionsPageError, PostMessageError, PublishError,
+    RequestUpdateCheckError, RestartAfterDelayError, RestartError, SendMessageError,
     SendNativeMessageError, SetUninstallUrlError, UninstallError,
 };
 pub use events::{OnInstalledDetails, OnInstalledReason};
 pub use extension::{ExtensionSpec, Location, ManifestInput, ViewKind};
 pub use extension_id::{ExtensionId, KeyError};
 pub use keepalive::{Keepalive, KeepaliveReason};
+pub use kiosk::{OnRestartRequiredReason, FORCED_RESTART_GRACE, MIN_DURATION_BETWEEN_RESTARTS};
 pub use last_error::LastError;
 pub use lifecycle::PageState;
 pub use manifest::{
@@ -121,11 +129,18 @@ pub use message::{MessageError, MessageSender, Tab, MAX_MESSAGE_SIZE};
 pub use on_message::{OnMessage, OnMessageEvent, SendResponse};
 pub use platform::{PlatformArch, PlatformInfo, PlatformNaclArch, PlatformOs};
 pub use port::Port;
+pub use reload::{
+    FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
+};
 pub use runtime::{
     BackgroundPage, PackageDirectory, Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH,
 };
 pub use script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
 pub use trace::{Context, Trace, TraceEntry, TraceEvent};
+pub use update::{
+    RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
+    MAX_PENDING_UPDATE_CHECKS,
+};
 pub use web_page::WebPage;
 
 pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};

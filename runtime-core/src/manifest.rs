@@ -370,6 +370,26 @@ impl Manifest {
             .as_ref()
             .is_some_and(|ec| ec.allows_page(url))
     }
+
+    /// Whether this extension is a shared module: its manifest has an `export` key.
+    pub fn is_shared_module(&self) -> bool {
+        self.raw.contains_key("export")
+    }
+
+    /// The ids of the shared modules this extension imports (`import: [{id, …}]`).
+    pub fn imports(&self) -> Vec<String> {
+        self.raw
+            .get("import")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.get("id").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn string_list(value: Option<&Value>, field: &str) -> Result<Vec<String>, ManifestError> {

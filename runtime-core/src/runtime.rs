@@ -27,8 +27,10 @@ use crate::trace::{Context, TraceEvent};
 use crate::{
     ConnectError, ConnectNativeError, ContextError, ExtensionId, FrameId, GetBackgroundPageError,
     GetPlatformInfoError, LastError, Manifest, NotAvailable, OnInstalledDetails,
-    OpenOptionsPageError, PageState, PlatformInfo, Port, SendMessageError, SendNativeMessageError,
-    SetUninstallUrlError, TabId, ViewKind,
+    OnRestartRequiredReason, OpenOptionsPageError, PageState, PlatformInfo, Port,
+    RequestUpdateCheckError, RequestUpdateCheckStatus, RestartAfterDelayError, RestartError,
+    SendMessageError, SendNativeMessageError, SetUninstallUrlError, TabId, UpdateCheckResult,
+    UpdateDetails, ViewKind,
 };
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -375,6 +377,149 @@ impl Runtime {
         started?;
         rx.await
             .unwrap_or(Err(GetBackgroundPageError::ContextInvalidated))
+    }
+
+    /// `runtime.requestUpdateCheck()` in the promise form: `{status, version}`. Calls within
+    /// 5 h (less up to 10 % jitter) of a completed check are `throttled`; with no update
+    /// service it fails with `Autoupdate is not enabled.`
+    pub fn request_update_check(
+        &self,
+    ) -> impl Future<Output = Result<UpdateCheckResult, RequestUpdateCheckError>> + Send + 'static
+    {
+        const API: &str = "runtime.requestUpdateCheck";
+        let (tx, rx) = oneshot::channel();
+        let started = self
+            .member("requestUpdateCheck")
+            .and_then(|()| {
+                self.start(API, move |sim, site| {
+                    if !sim.config.autoupdate {
+                        let result = Err(RequestUpdateCheckError::AutoupdateDisabled);
+                        sim.finish_call(&site, API, &result);
+                        let _ = tx.send(result);
+                        return;
+                    }
+                    let ext = site.ext.clone();
+                    sim.check_for_updates(
+                        &ext,
+                        Box::new(move |sim: &mut Sim, result: UpdateCheckResult| {
+                            let result = Ok(result);
+                            sim.finish_call(&site, API, &result);
+                            let _ = tx.send(result);
+                        }),
+                    );
+                })
+            })
+            .map_err(RequestUpdateCheckError::from);
+        async move {
+            started?;
+            rx.await
+                .unwrap_or(Err(RequestUpdateCheckError::ContextInvalidated))
+        }
+    }
+
+    /// `runtime.requestUpdateCheck(callback)`: the callback form, `callback(status, {version})`.
+    /// If the call fails, the callback gets `(None, None)` and [`Runtime::last_error`] gives the
+    /// error while it runs.
+    pub fn request_update_check_callback<F>(&self, callback: F) -> Result<(), ContextError>
+    where
+        F: FnOnce(Option<RequestUpdateCheckStatus>, Option<UpdateDetails>) + Send + 'static,
+    {
+        self.member("requestUpdateCheck")?;
+        let call = self.request_update_check();
+        self.callback_form(
+            "a runtime.requestUpdateCheck callback",
+            call,
+            |result| match result.map(UpdateCheckResult::into_callback_args) {
+                Some((status, details)) => callback(Some(status), Some(details)),
+                None => callback(None, None),
+            },
+        );
+        Ok(())
+    }
+
+    /// `runtime.reload()`: reloads the extension once the call has answered — installing a
+    /// waiting update if there is one, installing an unpacked extension again, or loading a
+    /// packed one again. Too many fast reloads terminate the extension instead (see
+    /// [`FAST_RELOAD_COUNT`](crate::FAST_RELOAD_COUNT)).
+    pub fn reload(&self) -> Result<(), ContextError> {
+        const API: &str = "runtime.reload";
+        self.member("reload")?;
+        self.start(API, |sim, site| {
+            let result: Result<(), ContextError> = Ok(());
+            sim.finish_call(&site, API, &result);
+            sim.reload_requested(&site.ext);
+        })
+    }
+
+    /// `runtime.restart()`: in kiosk mode the device restarts now; elsewhere it fails with
+    /// `Function available only for ChromeOS kiosk mode.`
+    pub async fn restart(&self) -> Result<(), RestartError> {
+        self.member("restart")?;
+        self.call("runtime.restart", |sim, ext| sim.restart_requested(ext))
+            .await
+    }
+
+    /// `runtime.restartAfterDelay(seconds)`: in kiosk mode, restarts the device after
+    /// `seconds` (again to re-schedule; `-1` cancels). See [`RestartAfterDelayError`] for the
+    /// checks, in their order.
+    pub async fn restart_after_delay(&self, seconds: i32) -> Result<(), RestartAfterDelayError> {
+        self.member("restartAfterDelay")?;
+        self.call("runtime.restartAfterDelay", move |sim, ext| {
+            sim.restart_after_delay(ext, seconds)
+        })
+        .await
+    }
+
+    /// `runtime.onUpdateAvailable`: an update was found but waits to be installed (the page
+    /// is in use); the argument is the new manifest (with its `version`).
+    pub fn on_update_available(&self) -> &Event<Value> {
+        self.event_of_extension_pages("onUpdateAvailable");
+        &self.inner.events.on_update_available
+    }
+
+    /// `runtime.onBrowserUpdateAvailable` (deprecated): a browser update needs a restart.
+    pub fn on_browser_update_available(&self) -> &Event<()> {
+        self.event_of_extension_pages("onBrowserUpdateAvailable");
+        &self.inner.events.on_browser_update_available
+    }
+
+    /// `runtime.onRestartRequired`: in kiosk mode, the app or the device needs a restart; if
+    /// the app does nothing, the device restarts after a 24 h grace period.
+    pub fn on_restart_required(&self) -> &Event<OnRestartRequiredReason> {
+        self.event_of_extension_pages("onRestartRequired");
+        &self.inner.events.on_restart_required
+    }
+
+    /// Runs a call in the callback form: when `call` completes, `callback` runs in this
+    /// context with its value, or with `None` and `runtime.lastError` set.
+    fn callback_form<T, E, F>(
+        &self,
+        what: &'static str,
+        call: impl Future<Output = Result<T, E>> + Send + 'static,
+        callback: F,
+    ) where
+        T: Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+        F: FnOnce(Option<T>) + Send + 'static,
+    {
+        let Some(shared) = self.inner.shared.upgrade() else {
+            return;
+        };
+        let weak = self.inner.shared.clone();
+        let endpoint = self.inner.endpoint.clone();
+        let events = self.events();
+        shared.executor.spawn_ready(
+            TaskOwner::Context(endpoint.clone()),
+            what,
+            Box::pin(async move {
+                let (value, error) = match call.await {
+                    Ok(value) => (Some(value), None),
+                    Err(error) => (None, Some(error.to_string())),
+                };
+                messaging::run_callback(&weak, &endpoint, &events, error, || callback(value));
+                Ok(())
+            }),
+        );
     }
 
     /// Starts an API call whose result `compute` works out when the call completes.

@@ -15,11 +15,16 @@ use crate::channel::Channel;
 use crate::context::{Endpoint, TabState};
 use crate::engine::{Deferred, Work};
 use crate::events::{ContextEvents, RuntimeEvent};
+use crate::kiosk::Kiosk;
 use crate::lifecycle::{Effect, Input, Lifecycle, Timers};
+use crate::reload::ReloadGuard;
+use crate::rng::SimRng;
 use crate::script::ScriptSource;
 use crate::trace::{Context, Trace, TraceEntry, TraceEvent};
+use crate::update::Updates;
 use crate::{
-    ExtensionId, KeepaliveReason, Location, Manifest, PageState, PlatformInfo, Runtime, ViewKind,
+    ExtensionId, ExtensionSpec, KeepaliveReason, Location, Manifest, PageState, PlatformInfo,
+    Runtime, ViewKind,
 };
 
 /// Settings fixed when the browser is built.
@@ -33,6 +38,17 @@ pub(crate) struct Config {
     pub(crate) api_latencies: BTreeMap<String, Duration>,
     pub(crate) launcher: runtime_native::Launcher,
     pub(crate) real_time_settle: Duration,
+    /// Whether the browser has an update service (`requestUpdateCheck` works, periodic
+    /// checks run).
+    pub(crate) autoupdate: bool,
+    /// How often the browser checks for updates (±20 %).
+    pub(crate) update_check_period: Duration,
+    /// How long one update check takes.
+    pub(crate) update_check_duration: Duration,
+    /// ChromeOS kiosk mode.
+    pub(crate) kiosk: bool,
+    /// The uptime after which a kiosk device must restart (`onRestartRequired("periodic")`).
+    pub(crate) kiosk_uptime_limit: Option<Duration>,
 }
 
 impl Config {
@@ -110,6 +126,8 @@ pub(crate) struct ExtState {
     pub(crate) views: BTreeMap<u64, View>,
     /// Installed while the browser was stopped: `onInstalled` is due at the next start.
     pub(crate) install_pending: bool,
+    /// A newer version found while the extension was in use, waiting to be installed.
+    pub(crate) pending_update: Option<Box<ExtensionSpec>>,
 }
 
 impl ExtState {
@@ -140,10 +158,27 @@ pub(crate) struct Sim {
     pub(crate) next_tab: u64,
     /// Native applications connected to extensions (`onConnectNative`), by id.
     pub(crate) native_apps: BTreeMap<u64, Arc<ContextEvents>>,
+    /// The one random source.
+    pub(crate) rng: SimRng,
+    /// The update service and the update checks.
+    pub(crate) updates: Updates,
+    /// `runtime.reload()` history, per extension, for this run of the browser.
+    pub(crate) reload_guards: BTreeMap<ExtensionId, ReloadGuard>,
+    /// Kiosk mode's state.
+    pub(crate) kiosk: Kiosk,
+    /// Extensions terminated (still installed, not running) until the user reloads them.
+    pub(crate) terminated: BTreeMap<ExtensionId, ExtState>,
+    /// Counts the browser's starts; timers of an earlier run check it and do nothing.
+    pub(crate) run: u64,
+    /// A browser update downloaded and waiting for the next start.
+    pub(crate) staged_version: Option<String>,
+    /// How many [`Work::Ambient`] items are on the bus.
+    pub(crate) ambient: usize,
 }
 
 impl Sim {
     pub(crate) fn new(config: Config) -> Self {
+        let rng = SimRng::new(config.seed);
         Sim {
             bus: Bus::new(),
             config,
@@ -156,7 +191,26 @@ impl Sim {
             tabs: BTreeMap::new(),
             next_tab: 0,
             native_apps: BTreeMap::new(),
+            rng,
+            updates: Updates::default(),
+            reload_guards: BTreeMap::new(),
+            kiosk: Kiosk::default(),
+            terminated: BTreeMap::new(),
+            run: 0,
+            staged_version: None,
+            ambient: 0,
         }
+    }
+
+    /// Schedules recurring browser work that does not count as pending work
+    /// ([`Work::Ambient`]).
+    pub(crate) fn post_ambient_after(
+        &mut self,
+        delay: Duration,
+        step: impl FnOnce(&mut Sim) + Send + 'static,
+    ) {
+        self.ambient += 1;
+        self.bus.post_after(delay, Work::Ambient(Box::new(step)));
     }
 
     pub(crate) fn fresh_id(&mut self) -> u64 {
@@ -468,6 +522,22 @@ impl Sim {
         if let Some(id) = creating {
             self.release(ext, id);
         }
+        self.after_going_idle(ext);
+    }
+
+    /// An extension may have become idle: an update that waited for that is installed, in a
+    /// step of its own.
+    fn after_going_idle(&mut self, ext: &ExtensionId) {
+        if self
+            .extensions
+            .get(ext)
+            .is_some_and(|r| r.pending_update.is_some())
+        {
+            let ext = ext.clone();
+            self.bus.post(Work::Complete(Box::new(move |sim: &mut Sim| {
+                sim.finish_delayed_install(&ext)
+            })));
+        }
     }
 
     fn fail_queue(&mut self, ext: &ExtensionId, reason: &str) {
@@ -510,6 +580,7 @@ impl Sim {
             view,
         });
         self.release(ext, v.keepalive);
+        self.after_going_idle(ext);
         true
     }
 

@@ -288,6 +288,69 @@ pub enum TraceEvent {
         /// The browser's console message.
         reason: String,
     },
+    /// A new version of the extension was published on the update service.
+    UpdatePublished {
+        /// The new version.
+        version: String,
+    },
+    /// The browser checked for an update of the extension.
+    UpdateChecked {
+        /// `startup`, `periodic` or `requestUpdateCheck`.
+        trigger: &'static str,
+        /// The newer version it found, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        found: Option<String>,
+    },
+    /// A found update waits to be installed (`runtime.onUpdateAvailable` is dispatched).
+    UpdateDelayed {
+        /// The waiting version.
+        version: String,
+        /// Why it waits, and until when.
+        reason: String,
+    },
+    /// A new version was installed.
+    Updated {
+        /// The version before.
+        from: String,
+        /// The version now.
+        to: String,
+    },
+    /// The extension was reloaded.
+    Reloaded {
+        /// Whether it was installed again from its folder (unpacked), rather than just loaded
+        /// again (packed).
+        reinstalled: bool,
+    },
+    /// The extension was terminated: it stays installed but does not run until the user
+    /// reloads it.
+    Terminated {
+        /// Why.
+        reason: String,
+    },
+    /// The browser warned about something the extension did.
+    Warning {
+        /// The warning.
+        message: String,
+    },
+    /// A browser update was downloaded; it runs from the next start.
+    BrowserUpdateStaged {
+        /// The new browser version.
+        version: String,
+    },
+    /// Kiosk mode: a device restart was scheduled by `runtime.restartAfterDelay`.
+    RestartScheduled {
+        /// When it happens, in milliseconds of virtual time.
+        fires_at_ms: u64,
+        /// Whether it was moved later, to 3 h after the previous one.
+        throttled: bool,
+    },
+    /// Kiosk mode: the scheduled restart was cancelled (`restartAfterDelay(-1)`).
+    RestartCanceled,
+    /// Kiosk mode: the device restarted (every page ended; the browser starts again).
+    DeviceRestart {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl TraceEvent {
@@ -441,6 +504,48 @@ impl fmt::Display for TraceEvent {
             TraceEvent::NativeMessageIgnored { channel, reason } => {
                 write!(f, "#{channel}: {reason}")
             }
+            TraceEvent::UpdatePublished { version } => {
+                write!(f, "version {version} published on the update service")
+            }
+            TraceEvent::UpdateChecked { trigger, found } => match found {
+                Some(version) => write!(f, "update check ({trigger}): found {version}"),
+                None => write!(f, "update check ({trigger}): no newer version"),
+            },
+            TraceEvent::UpdateDelayed { version, reason } => {
+                write!(f, "update to {version} delayed: {reason}")
+            }
+            TraceEvent::Updated { from, to } => write!(f, "updated {from} -> {to}"),
+            TraceEvent::Reloaded { reinstalled } => {
+                if *reinstalled {
+                    f.write_str("reloaded: installed again from its folder (unpacked)")
+                } else {
+                    f.write_str("reloaded (packed: loaded again, no onInstalled)")
+                }
+            }
+            TraceEvent::Terminated { reason } => write!(f, "terminated: {reason}"),
+            TraceEvent::Warning { message } => write!(f, "warning: {message}"),
+            TraceEvent::BrowserUpdateStaged { version } => {
+                write!(
+                    f,
+                    "browser update {version} staged: it runs after a restart"
+                )
+            }
+            TraceEvent::RestartScheduled {
+                fires_at_ms,
+                throttled,
+            } => {
+                let at = SimInstant::from_start(std::time::Duration::from_millis(*fires_at_ms));
+                if *throttled {
+                    write!(
+                        f,
+                        "device restart throttled: scheduled at {at}, 3 h after the previous one"
+                    )
+                } else {
+                    write!(f, "device restart scheduled at {at}")
+                }
+            }
+            TraceEvent::RestartCanceled => f.write_str("scheduled device restart cancelled"),
+            TraceEvent::DeviceRestart { reason } => write!(f, "device restart: {reason}"),
         }
     }
 }

@@ -1,0 +1,199 @@
+//! `runtime.reload()` and its fast-reload guard (Chromium's `ChromeRuntimeAPIDelegate::
+//! ReloadExtension`).
+//!
+//! A reload installs a waiting update if there is one; otherwise an unpacked extension is
+//! installed again from its folder (`onInstalled` `update`, with `previousVersion` equal to the
+//! current version) and a packed one is just loaded again (no `onInstalled`). An extension that
+//! reloads itself too often is terminated instead: packed, the 6th reload when each came within
+//! 10 s of the previous one; unpacked, the 31st within 1 s of each other.
+
+use std::time::Duration;
+
+use runtime_events::SimInstant;
+
+use crate::engine::Work;
+use crate::sim::Sim;
+use crate::trace::{Context, TraceEvent};
+use crate::{ExtensionId, Location, OnInstalledDetails};
+
+/// A reload within this long of the previous one is "fast", for a packed extension.
+pub const FAST_RELOAD_TIME: Duration = Duration::from_secs(10);
+/// A reload within this long of the previous one is "fast", for an unpacked extension.
+pub const UNPACKED_FAST_RELOAD_TIME: Duration = Duration::from_secs(1);
+/// After this many fast reloads in a row a packed extension is terminated.
+pub const FAST_RELOAD_COUNT: u32 = 5;
+/// After this many fast reloads in a row an unpacked extension is terminated.
+pub const UNPACKED_FAST_RELOAD_COUNT: u32 = 30;
+
+/// One extension's reload history in this run of the browser.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ReloadGuard {
+    last: Option<SimInstant>,
+    fast: u32,
+}
+
+impl ReloadGuard {
+    /// Records a reload at `now`; returns the number of fast reloads in a row if the extension
+    /// must be terminated instead.
+    pub(crate) fn record(&mut self, now: SimInstant, unpacked: bool) -> Option<u32> {
+        let (window, limit) = if unpacked {
+            (UNPACKED_FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT)
+        } else {
+            (FAST_RELOAD_TIME, FAST_RELOAD_COUNT)
+        };
+        match self.last {
+            Some(last) if now.saturating_duration_since(last) <= window => self.fast += 1,
+            _ => self.fast = 0,
+        }
+        self.last = Some(now);
+        (self.fast >= limit).then_some(self.fast)
+    }
+}
+
+impl Location {
+    /// Whether Chromium treats the location as unpacked (loaded from a folder, including from
+    /// the command line).
+    pub(crate) fn is_unpacked(self) -> bool {
+        matches!(self, Location::Unpacked | Location::CommandLine)
+    }
+}
+
+impl Sim {
+    /// `runtime.reload()` called by the extension: checks the guard now, and reloads (or
+    /// terminates) in a task of its own, after the call has answered.
+    pub(crate) fn reload_requested(&mut self, ext: &ExtensionId) {
+        let Some(rec) = self.extensions.get(ext) else {
+            return;
+        };
+        let unpacked = rec.location.is_unpacked();
+        let now = self.bus.now();
+        let verdict = self
+            .reload_guards
+            .entry(ext.clone())
+            .or_default()
+            .record(now, unpacked);
+        if self.config.kiosk {
+            self.record(
+                Some(ext),
+                Some(Context::Browser),
+                TraceEvent::Warning {
+                    message: "runtime.reload() is not supported in kiosk mode (use runtime.restart()); Chromium reloads the app anyway".into(),
+                },
+            );
+        }
+        let ext = ext.clone();
+        self.bus.post(Work::Complete(Box::new(
+            move |sim: &mut Sim| match verdict {
+                Some(fast) => sim.terminate_for_fast_reloads(&ext, fast, unpacked),
+                None => sim.reload_extension(&ext),
+            },
+        )));
+    }
+
+    /// Reloads an extension: a waiting update is installed; otherwise an unpacked extension is
+    /// installed again and a packed one loaded again.
+    pub(crate) fn reload_extension(&mut self, ext: &ExtensionId) {
+        let Some(rec) = self.extensions.get_mut(ext) else {
+            return;
+        };
+        if let Some(spec) = rec.pending_update.take() {
+            self.install_update(ext, *spec);
+            return;
+        }
+        let reinstalled = rec.location.is_unpacked();
+        let version = rec.manifest.version().to_owned();
+        self.close_extension(ext);
+        self.remove_content_scripts(ext);
+        self.record(
+            Some(ext),
+            Some(Context::Browser),
+            TraceEvent::Reloaded { reinstalled },
+        );
+        if reinstalled {
+            if let Some(info) = self.updates.checks.get_mut(ext) {
+                info.backoff.reset();
+            }
+            self.activate(ext, Some(OnInstalledDetails::update(version)));
+        } else {
+            self.activate(ext, None);
+        }
+    }
+
+    /// The guard tripped: the extension is terminated (unloaded and set aside, still
+    /// installed) with a "reload too frequent" warning.
+    fn terminate_for_fast_reloads(&mut self, ext: &ExtensionId, fast: u32, unpacked: bool) {
+        if !self.extensions.contains_key(ext) {
+            return;
+        }
+        let window = if unpacked {
+            UNPACKED_FAST_RELOAD_TIME
+        } else {
+            FAST_RELOAD_TIME
+        };
+        self.close_extension(ext);
+        self.remove_content_scripts(ext);
+        self.record(
+            Some(ext),
+            Some(Context::Browser),
+            TraceEvent::Terminated {
+                reason: format!(
+                    "reload too frequent: runtime.reload() was called {} times in a row, each within {} s of the previous one; the extension is terminated until the user reloads it",
+                    fast + 1,
+                    window.as_secs()
+                ),
+            },
+        );
+        if let Some(rec) = self.extensions.remove(ext) {
+            self.terminated.insert(ext.clone(), rec);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> SimInstant {
+        SimInstant::ZERO + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn the_sixth_packed_reload_within_ten_seconds_of_each_other_terminates() {
+        let mut guard = ReloadGuard::default();
+        for i in 0..5 {
+            assert_eq!(
+                guard.record(at(i * 10_000), false),
+                None,
+                "reload {}",
+                i + 1
+            );
+        }
+        assert_eq!(guard.record(at(50_000), false), Some(5));
+    }
+
+    #[test]
+    fn a_slow_reload_starts_the_count_again() {
+        let mut guard = ReloadGuard::default();
+        for i in 0..5 {
+            guard.record(at(i * 1000), false);
+        }
+        assert_eq!(guard.record(at(4000 + 10_001), false), None);
+        for i in 1..5 {
+            assert_eq!(guard.record(at(14_001 + i * 1000), false), None);
+        }
+        assert_eq!(guard.record(at(20_001), false), Some(5));
+    }
+
+    #[test]
+    fn unpacked_extensions_get_thirty_fast_reloads_within_one_second() {
+        let mut guard = ReloadGuard::default();
+        for i in 0..30 {
+            assert_eq!(guard.record(at(i * 1000), true), None);
+        }
+        assert_eq!(guard.record(at(30_000), true), Some(30));
+        let mut slow = ReloadGuard::default();
+        for i in 0..40 {
+            assert_eq!(slow.record(at(i * 1001), true), None);
+        }
+    }
+}
