@@ -226,3 +226,36 @@ pub fn entered_by(trace: &Trace, id: &ExtensionId, state: PageState) -> Vec<u64>
         .map(|e| e.at.as_millis())
         .collect()
 }
+
+/// A packed extension (installed from a store, so the update service can update it) named
+/// `name` at `version`, with an event page or a persistent page running `script`.
+pub fn packed(
+    name: &str,
+    version: &str,
+    persistent: bool,
+    script: impl BackgroundScript,
+) -> ExtensionSpec {
+    ExtensionSpec::from_json(json!({
+        "name": name,
+        "version": version,
+        "background": {"scripts": ["background.js"], "persistent": persistent}
+    }))
+    .expect("valid manifest")
+    .location(runtime_sim::Location::Packed)
+    .script(script)
+}
+
+/// When `event` was dispatched to `id`'s page, and with what arguments.
+pub fn dispatched_to(trace: &Trace, id: &ExtensionId, event: &str) -> Vec<(u64, Value)> {
+    trace
+        .entries()
+        .iter()
+        .filter(|e| e.extension.as_ref() == Some(id))
+        .filter_map(|e| match &e.event {
+            TraceEvent::EventDispatched {
+                event: name, args, ..
+            } if name == event => Some((e.at.as_millis(), args.clone())),
+            _ => None,
+        })
+        .collect()
+}
