@@ -52,6 +52,20 @@
 //!   [`TraceEntry`], also emitted as a `tracing` event (target `runtime_sim::trace`), so
 //!   `RUST_LOG=runtime_sim=info` shows the timeline.
 //!
+//! # Updates, reloads and restarts
+//! [`Browser::publish_update`] puts a new version of a packed extension on the simulated
+//! update service. The browser finds it as Chromium does: once as it starts (installed at
+//! once), on its periodic check ([`BrowserBuilder::update_check_period`], 5 h ± 20 %), or
+//! through [`Runtime::request_update_check`] with Chromium's backoff (every completed check
+//! throttles the next 4.5–5 h). The install gate installs an update at once, or keeps it
+//! waiting (`onUpdateAvailable`) while the event page is loaded or a view is open, or while a
+//! persistent page listens to `onUpdateAvailable`. [`Runtime::reload`] installs a waiting
+//! update and has the fast-reload guard. A staged browser update
+//! ([`Browser::stage_browser_update`]) gives `chrome_update` at the next start. In kiosk mode
+//! ([`BrowserBuilder::kiosk`]), [`Runtime::restart_after_delay`] and `onRestartRequired`
+//! restart the device: the browser stops and starts again at the same virtual instant. The
+//! jitter comes from the simulation's seeded random source ([`BrowserBuilder::seed`]).
+//!
 //! # Time
 //! Nothing in the simulation reads wall time: every timer — the idle delay, the suspending
 //! window, script timers ([`Runtime::sleep`]), API latencies — is an item on the bus, due at a
