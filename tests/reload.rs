@@ -189,7 +189,8 @@ fn the_sixth_fast_reload_of_a_packed_extension_terminates_it() {
         view.send_message_to(id.as_str(), &json!("hello?")),
     );
     assert_eq!(sent.unwrap_err().to_string(), NO_RECEIVER);
-    // The user reloads it: it runs again.
+    // The user reloads it: it runs again. (So does a browser restart: termination is not
+    // remembered.)
     browser.reload_extension(id).unwrap();
     browser.advance(secs(1));
     assert!(!browser.extension(id).unwrap().terminated);
@@ -254,4 +255,18 @@ fn reload_in_kiosk_mode_is_warned_about() {
         .collect();
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].starts_with("runtime.reload() is not supported in kiosk mode"));
+}
+
+#[test]
+fn a_terminated_extension_runs_again_after_a_browser_restart() {
+    let (mut browser, id, _, loads) = reloader(Browser::builder(), Location::Packed, true);
+    for _ in 0..=FAST_RELOAD_COUNT {
+        loads.last().unwrap().reload().unwrap();
+        browser.advance(secs(1));
+    }
+    assert!(browser.extension(&id).unwrap().terminated);
+    browser.restart();
+    browser.advance(secs(1));
+    assert!(!browser.extension(&id).unwrap().terminated);
+    assert_eq!(browser.page_state(&id), Some(PageState::Active));
 }

@@ -701,3 +701,29 @@ fn run_until_idle_is_not_held_up_by_the_periodic_update_check() {
     assert_eq!(end.as_millis(), 15_000);
     assert_eq!(browser.page_state(&ids[0]), Some(PageState::Unloaded));
 }
+
+#[test]
+fn the_periodic_check_runs_at_the_configured_period_with_twenty_percent_jitter() {
+    let (mut browser, _, _, _) = one(
+        Browser::builder().seed(5).update_check_period(hours(1)),
+        "hourly",
+        false,
+    );
+    browser.advance(hours(48));
+    let checks = times(&browser.trace(), |e| {
+        matches!(
+            e,
+            TraceEvent::UpdateChecked {
+                trigger: "periodic",
+                ..
+            }
+        )
+    });
+    assert!(checks.len() >= 40, "{} checks in 48 h", checks.len());
+    let mut previous = 0;
+    for at in checks {
+        let gap = at - previous;
+        assert!((2_880_000..=4_320_000).contains(&gap), "a gap of {gap} ms");
+        previous = at;
+    }
+}

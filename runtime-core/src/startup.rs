@@ -23,6 +23,9 @@ impl Sim {
         }
         self.running = true;
         self.run += 1;
+        // Termination is not remembered across runs: a terminated extension loads again.
+        let terminated = std::mem::take(&mut self.terminated);
+        self.extensions.extend(terminated);
         let chrome_updated = match self.staged_version.take() {
             Some(version) => {
                 self.config.version = version;
