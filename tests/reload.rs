@@ -244,15 +244,7 @@ fn reload_in_kiosk_mode_is_warned_about() {
         reloader(Browser::builder().kiosk(true), Location::Packed, true);
     loads.last().unwrap().reload().unwrap();
     browser.advance(secs(1));
-    let warnings: Vec<String> = browser
-        .trace()
-        .entries()
-        .iter()
-        .filter_map(|e| match &e.event {
-            TraceEvent::Warning { message } => Some(message.clone()),
-            _ => None,
-        })
-        .collect();
+    let warnings = warnings(&browser.trace());
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].starts_with("runtime.reload() is not supported in kiosk mode"));
 }

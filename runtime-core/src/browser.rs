@@ -16,6 +16,7 @@ use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::{lock, TaskOwner};
 use crate::lifecycle::{Lifecycle, Timers};
+use crate::profile::Profile;
 use crate::sim::{Config, ExtState, Sim};
 use crate::trace::{Context, Trace, TraceEvent};
 use crate::update::DEFAULT_UPDATE_FREQUENCY;
@@ -57,7 +58,8 @@ impl Default for BrowserBuilder {
                 seed: 0,
                 api_latency: Duration::ZERO,
                 api_latencies: BTreeMap::new(),
-                launcher: runtime_native::Launcher::new(runtime_native::BrowserKind::Chrome),
+                launcher: None,
+                profile: Profile::ChromeMv2,
                 real_time_settle: Duration::from_millis(100),
                 autoupdate: true,
                 update_check_period: DEFAULT_UPDATE_FREQUENCY,
@@ -119,7 +121,7 @@ impl BrowserBuilder {
     /// rules). Tests point it at their own folders with a
     /// [`Lookup`](runtime_native::lookup::Lookup) that skips the browser's.
     pub fn native_launcher(mut self, launcher: runtime_native::Launcher) -> Self {
-        self.config.launcher = launcher;
+        self.config.launcher = Some(launcher);
         self
     }
 
@@ -127,6 +129,15 @@ impl BrowserBuilder {
     /// clock past a quiet moment while a host is running (default 100 ms).
     pub fn real_time_settle(mut self, settle: Duration) -> Self {
         self.config.real_time_settle = settle;
+        self
+    }
+
+    /// Which browser to simulate (default [`Profile::ChromeMv2`]). It sets the lifecycle timers
+    /// to that browser's ([`Profile::default_timers`]): call [`BrowserBuilder::idle_delay`]
+    /// after it to change them. Firefox's idle delay is kept within 100 ms … 5 min.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.config.profile = profile;
+        self.config.timers = profile.default_timers();
         self
     }
 
@@ -168,7 +179,9 @@ impl BrowserBuilder {
 
     /// The browser, stopped, with no extension. Install extensions, then
     /// [`Browser::start`] it.
-    pub fn build(self) -> Browser {
+    pub fn build(mut self) -> Browser {
+        let profile = self.config.profile;
+        self.config.timers.idle_delay = profile.clamp_idle(self.config.timers.idle_delay);
         let shared = Arc::new(Shared::new(Sim::new(self.config)));
         Browser { shared }
     }
@@ -283,6 +296,11 @@ impl Browser {
         self.shared.sim().config.seed
     }
 
+    /// Which browser this is.
+    pub fn profile(&self) -> Profile {
+        self.shared.sim().config.profile
+    }
+
     /// The browser's version.
     pub fn version(&self) -> String {
         self.shared.sim().config.version.clone()
@@ -304,11 +322,8 @@ impl Browser {
         if sim.extensions.contains_key(&id) || sim.terminated.contains_key(&id) {
             return Err(InstallError::AlreadyInstalled(id.to_string()));
         }
-        let timers = sim.config.timers;
-        let lifecycle = spec
-            .manifest
-            .background()
-            .map(|bg| Lifecycle::new(bg.persistent, timers));
+        let lifecycle = sim.config.lifecycle_for(&spec.manifest);
+        let origin = sim.origin_for(&id);
         let has_page = lifecycle.is_some();
         let running = sim.running;
         sim.trace.name_extension(&id, spec.manifest.name());
@@ -341,6 +356,7 @@ impl Browser {
                 views: BTreeMap::new(),
                 install_pending: !running,
                 pending_update: None,
+                origin,
             },
         );
         if running && has_page {

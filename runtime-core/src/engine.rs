@@ -17,9 +17,10 @@ use crate::events::{ContextEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED
 use crate::executor::{lock, Executor, Polled, TaskFuture, TaskOwner};
 use crate::lifecycle::Input;
 use crate::port::Port;
+use crate::profile::BackgroundModel;
 use crate::sim::{Page, Sim};
 use crate::trace::TraceEvent;
-use crate::{ExtensionId, PageState, Runtime};
+use crate::{ExtensionId, Keepalive, KeepaliveReason, PageState, Runtime};
 
 /// An item of the bus.
 pub(crate) enum Work {
@@ -261,6 +262,9 @@ impl Shared {
     fn run_deferred(self: &Arc<Self>, step: Deferred) {
         match step {
             Deferred::Dispatch { ext, life, event } => self.dispatch(ext, life, event),
+            Deferred::Suspend { ext, life } if self.awaits_on_suspend(&ext) => {
+                self.dispatch_on_suspend_awaited(ext, life);
+            }
             Deferred::Suspend { ext, life } => {
                 if self.dispatch_lifecycle_event(&ext, life, ON_SUSPEND) {
                     let mut sim = self.sim();
@@ -369,12 +373,7 @@ impl Shared {
     fn dispatch(self: &Arc<Self>, ext: ExtensionId, life: u64, event: RuntimeEvent) {
         let (events, keepalive) = {
             let mut sim = self.sim();
-            let page_events = sim
-                .extensions
-                .get(&ext)
-                .and_then(|r| r.page.as_ref())
-                .filter(|p| p.life == life)
-                .map(|p| Arc::clone(&p.events));
+            let page_events = sim.page_events(&ext, life);
             let Some(events) = page_events else {
                 sim.record_bg(
                     &ext,
@@ -443,12 +442,7 @@ impl Shared {
     ) -> bool {
         let events = {
             let mut sim = self.sim();
-            let page_events = sim
-                .extensions
-                .get(ext)
-                .and_then(|r| r.page.as_ref())
-                .filter(|p| p.life == life)
-                .map(|p| Arc::clone(&p.events));
+            let page_events = sim.page_events(ext, life);
             let Some(events) = page_events else {
                 return false;
             };
@@ -480,6 +474,66 @@ impl Shared {
         true
     }
 
+    fn awaits_on_suspend(&self, ext: &ExtensionId) -> bool {
+        let sim = self.sim();
+        sim.extensions
+            .get(ext)
+            .and_then(|r| r.lifecycle.as_ref())
+            .is_some_and(|l| l.model() == BackgroundModel::FirefoxEventPage)
+    }
+
+    /// Firefox: `onSuspend` is awaited — the suspend goes on when every listener, and every
+    /// promise a listener returned, is done.
+    fn dispatch_on_suspend_awaited(self: &Arc<Self>, ext: ExtensionId, life: u64) {
+        let events = {
+            let mut sim = self.sim();
+            let page_events = sim.page_events(&ext, life);
+            let Some(events) = page_events else {
+                return;
+            };
+            sim.record_bg(
+                &ext,
+                TraceEvent::EventDispatched {
+                    event: ON_SUSPEND.to_owned(),
+                    listeners: events.on_suspend.listener_count(),
+                    args: serde_json::Value::Null,
+                },
+            );
+            events
+        };
+        let mut dispatch = events.on_suspend.dispatch(());
+        let pending: Vec<_> = std::mem::take(&mut dispatch.pending)
+            .into_iter()
+            .map(|(_, future)| future)
+            .collect();
+        let endpoint = Endpoint::Background {
+            ext: ext.clone(),
+            life,
+        };
+        self.after_dispatch(&endpoint, ON_SUSPEND, dispatch);
+        let weak = Arc::downgrade(self);
+        let done: TaskFuture = Box::pin(async move {
+            let outcomes = futures::future::join_all(pending).await;
+            if let Some(shared) = weak.upgrade() {
+                shared.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                    if sim.extensions.get(&ext).and_then(|r| r.loaded_life()) == Some(life) {
+                        sim.drive(&ext, Input::SuspendAcked);
+                    }
+                })));
+            }
+            outcomes
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .map(|_| ())
+        });
+        let id = self.executor.spawn(
+            TaskOwner::Context(endpoint),
+            "the onSuspend listeners' promises",
+            done,
+        );
+        self.poll_task(id);
+    }
+
     /// Records a dispatch's failures and starts the asynchronous work its listeners left.
     pub(crate) fn after_dispatch(
         self: &Arc<Self>,
@@ -504,12 +558,55 @@ impl Shared {
         }
         let owner = TaskOwner::Context(endpoint.clone());
         let label: Arc<str> = format!("an async listener of {event}").into();
+        let holds_promises = self.holds_listener_promises(endpoint);
         for (_, future) in dispatch.pending {
+            let future: TaskFuture = match &holds_promises {
+                // Firefox does not suspend a page while a listener's promise is pending.
+                Some((ext, life)) => {
+                    let guard = self.take_keepalive(
+                        ext,
+                        KeepaliveReason::ListenerPromise(event.to_owned()),
+                        *life,
+                    );
+                    Box::pin(async move {
+                        let outcome = future.await;
+                        drop(guard);
+                        outcome
+                    })
+                }
+                None => future,
+            };
             // Like a JavaScript async function, it runs up to its first real wait now.
             let id = self
                 .executor
                 .spawn(owner.clone(), Arc::clone(&label), future);
             self.poll_task(id);
+        }
+    }
+
+    /// The page's extension and life, if it is a background whose pending listener promises
+    /// keep it (Firefox).
+    fn holds_listener_promises(&self, endpoint: &Endpoint) -> Option<(ExtensionId, u64)> {
+        let Endpoint::Background { ext, life } = endpoint else {
+            return None;
+        };
+        let sim = self.sim();
+        let model = sim.extensions.get(ext)?.lifecycle.as_ref()?.model();
+        (model == BackgroundModel::FirefoxEventPage).then(|| (ext.clone(), *life))
+    }
+
+    /// Takes a keepalive that is given back when the returned guard is dropped.
+    fn take_keepalive(
+        self: &Arc<Self>,
+        ext: &ExtensionId,
+        reason: KeepaliveReason,
+        life: u64,
+    ) -> Keepalive {
+        let id = self.sim().acquire(ext, reason, Some(life));
+        Keepalive {
+            ext: ext.clone(),
+            id,
+            shared: Arc::downgrade(self),
         }
     }
 

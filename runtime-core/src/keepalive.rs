@@ -27,6 +27,9 @@ pub enum KeepaliveReason {
     NativePort(u64),
     /// Held from outside the simulated extension, e.g. by a test.
     External(String),
+    /// An async listener's promise that has not settled yet (Firefox does not suspend while
+    /// one is pending); the event's name.
+    ListenerPromise(String),
 }
 
 impl fmt::Display for KeepaliveReason {
@@ -35,6 +38,9 @@ impl fmt::Display for KeepaliveReason {
             KeepaliveReason::ApiCall(api) => write!(f, "API call {api}"),
             KeepaliveReason::EventDispatch(event) => write!(f, "dispatching {event}"),
             KeepaliveReason::PageCreation => f.write_str("page being created"),
+            KeepaliveReason::ListenerPromise(event) => {
+                write!(f, "a promise of a {event} listener pending")
+            }
             KeepaliveReason::View(id) => write!(f, "view #{id} open"),
             KeepaliveReason::MessageChannel(id) => write!(f, "message channel #{id} open"),
             KeepaliveReason::MessageInTransit(id) => {

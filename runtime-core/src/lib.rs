@@ -107,6 +107,7 @@ mod native;
 mod on_message;
 mod platform;
 mod port;
+mod profile;
 mod reload;
 mod rng;
 mod runtime;
@@ -143,6 +144,10 @@ pub use message::{MessageError, MessageSender, Tab, MAX_MESSAGE_SIZE};
 pub use on_message::{OnMessage, OnMessageEvent, SendResponse};
 pub use platform::{PlatformArch, PlatformInfo, PlatformNaclArch, PlatformOs};
 pub use port::Port;
+pub use profile::{
+    BackgroundModel, KeepaliveRule, Profile, UnknownProfile, FIREFOX_MAX_IDLE, FIREFOX_MIN_IDLE,
+    SERVICE_WORKER_REQUEST_TIMEOUT,
+};
 pub use reload::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
 };

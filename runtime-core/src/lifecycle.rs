@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+pub use crate::profile::BackgroundModel;
+
 use serde::Serialize;
 
 /// Where a background page is in its life.
@@ -71,6 +73,13 @@ pub enum Input {
     Activity,
     /// The browser stops, or the extension goes away: unload without `onSuspend`.
     Shutdown,
+    /// Something that restarts the idle timer without holding the page (Firefox's events and
+    /// API calls).
+    Pulse,
+    /// Something that forbids suspending, without touching the idle timer, was taken.
+    BlockerAcquired,
+    /// Such a thing was given back.
+    BlockerReleased,
 }
 
 /// What the browser must do after a transition.
@@ -156,22 +165,40 @@ impl Default for Timers {
 #[derive(Clone, Debug)]
 pub struct Lifecycle {
     state: PageState,
-    persistent: bool,
+    model: BackgroundModel,
     keepalive: u32,
+    blockers: u32,
     sequence: u64,
     timers: Timers,
 }
 
 impl Lifecycle {
-    /// A page that is not loaded. `persistent` pages never suspend.
+    /// A Chromium page that is not loaded: an event page, or a persistent page, which never
+    /// suspends.
     pub fn new(persistent: bool, timers: Timers) -> Self {
+        let model = if persistent {
+            BackgroundModel::Persistent
+        } else {
+            BackgroundModel::EventPage
+        };
+        Lifecycle::with_model(model, timers)
+    }
+
+    /// A background of the given model that is not loaded.
+    pub fn with_model(model: BackgroundModel, timers: Timers) -> Self {
         Lifecycle {
             state: PageState::Unloaded,
-            persistent,
+            model,
             keepalive: 0,
+            blockers: 0,
             sequence: 0,
             timers,
         }
+    }
+
+    /// How this background lives and dies.
+    pub fn model(&self) -> BackgroundModel {
+        self.model
     }
 
     /// The current state.
@@ -181,7 +208,7 @@ impl Lifecycle {
 
     /// Whether this is a persistent background page.
     pub fn is_persistent(&self) -> bool {
-        self.persistent
+        self.model == BackgroundModel::Persistent
     }
 
     /// The keepalive count.
@@ -239,23 +266,54 @@ impl Lifecycle {
                 }
             }
             (PageState::Active, Input::IdleTimerFired { sequence })
-                if sequence == self.sequence && self.keepalive == 0 && !self.persistent =>
+                if sequence == self.sequence && self.keepalive == 0 && !self.is_persistent() =>
             {
-                effects.push(Effect::RequestSuspend { sequence });
+                if self.blockers > 0 {
+                    // Firefox: a native port, a pending sendNativeMessage or a pending listener
+                    // promise: wait another idle period.
+                    self.start_idle(&mut effects);
+                    note = "the idle timer fired, but something that forbids suspending is still pending: the page waits another idle period";
+                } else {
+                    effects.push(Effect::RequestSuspend { sequence });
+                }
             }
             (PageState::Active, Input::ShouldSuspend { sequence })
-                if sequence == self.sequence && self.keepalive == 0 =>
+                if sequence == self.sequence && self.keepalive == 0 && self.blockers == 0 =>
             {
-                effects.push(Effect::DispatchOnSuspend);
-                note = "the page was idle for the whole idle delay: onSuspend is dispatched";
+                match self.model {
+                    BackgroundModel::ServiceWorker => {
+                        self.state = PageState::Unloaded;
+                        effects.push(Effect::Unload);
+                        note = "the service worker was idle for the whole idle delay: it is stopped (service workers get no onSuspend)";
+                    }
+                    BackgroundModel::FirefoxEventPage => {
+                        self.state = PageState::Closing;
+                        effects.push(Effect::DispatchOnSuspend);
+                        note = "the page was idle for the whole idle delay: onSuspend is dispatched and awaited; the page stops when its listeners are done, unless an event cancels it first";
+                    }
+                    _ => {
+                        effects.push(Effect::DispatchOnSuspend);
+                        note =
+                            "the page was idle for the whole idle delay: onSuspend is dispatched";
+                    }
+                }
             }
-            (PageState::Active, Input::SuspendAcked) => {
+            (PageState::Active, Input::SuspendAcked)
+                if self.model == BackgroundModel::EventPage =>
+            {
                 self.state = PageState::Closing;
                 effects.push(Effect::StartCloseTimer {
                     sequence: self.sequence,
                     after: self.timers.suspending_window,
                 });
                 note = "onSuspend's listeners have run: the page closes when the suspending window ends";
+            }
+            (PageState::Closing, Input::SuspendAcked)
+                if self.model == BackgroundModel::FirefoxEventPage =>
+            {
+                self.state = PageState::Unloaded;
+                effects.push(Effect::Unload);
+                note = "onSuspend's listeners are done and nothing cancelled the suspend: the page stops (Firefox has no fixed window)";
             }
             (PageState::Closing, Input::CloseTimerFired { sequence })
                 if sequence == self.sequence =>
@@ -274,6 +332,11 @@ impl Lifecycle {
                 note =
                     "an event arrived while the page was closing: the suspend is cancelled at once";
             }
+            (PageState::Active, Input::Pulse) if self.keepalive == 0 => {
+                self.start_idle(&mut effects);
+            }
+            (_, Input::BlockerAcquired) => self.blockers += 1,
+            (_, Input::BlockerReleased) => self.blockers = self.blockers.saturating_sub(1),
             (PageState::Unloaded, Input::Shutdown) => {}
             (_, Input::Shutdown) => {
                 self.state = PageState::Unloaded;
@@ -292,7 +355,7 @@ impl Lifecycle {
     }
 
     fn start_idle(&mut self, effects: &mut Vec<Effect>) {
-        if self.persistent {
+        if self.is_persistent() {
             return;
         }
         self.sequence += 1;
@@ -448,5 +511,64 @@ mod tests {
         let t = page.transition(Input::LoadFailed);
         assert_eq!(t.effects, [Effect::FailQueuedWork]);
         assert_eq!(page.state(), PageState::Unloaded);
+    }
+    fn loaded_as(model: BackgroundModel) -> Lifecycle {
+        let mut page = Lifecycle::with_model(model, Timers::default());
+        page.transition(Input::WorkQueued);
+        page.transition(Input::KeepaliveAcquired);
+        page.transition(Input::LoadFinished);
+        page
+    }
+
+    #[test]
+    fn a_service_worker_stops_without_on_suspend() {
+        let mut page = loaded_as(BackgroundModel::ServiceWorker);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        let t = page.transition(Input::ShouldSuspend { sequence: seq });
+        assert_eq!(t.effects, [Effect::Unload]);
+        assert_eq!(page.state(), PageState::Unloaded);
+    }
+
+    #[test]
+    fn a_firefox_page_stops_when_on_suspend_is_done() {
+        let mut page = loaded_as(BackgroundModel::FirefoxEventPage);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        page.transition(Input::IdleTimerFired { sequence: seq });
+        let t = page.transition(Input::ShouldSuspend { sequence: seq });
+        assert_eq!(t.effects, [Effect::DispatchOnSuspend]);
+        assert_eq!(page.state(), PageState::Closing);
+        // A pulse (an API call made in onSuspend) does not cancel it.
+        assert!(page.transition(Input::Pulse).effects.is_empty());
+        assert_eq!(
+            page.transition(Input::SuspendAcked).effects,
+            [Effect::Unload]
+        );
+    }
+
+    #[test]
+    fn a_blocker_makes_the_idle_timer_wait_again_without_being_reset_by_it() {
+        let mut page = loaded_as(BackgroundModel::FirefoxEventPage);
+        let seq = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        assert!(page.transition(Input::BlockerAcquired).effects.is_empty());
+        let again = idle_sequence(&page.transition(Input::IdleTimerFired { sequence: seq }));
+        assert!(page.transition(Input::BlockerReleased).effects.is_empty());
+        assert_eq!(
+            page.transition(Input::IdleTimerFired { sequence: again })
+                .effects,
+            [Effect::RequestSuspend { sequence: again }]
+        );
+    }
+
+    #[test]
+    fn a_pulse_restarts_the_idle_timer() {
+        let mut page = loaded_as(BackgroundModel::FirefoxEventPage);
+        let first = idle_sequence(&page.transition(Input::KeepaliveReleased));
+        let second = idle_sequence(&page.transition(Input::Pulse));
+        assert!(second > first);
+        assert!(page
+            .transition(Input::IdleTimerFired { sequence: first })
+            .effects
+            .is_empty());
     }
 }

@@ -371,6 +371,14 @@ impl Manifest {
             .is_some_and(|ec| ec.allows_page(url))
     }
 
+    /// Firefox's add-on id: `browser_specific_settings.gecko.id` (or the older
+    /// `applications.gecko.id`).
+    pub fn gecko_id(&self) -> Option<&str> {
+        ["browser_specific_settings", "applications"]
+            .iter()
+            .find_map(|key| self.raw.get(*key)?.get("gecko")?.get("id")?.as_str())
+    }
+
     /// Whether this extension is a shared module: its manifest has an `export` key.
     pub fn is_shared_module(&self) -> bool {
         self.raw.contains_key("export")

@@ -49,7 +49,7 @@ impl Shared {
     /// The launcher, with hosts' stderr going into the trace.
     fn launcher(self: &Arc<Self>) -> Launcher {
         let weak = Arc::downgrade(self);
-        let launcher = self.sim().config.launcher.clone();
+        let launcher = self.sim().config.launcher();
         launcher.with_stderr(StderrSink::callback(move |line| {
             hand_in(
                 &weak,
@@ -110,10 +110,11 @@ pub(crate) fn connect_native(
         .cloned()
         .ok_or(ConnectNativeError::ContextInvalidated)?;
     let launcher = strong.launcher();
+    let caller = strong.sim().native_caller_id(&ext);
     let runtime = strong.native_runtime();
     let started: Result<HostProcess, NativeError> = {
         let _entered = runtime.enter();
-        launcher.connect_native(application, ext.as_str())
+        launcher.connect_native(application, &caller)
     };
     let mut sim = strong.sim();
     let (outgoing, incoming) = mpsc::unbounded_channel();
@@ -258,6 +259,7 @@ fn start_native_call<T: Serialize + ?Sized>(
         life,
     );
     let launcher = strong.launcher();
+    let caller = strong.sim().native_caller_id(&ext);
     let runtime = strong.native_runtime();
     let application = application.to_owned();
     let weak = shared.clone();
@@ -265,7 +267,7 @@ fn start_native_call<T: Serialize + ?Sized>(
     strong.realtime.fetch_add(1, Ordering::AcqRel);
     runtime.spawn(async move {
         let answer = launcher
-            .send_native_message(&application, ext.as_str(), &message)
+            .send_native_message(&application, &caller, &message)
             .await
             .map(|reply| reply.message)
             .map_err(|e| SendNativeMessageError::Native(e.to_string()));

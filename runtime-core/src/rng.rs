@@ -18,6 +18,24 @@ impl SimRng {
         }
     }
 
+    /// A random (version 4) UUID, as Firefox gives each installed add-on for its
+    /// `moz-extension://` origin.
+    pub(crate) fn uuid_v4(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        self.inner.fill_bytes(&mut bytes);
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
     /// A number in `[0, 1)`, as Chromium's `base::RandDouble` gives: 53 random bits.
     pub(crate) fn rand_double(&mut self) -> f64 {
         (self.inner.next_u64() >> 11) as f64 / (1u64 << 53) as f64

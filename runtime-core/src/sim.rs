@@ -17,6 +17,7 @@ use crate::engine::{Deferred, Work};
 use crate::events::{ContextEvents, RuntimeEvent};
 use crate::kiosk::Kiosk;
 use crate::lifecycle::{Effect, Input, Lifecycle, Timers};
+use crate::profile::{BackgroundModel, KeepaliveRule, Profile, SERVICE_WORKER_REQUEST_TIMEOUT};
 use crate::reload::ReloadGuard;
 use crate::rng::SimRng;
 use crate::script::ScriptSource;
@@ -36,8 +37,11 @@ pub(crate) struct Config {
     pub(crate) seed: u64,
     pub(crate) api_latency: Duration,
     pub(crate) api_latencies: BTreeMap<String, Duration>,
-    pub(crate) launcher: runtime_native::Launcher,
+    /// The launcher set with `BrowserBuilder::native_launcher`; by default the profile's.
+    pub(crate) launcher: Option<runtime_native::Launcher>,
     pub(crate) real_time_settle: Duration,
+    /// Which browser this is.
+    pub(crate) profile: Profile,
     /// Whether the browser has an update service (`requestUpdateCheck` works, periodic
     /// checks run).
     pub(crate) autoupdate: bool,
@@ -60,6 +64,20 @@ impl Config {
             .next()
             .and_then(|m| m.parse::<u32>().ok());
         major.map_or(true, |m| m >= 144)
+    }
+
+    /// How native hosts are found, started and ended.
+    pub(crate) fn launcher(&self) -> runtime_native::Launcher {
+        self.launcher
+            .clone()
+            .unwrap_or_else(|| runtime_native::Launcher::new(self.profile.native_browser()))
+    }
+
+    /// The lifecycle of a background as this browser runs it.
+    pub(crate) fn lifecycle_for(&self, manifest: &Manifest) -> Option<Lifecycle> {
+        manifest
+            .background()
+            .map(|bg| Lifecycle::with_model(self.profile.background_model(bg), self.timers))
     }
 
     pub(crate) fn latency(&self, api: &str) -> Duration {
@@ -128,6 +146,9 @@ pub(crate) struct ExtState {
     pub(crate) install_pending: bool,
     /// A newer version found while the extension was in use, waiting to be installed.
     pub(crate) pending_update: Option<Box<ExtensionSpec>>,
+    /// The origin of its pages: `chrome-extension://<id>`, or in Firefox
+    /// `moz-extension://<per-install UUID>`.
+    pub(crate) origin: String,
 }
 
 impl ExtState {
@@ -141,7 +162,7 @@ impl ExtState {
     }
 
     pub(crate) fn base_url(&self) -> String {
-        format!("chrome-extension://{}", self.id)
+        self.origin.clone()
     }
 }
 
@@ -213,6 +234,29 @@ impl Sim {
         self.bus.post_after(delay, Work::Ambient(Box::new(step)));
     }
 
+    /// The origin of a newly installed extension's pages: `chrome-extension://<id>`, or in
+    /// Firefox `moz-extension://` and a UUID drawn for this install.
+    pub(crate) fn origin_for(&mut self, id: &ExtensionId) -> String {
+        let scheme = self.config.profile.url_scheme();
+        match self.config.profile {
+            Profile::Firefox => format!("{scheme}://{}", self.rng.uuid_v4()),
+            _ => format!("{scheme}://{id}"),
+        }
+    }
+
+    /// Who an extension is to a native host: its id, or in Firefox its add-on id (the
+    /// manifest's `browser_specific_settings.gecko.id` when it has one).
+    pub(crate) fn native_caller_id(&self, ext: &ExtensionId) -> String {
+        let gecko = match self.config.profile {
+            Profile::Firefox => self
+                .extensions
+                .get(ext)
+                .and_then(|r| r.manifest.gecko_id().map(str::to_owned)),
+            _ => None,
+        };
+        gecko.unwrap_or_else(|| ext.to_string())
+    }
+
     pub(crate) fn fresh_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -231,6 +275,15 @@ impl Sim {
             event,
         };
         self.trace.record(entry);
+    }
+
+    /// The event objects of `ext`'s page, if that page is the loaded one of life `life`.
+    pub(crate) fn page_events(&self, ext: &ExtensionId, life: u64) -> Option<Arc<ContextEvents>> {
+        self.extensions
+            .get(ext)
+            .and_then(|r| r.page.as_ref())
+            .filter(|p| p.life == life)
+            .map(|p| Arc::clone(&p.events))
     }
 
     pub(crate) fn record_bg(&mut self, ext: &ExtensionId, event: TraceEvent) {
@@ -255,8 +308,42 @@ impl Sim {
                 life,
             },
         );
+        let capped = matches!(
+            reason,
+            KeepaliveReason::ApiCall(_) | KeepaliveReason::EventDispatch(_)
+        ) && rec
+            .lifecycle
+            .as_ref()
+            .is_some_and(|l| l.model() == BackgroundModel::ServiceWorker);
         self.keepalive_changed(ext, 1, &reason);
+        if capped {
+            self.cap_request(ext, id);
+        }
         id
+    }
+
+    /// A service worker's event or API call may last 5 minutes: if it still runs then, the
+    /// worker is stopped (Chromium's `kRequestTimeout`).
+    fn cap_request(&mut self, ext: &ExtensionId, keepalive: u64) {
+        let ext = ext.clone();
+        self.bus.post_after(
+            SERVICE_WORKER_REQUEST_TIMEOUT,
+            Work::Complete(Box::new(move |sim: &mut Sim| {
+                let Some(holder) = sim
+                    .extensions
+                    .get(&ext)
+                    .and_then(|r| r.keepalives.get(&keepalive))
+                else {
+                    return;
+                };
+                let message = format!(
+                    "{} ran longer than 5 minutes: the service worker is stopped (kRequestTimeout)",
+                    holder.reason
+                );
+                sim.record_bg(&ext, TraceEvent::Warning { message });
+                sim.drive(&ext, Input::Shutdown);
+            })),
+        );
     }
 
     /// Gives a keepalive back. Unknown or already released ids are ignored.
@@ -275,9 +362,9 @@ impl Sim {
         let Some(rec) = self.extensions.get(ext) else {
             return;
         };
-        if rec.lifecycle.is_none() {
+        let Some(model) = rec.lifecycle.as_ref().map(Lifecycle::model) else {
             return;
-        }
+        };
         let count = rec.keepalives.len() as u32;
         self.record(
             Some(ext),
@@ -288,10 +375,13 @@ impl Sim {
                 reason: reason.to_string(),
             },
         );
-        let input = if change > 0 {
-            Input::KeepaliveAcquired
-        } else {
-            Input::KeepaliveReleased
+        let input = match (model.keepalive_rule(reason), change > 0) {
+            (KeepaliveRule::Holds, true) => Input::KeepaliveAcquired,
+            (KeepaliveRule::Holds, false) => Input::KeepaliveReleased,
+            (KeepaliveRule::Blocks, true) => Input::BlockerAcquired,
+            (KeepaliveRule::Blocks, false) => Input::BlockerReleased,
+            (KeepaliveRule::ResetsIdle, true) => Input::Pulse,
+            (KeepaliveRule::ResetsIdle, false) | (KeepaliveRule::Ignored, _) => return,
         };
         self.drive(ext, input);
     }

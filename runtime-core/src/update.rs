@@ -438,14 +438,11 @@ impl Sim {
         let to = spec.manifest.version().to_owned();
         self.close_extension(ext);
         self.remove_content_scripts(ext);
-        let timers = self.config.timers;
+        let lifecycle = self.config.lifecycle_for(&spec.manifest);
         let Some(rec) = self.extensions.get_mut(ext) else {
             return;
         };
-        rec.lifecycle = spec
-            .manifest
-            .background()
-            .map(|bg| crate::lifecycle::Lifecycle::new(bg.persistent, timers));
+        rec.lifecycle = lifecycle;
         rec.manifest = spec.manifest;
         rec.script = spec.script;
         rec.pending_update = None;

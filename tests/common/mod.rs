@@ -259,3 +259,57 @@ pub fn dispatched_to(trace: &Trace, id: &ExtensionId, event: &str) -> Vec<(u64, 
         })
         .collect()
 }
+
+/// The name of the host [`native_host`] installs.
+pub const NATIVE_HOST: &str = "com.example.profile_host";
+
+/// Installs a native host named [`NATIVE_HOST`] for `browser` whose executable runs `body` (a
+/// shell script), allowing `caller` (an extension id; for Firefox an add-on id); gives the
+/// folder (keep it alive) and a launcher that looks only there.
+pub fn native_host(
+    browser: runtime_sim::native::BrowserKind,
+    body: &str,
+    caller: &str,
+) -> (tempfile::TempDir, runtime_sim::native::Launcher) {
+    use runtime_sim::native::{lookup::Lookup, BrowserKind, Launcher};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let exe = dir.path().join("host.sh");
+    std::fs::write(&exe, format!("#!/bin/sh\n{body}\n")).expect("writes the host");
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut manifest = json!({
+        "name": NATIVE_HOST, "description": "test host", "path": exe, "type": "stdio"
+    });
+    match browser {
+        BrowserKind::Firefox => manifest["allowed_extensions"] = json!([caller]),
+        _ => manifest["allowed_origins"] = json!([format!("chrome-extension://{caller}/")]),
+    }
+    std::fs::write(
+        dir.path().join(format!("{NATIVE_HOST}.json")),
+        manifest.to_string(),
+    )
+    .expect("writes the manifest");
+    let launcher = Launcher::new(browser)
+        .with_lookup(Lookup::new(browser).dir(dir.path()).without_default_dirs());
+    (dir, launcher)
+}
+
+/// A shell command that runs the project's ping-pong host.
+pub fn ping_pong_host() -> String {
+    format!(
+        "exec '{}' host ping-pong",
+        env!("CARGO_BIN_EXE_runtime-sim")
+    )
+}
+
+/// The browser's warnings (`TraceEvent::Warning`), in order.
+pub fn warnings(trace: &Trace) -> Vec<String> {
+    trace
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.event {
+            TraceEvent::Warning { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
