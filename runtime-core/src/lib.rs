@@ -66,6 +66,12 @@
 //! restart the device: the browser stops and starts again at the same virtual instant. The
 //! jitter comes from the simulation's seeded random source ([`BrowserBuilder::seed`]).
 //!
+//! # Profiles
+//! [`BrowserBuilder::profile`] chooses the browser ([`Profile`]): Chrome event pages,
+//! Chrome MV3 service workers or Firefox event pages. A profile is data, not another state
+//! machine: the [`BackgroundModel`] of each extension, the timers, and a [`KeepaliveRule`] per
+//! keepalive reason feed the one [`lifecycle::Lifecycle`].
+//!
 //! # Time
 //! Nothing in the simulation reads wall time: every timer — the idle delay, the suspending
 //! window, script timers ([`Runtime::sleep`]), API latencies — is an item on the bus, due at a
