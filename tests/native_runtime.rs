@@ -263,7 +263,22 @@ fn a_native_application_connects_with_on_connect_native() {
         });
         Ok(())
     }));
-    let mut browser = Browser::builder().build();
+    // onConnectNative exists only on ChromeOS.
+    let mut linux = Browser::builder().build();
+    let linux_id = linux.install(spec.clone()).unwrap();
+    linux.start();
+    assert_eq!(
+        linux
+            .connect_from_native_app(&linux_id, "com.example.app")
+            .unwrap_err()
+            .to_string(),
+        "runtime.onConnectNative exists only on ChromeOS; build the browser with a cros platform"
+    );
+    let cros = runtime_sim::PlatformInfo {
+        os: runtime_sim::PlatformOs::Cros,
+        ..Default::default()
+    };
+    let mut browser = Browser::builder().platform_info(Some(cros)).build();
     let id = browser.install(spec).unwrap();
     browser.start();
     browser.advance(Duration::from_secs(60));

@@ -22,8 +22,8 @@ use crate::trace::{Context, Trace, TraceEvent};
 use crate::update::DEFAULT_UPDATE_FREQUENCY;
 use crate::{
     ExtensionId, ExtensionSpec, FrameId, InstallError, Keepalive, KeepaliveReason, Location,
-    OnRestartRequiredReason, PageState, PlatformInfo, Port, PublishError, Runtime, TabId,
-    UninstallError, ViewKind, WebPage,
+    OnRestartRequiredReason, PageState, PlatformInfo, PlatformOs, Port, PublishError, Runtime,
+    TabId, UninstallError, ViewKind, WebPage,
 };
 
 /// Builds a [`Browser`]; every setting has Chromium's default.
@@ -202,6 +202,9 @@ pub enum BrowserError {
     /// No such tab is open.
     #[error("no tab {0} is open")]
     NoSuchTab(u64),
+    /// The feature exists only on ChromeOS (the browser's platform is not `cros`).
+    #[error("{0} exists only on ChromeOS; build the browser with a cros platform")]
+    NotChromeOs(&'static str),
     /// The extension is terminated (too many fast reloads): reload it first.
     #[error("the extension {0} is terminated; reload it with Browser::reload_extension")]
     Terminated(String),
@@ -751,7 +754,8 @@ impl Browser {
         Ok(())
     }
 
-    /// A native application opens a connection to an extension (ChromeOS's `onConnectNative`):
+    /// A native application opens a connection to an extension (ChromeOS's `onConnectNative`;
+    /// the browser's platform must be `cros`, see [`BrowserBuilder::platform_info`]):
     /// the extension's `onConnectNative` listeners get a port whose `sender.nativeApplication`
     /// is `application`. The returned port is the application's end, to post and receive as
     /// the application would.
@@ -767,6 +771,9 @@ impl Browser {
         }
         if !sim.running {
             return Err(BrowserError::NotRunning);
+        }
+        if sim.config.platform.map(|p| p.os) != Some(PlatformOs::Cros) {
+            return Err(BrowserError::NotChromeOs("runtime.onConnectNative"));
         }
         let app = sim.fresh_id();
         let events = Arc::new(ContextEvents::unobserved());
