@@ -327,6 +327,9 @@ impl Browser {
         }
         let lifecycle = sim.config.lifecycle_for(&spec.manifest);
         let origin = sim.origin_for(&id);
+        let legacy_under_mv3 = sim.config.profile == Profile::ChromeMv3
+            && spec.manifest.manifest_version() < 3
+            && lifecycle.is_some();
         let has_page = lifecycle.is_some();
         let running = sim.running;
         sim.trace.name_extension(&id, spec.manifest.name());
@@ -362,6 +365,15 @@ impl Browser {
                 origin,
             },
         );
+        if legacy_under_mv3 {
+            sim.record(
+                Some(&id),
+                Some(Context::Browser),
+                TraceEvent::Warning {
+                    message: "Chromium no longer loads Manifest V2 extensions (\"unsupported manifest version\"); under chrome-mv3 the simulator runs this background page as a service worker".into(),
+                },
+            );
+        }
         if running && has_page {
             sim.activate(&id, Some(OnInstalledDetails::install()));
         }

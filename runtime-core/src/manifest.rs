@@ -98,15 +98,17 @@ pub enum BackgroundKind {
     Scripts(Vec<String>),
     /// `background.page`: an HTML page of the extension.
     Page(String),
+    /// `background.service_worker` (Manifest V3): a service worker script.
+    ServiceWorker(String),
 }
 
-/// The `background` key of a Manifest V2 extension.
+/// The `background` key of an extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Background {
     /// Scripts or a page.
     pub kind: BackgroundKind,
-    /// `persistent`: `true` (the default) for a persistent background page, `false` for an event
-    /// page.
+    /// `persistent`: `true` (the Manifest V2 default) for a persistent background page, `false`
+    /// for an event page. Always `false` for Manifest V3.
     pub persistent: bool,
 }
 
@@ -115,7 +117,7 @@ impl Background {
     pub fn page_path(&self) -> &str {
         match &self.kind {
             BackgroundKind::Scripts(_) => "_generated_background_page.html",
-            BackgroundKind::Page(page) => page,
+            BackgroundKind::Page(page) | BackgroundKind::ServiceWorker(page) => page,
         }
     }
 }
@@ -521,13 +523,18 @@ fn parse_background(
     let Value::Object(bg) = value else {
         return Err(invalid("background"));
     };
-    if bg.contains_key("service_worker") || manifest_version >= 3 {
-        return Err(ManifestError::Unsupported {
-            field: "background.service_worker",
-            reason: "Manifest V3 service workers are not simulated yet; use a Manifest V2 event page (\"persistent\": false)",
-        });
+    if let Some(worker) = bg.get("service_worker") {
+        return match worker {
+            Value::String(script) if !script.is_empty() => Ok(Some(Background {
+                kind: BackgroundKind::ServiceWorker(script.clone()),
+                persistent: false,
+            })),
+            _ => Err(invalid("background.service_worker")),
+        };
     }
     let persistent = match bg.get("persistent") {
+        // Manifest V3 has no persistent pages (Firefox runs its `scripts` as event pages).
+        _ if manifest_version >= 3 => false,
         None => true,
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(invalid("background.persistent")),
@@ -714,5 +721,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.options_page(), Some("new.html"));
+    }
+    #[test]
+    fn manifest_v3_backgrounds_are_service_workers_or_non_persistent_scripts() {
+        let m = Manifest::from_value(serde_json::json!({
+            "name": "w", "version": "1", "manifest_version": 3,
+            "background": {"service_worker": "sw.js"}
+        }))
+        .unwrap();
+        let bg = m.background().unwrap();
+        assert_eq!(bg.kind, BackgroundKind::ServiceWorker("sw.js".into()));
+        assert!(!bg.persistent);
+        assert_eq!(bg.page_path(), "sw.js");
+        let firefox_style = Manifest::from_value(serde_json::json!({
+            "name": "f", "version": "1", "manifest_version": 3,
+            "background": {"scripts": ["bg.js"], "persistent": true}
+        }))
+        .unwrap();
+        assert!(!firefox_style.background().unwrap().persistent);
+        let err = Manifest::from_value(serde_json::json!({
+            "name": "e", "version": "1", "manifest_version": 3,
+            "background": {"service_worker": ""}
+        }))
+        .unwrap_err();
+        assert_eq!(err.field().as_deref(), Some("background.service_worker"));
     }
 }

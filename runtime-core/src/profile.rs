@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::keepalive::KeepaliveReason;
 use crate::lifecycle::Timers;
-use crate::Background;
+use crate::{Background, BackgroundKind};
 
 /// Which browser the simulation is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
@@ -67,9 +67,13 @@ impl Profile {
         }
     }
 
-    /// How an extension's background runs under this profile.
+    /// How an extension's background runs under this profile: Chrome runs a
+    /// `service_worker` as a service worker (and under `chrome-mv3`, every background); Firefox
+    /// runs every non-persistent background as its event page.
     pub fn background_model(self, background: &Background) -> BackgroundModel {
+        let worker = matches!(background.kind, BackgroundKind::ServiceWorker(_));
         match self {
+            Profile::ChromeMv2 if worker => BackgroundModel::ServiceWorker,
             Profile::ChromeMv2 if background.persistent => BackgroundModel::Persistent,
             Profile::ChromeMv2 => BackgroundModel::EventPage,
             Profile::ChromeMv3 => BackgroundModel::ServiceWorker,
