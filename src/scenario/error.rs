@@ -79,7 +79,7 @@ mod tests {
         let err = ScenarioError::at(Path::new("s.json"), text, path, "unknown step `jump`");
         assert_eq!(
             err.to_string(),
-            "s.json:2:27: at timeline[1]: unknown step `jump`"
+            "s.json:2:25: at timeline[1]: unknown step `jump`"
         );
         let err = ScenarioError::file(Path::new("gone.json"), "cannot read it");
         assert_eq!(err.to_string(), "gone.json: cannot read it");

@@ -339,8 +339,8 @@ fn escape(text: &str) -> String {
         match c {
             '#' => out.push_str("#35;"),
             ';' => out.push_str("#59;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
+            '<' => out.push_str("#60;"),
+            '>' => out.push_str("#62;"),
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn mermaid_text_is_escaped() {
-        assert_eq!(escape("#3; a<b>"), "#35;3#59; a#lt;b#gt;");
+        assert_eq!(escape("#3; a<b>"), "#35;3#59; a#60;b#62;");
         assert_eq!(short(&Value::String("x".repeat(60))).chars().count(), 48);
     }
 }
