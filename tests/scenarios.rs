@@ -15,10 +15,7 @@ fn library() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("the scenarios folder")
         .map(|entry| entry.expect("a folder entry").path())
-        .filter(|path| {
-            path.extension().is_some_and(|e| e == "json")
-                && !path.to_string_lossy().ends_with(".schema.json")
-        })
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
     files
@@ -108,11 +105,11 @@ fn the_library_runs_green_through_the_command() {
 /// The schema checked in beside the library is the one generated from the format's types.
 #[test]
 fn the_checked_in_schema_is_the_generated_one() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/schema/scenario.schema.json");
     let checked_in = std::fs::read_to_string(&path).expect("the schema file");
     assert!(
         checked_in == scenario::schema::schema(),
-        "scenarios/scenario.schema.json is out of date: run `cargo run -- schema > scenarios/scenario.schema.json`"
+        "scenarios/schema/scenario.schema.json is out of date: run `cargo run -- schema > scenarios/schema/scenario.schema.json`"
     );
     let (code, out, _) = runtime_sim(&["schema"]);
     assert_eq!((code, out), (0, checked_in));
@@ -472,5 +469,50 @@ fn declared_code_that_uses_a_port_it_has_not_opened_stops_the_run() {
     assert_eq!(
         error,
         "port.json:3:59: at extensions.ext.background.top_level[0].listen.do[0].post: at +00:00:00.000: the port \"p\" has not been opened by this code (yet)"
+    );
+}
+
+/// A manifest can be a path, relative to the scenario file: the extension's id then comes from
+/// the manifest's key (or the folder), as for any unpacked extension.
+#[test]
+fn a_manifest_can_be_given_by_path() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenario.json");
+    let text = r#"{"name": "n", "description": "d",
+ "extensions": {"hangouts": {"manifest": "hangout_services", "background": {"top_level": [
+   {"listen": {"event": "runtime.onInstalled", "do": [{"call": {"api": "runtime.getURL", "args": ["x"], "as": "url"}}]}}
+ ]}}},
+ "timeline": ["start"],
+ "expect": [{"outcome": {"of": "url", "is": {"value": "chrome-extension://nkeimhogjdpnpccoofpliimaahmaaome/x"}}}]}"#;
+    let loaded = load_str(&file, text.to_owned()).unwrap();
+    assert_eq!(
+        loaded.ids.get("hangouts").map(|id| id.to_string()),
+        Some("nkeimhogjdpnpccoofpliimaahmaaome".to_owned())
+    );
+    let report = scenario::run(&loaded, &options());
+    assert_eq!((report.passed(), report.failed()), (1, 0));
+
+    let missing = text.replace("\"hangout_services\"", "\"no_such_folder\"");
+    let err = load_str(&file, missing).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "scenario.json:2:42: at extensions.hangouts.manifest: cannot load the manifest: Manifest file is missing or unreadable."
+        ) && err.contains("no_such_folder"),
+        "{err}"
+    );
+}
+
+/// `${id:NAME}` cannot be used where it would change the extension's own id.
+#[test]
+fn an_id_cannot_be_used_in_a_manifests_name() {
+    let text = r#"{"name": "n", "description": "d",
+ "extensions": {"a": {"manifest": {"name": "A ${id:b}", "version": "1.0"}},
+                "b": {"manifest": {"name": "B", "version": "1.0"}}},
+ "timeline": []}"#;
+    let err = load_str(Path::new("ids.json"), text.to_owned())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "ids.json:2:35: at extensions.a.manifest: ${id:…} cannot be used in a manifest's \"name\" or \"key\": they make the extension's own id"
     );
 }

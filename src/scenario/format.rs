@@ -23,7 +23,7 @@ use super::step::Step;
 #[serde(deny_unknown_fields)]
 #[schemars(title = "runtime-sim scenario")]
 pub struct Scenario {
-    /// The JSON Schema the file follows, for editors (e.g. `"./scenario.schema.json"`); the
+    /// The JSON Schema the file follows, for editors (e.g. `"./schema/scenario.schema.json"`); the
     /// runner ignores it.
     #[serde(rename = "$schema", default)]
     pub schema: Option<String>,

@@ -11,7 +11,7 @@ use super::format::{InstallLocation, ManifestSource, Scenario};
 use super::ids::Ids;
 use super::position::JsonPath;
 use super::validate::Checker;
-use crate::{ExtensionSpec, Location};
+use crate::{ExtensionId, ExtensionSpec, Location};
 
 /// A scenario file, read and checked: ready to run.
 pub struct Loaded {
@@ -89,9 +89,6 @@ fn without_position(error: &serde_json::Error) -> String {
     }
 }
 
-/// An id that stands for every `${id:NAME}` while the ids themselves are worked out.
-const PLACEHOLDER: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-
 /// Makes the extensions: their ids first (from each manifest's `key`, else its name or path),
 /// then their manifests with `${id:NAME}` filled in.
 fn extensions(
@@ -103,24 +100,25 @@ fn extensions(
     let at = |name: &str| JsonPath::root().key("extensions").key(name);
     let error = |path: JsonPath, message: String| ScenarioError::at(file, text, path, message);
 
+    // While the ids themselves are worked out, one id stands for every `${id:NAME}`.
+    let mut stand_ins = Ids::default();
+    for name in scenario.extensions.keys() {
+        stand_ins.insert(name, ExtensionId::from_bytes(b"a stand-in"));
+    }
     let mut ids = Ids::default();
     let mut first: Vec<(String, ExtensionSpec)> = Vec::new();
     for (name, extension) in &scenario.extensions {
         let path = at(name).key("manifest");
         let spec = match &extension.manifest {
             ManifestSource::Inline(manifest) => {
-                let stand_in = fill_with(&Value::Object(manifest.clone()), PLACEHOLDER);
+                let stand_in = stand_ins.expand(&Value::Object(manifest.clone()));
                 ExtensionSpec::from_json(stand_in)
                     .map_err(|e| error(path.clone(), format!("invalid manifest: {e}")))?
             }
             ManifestSource::Path(relative) => {
                 let full = dir.join(relative);
-                ExtensionSpec::from_path(&full).map_err(|e| {
-                    error(
-                        path.clone(),
-                        format!("cannot load the manifest {}: {e}", full.display()),
-                    )
-                })?
+                ExtensionSpec::from_path(&full)
+                    .map_err(|e| error(path.clone(), format!("cannot load the manifest: {e}")))?
             }
         };
         if let Some(other) = ids.name_of(&spec.id()) {
@@ -179,33 +177,4 @@ fn extensions(
         specs.insert(name, spec);
     }
     Ok((ids, specs))
-}
-
-/// `value` with every `${id:NAME}` replaced by `id`.
-fn fill_with(value: &Value, id: &str) -> Value {
-    match value {
-        Value::String(text) => {
-            let mut out = String::new();
-            let mut rest = text.as_str();
-            while let Some(start) = rest.find("${id:") {
-                match rest[start..].find('}') {
-                    Some(end) => {
-                        out.push_str(&rest[..start]);
-                        out.push_str(id);
-                        rest = &rest[start + end + 1..];
-                    }
-                    None => break,
-                }
-            }
-            out.push_str(rest);
-            Value::String(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(|v| fill_with(v, id)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), fill_with(v, id)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }

@@ -28,7 +28,7 @@
 //! ```
 //!
 //! The format is described in `docs/scenarios.md`; its JSON Schema is
-//! `scenarios/scenario.schema.json` ([`schema::schema`]).
+//! `scenarios/schema/scenario.schema.json` ([`schema::schema`]).
 //!
 //! # Modules
 //! - [`format`], [`step`], [`action`], [`expect`]: the file's types (the schema comes from

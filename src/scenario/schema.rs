@@ -1,5 +1,5 @@
 //! The JSON Schema of scenario files, generated from the format's types so that it cannot
-//! drift from what the runner accepts. `scenarios/scenario.schema.json` is this, checked in,
+//! drift from what the runner accepts. `scenarios/schema/scenario.schema.json` is this, checked in,
 //! for editors to complete and validate scenario files.
 
 use super::format::Scenario;

@@ -35,7 +35,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Prints the JSON Schema of scenario files (`scenarios/scenario.schema.json`).
+    /// Prints the JSON Schema of scenario files (`scenarios/schema/scenario.schema.json`).
     Schema,
     /// Prints an extension's id, computed as Chromium does: from the manifest's "key", else
     /// from the absolute path of the extension's folder.
