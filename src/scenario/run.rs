@@ -621,3 +621,73 @@ fn merge(entries: &[TraceEntry], steps: Vec<StepMark>, happenings: Vec<Happening
     lines.extend(notes.map(|n| n.4));
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::outcome::{OutcomeValue, What};
+    use crate::TraceEvent;
+
+    fn entry(ms: u64) -> TraceEntry {
+        TraceEntry {
+            at: SimInstant::from_start(Duration::from_millis(ms)),
+            extension: None,
+            context: None,
+            event: TraceEvent::BrowserStopped,
+        }
+    }
+
+    fn step(index: usize, ms: u64, position: usize, recorded: usize) -> StepMark {
+        StepMark {
+            position,
+            recorded,
+            line: Line::Step {
+                at: SimInstant::from_start(Duration::from_millis(ms)),
+                index,
+                summary: format!("step {index}"),
+                remark: false,
+            },
+        }
+    }
+
+    fn happening(ms: u64) -> Happening {
+        Happening {
+            at: SimInstant::from_start(Duration::from_millis(ms)),
+            extension: None,
+            context: None,
+            what: What::Outcome {
+                label: "x".into(),
+                outcome: OutcomeValue::Undefined,
+            },
+        }
+    }
+
+    /// What a line is, in a letter: `e`ntry, `s`tep, `h`appening, with its time.
+    fn shape(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                let kind = match l {
+                    Line::Trace(_) => "e",
+                    Line::Step { .. } => "s",
+                    Line::Happening(_) => "h",
+                };
+                format!("{kind}{}", l.at().as_millis())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn steps_come_before_what_they_cause_and_happenings_after_their_instant() {
+        // Step 0 at 0 ms causes two entries and a happening at 0 ms; step 1, still at 0 ms,
+        // causes one more entry; an entry at 5 ms, then a happening at 3 ms from a timer.
+        let entries = [entry(0), entry(0), entry(0), entry(5)];
+        let steps = vec![step(0, 0, 0, 0), step(1, 0, 2, 1)];
+        let happenings = vec![happening(0), happening(3)];
+        let lines = merge(&entries, steps, happenings);
+        assert_eq!(
+            shape(&lines),
+            ["s0", "e0", "e0", "h0", "s0", "e0", "h3", "e5"]
+        );
+    }
+}

@@ -1055,3 +1055,22 @@ pub(crate) fn quoted<'n, S: AsRef<str> + ?Sized + 'n>(
         all.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_told_apart_by_what_their_listeners_get() {
+        assert_eq!(event_kind("runtime.onMessageExternal"), EventKind::Message);
+        assert_eq!(event_kind("runtime.onConnectNative"), EventKind::Connect);
+        assert_eq!(event_kind("port.onDisconnect"), EventKind::PortDisconnect);
+        assert_eq!(event_kind("alarms.onAlarm"), EventKind::Other);
+    }
+
+    #[test]
+    fn names_are_listed_quoted() {
+        assert_eq!(quoted(["a", "b"].iter()), "\"a\", \"b\"");
+        assert_eq!(quoted(Vec::<String>::new().iter()), "none");
+    }
+}
