@@ -211,9 +211,10 @@ impl<'a> Runner<'a> {
             if let Err(message) = self.step(step, &path) {
                 return Err(self.error(path, format!("at {at}: {message}")));
             }
+            // Time steps ran everything due; a remark changes nothing.
             if !matches!(
                 step,
-                Step::Advance(_) | Step::AdvanceTo(_) | Step::RunUntilIdle
+                Step::Advance(_) | Step::AdvanceTo(_) | Step::RunUntilIdle | Step::Say(_)
             ) {
                 self.browser().advance(Duration::ZERO);
             }
