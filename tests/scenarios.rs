@@ -424,6 +424,11 @@ fn malformed_cases() -> Vec<Malformed> {
             error: r#"bad.json:3:93: at expect[0].event.within: give "at" (an exact time) or "within" (a window), not both"#,
         },
         Malformed {
+            what: "a native host name that is a path",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {}, \"timeline\": [],\n \"native_hosts\": {\"../bin/host\": {\"shell\": \"exit 0\"}}}",
+            error: r#"bad.json:2:34: at native_hosts["../bin/host"]: "../bin/host" cannot name a native host: a host's name is words of letters, digits and _ joined by dots, e.g. com.example.host (a lookup of any other name fails with the browser's own error; it needs no declaration)"#,
+        },
+        Malformed {
             what: "an action after the one that ends the code",
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"fail\": \"boom\"}, {\"wait\": \"1s\"}]}}},\n \"timeline\": []}",
             error: r#"bad.json:2:49: at extensions.ext.background.top_level[1]: unreachable: the fail before it ends the code; remove it or move it earlier"#,

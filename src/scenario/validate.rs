@@ -232,6 +232,12 @@ impl<'a> Checker<'a> {
     fn check_hosts(&self, path: &JsonPath) -> Checked {
         for (name, host) in &self.scenario.native_hosts {
             let at = path.key(name);
+            if !is_host_name(name) {
+                return Err(self.error(
+                    at,
+                    format!("\"{name}\" cannot name a native host: a host's name is words of letters, digits and _ joined by dots, e.g. com.example.host (a lookup of any other name fails with the browser's own error; it needs no declaration)"),
+                ));
+            }
             match (&host.builtin, &host.shell) {
                 (Some(_), None) | (None, Some(_)) => {}
                 _ => {
@@ -956,6 +962,13 @@ fn known(
     ))
 }
 
+/// Whether `name` can be a host's name: `\w+(\.\w+)*` in ASCII (Firefox's rule; Chrome's
+/// also refuses upper case). It is also the name of the host's manifest file.
+fn is_host_name(name: &str) -> bool {
+    name.split('.')
+        .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
 /// The actions a step runs, if it runs any.
 pub(crate) fn step_actions(step: &Step) -> Option<&[Action]> {
     match step {
@@ -1066,6 +1079,15 @@ mod tests {
         assert_eq!(event_kind("runtime.onConnectNative"), EventKind::Connect);
         assert_eq!(event_kind("port.onDisconnect"), EventKind::PortDisconnect);
         assert_eq!(event_kind("alarms.onAlarm"), EventKind::Other);
+    }
+
+    #[test]
+    fn host_names_are_dotted_words() {
+        assert!(is_host_name("com.example.ping_2"));
+        assert!(is_host_name("Upper.Case"));
+        assert!(!is_host_name("../escape"));
+        assert!(!is_host_name("a..b"));
+        assert!(!is_host_name(""));
     }
 
     #[test]
