@@ -42,6 +42,12 @@
 //!   events.
 //! - [`runtime_core`] (its items re-exported here): the simulated browser.
 //! - [`runtime_native`] (re-exported as [`native`]): native messaging.
+//!
+//! # Scenarios
+//! [`scenario`]: a whole lifecycle described in a JSON file — settings, extensions with
+//! declared background code, a timeline of steps, expectations — run by `runtime-sim run`.
+
+pub mod scenario;
 
 pub use runtime_core::*;
 pub use runtime_events as events;

@@ -316,3 +316,21 @@ fn fire_event_refuses_runtime_events_and_unknown_extensions() {
         .fire_event(&other, "alarms.onAlarm", json!(null))
         .is_err());
 }
+
+/// A view's `Runtime` reported `tab` as its kind, whatever the view was: it was made before
+/// the view was recorded, so the kind lookup fell back to `Tab`.
+#[test]
+fn a_views_runtime_knows_its_kind() {
+    let mut browser = Browser::builder().build();
+    let id = browser
+        .install(ExtensionSpec::from_json(json!({"name": "A", "version": "1"})).unwrap())
+        .unwrap();
+    browser.start();
+    for kind in [ViewKind::Popup, ViewKind::Options, ViewKind::Tab] {
+        let view = browser.open_view(&id, kind, "page.html").unwrap();
+        assert_eq!(
+            browser.view_runtime(&id, view).unwrap().context(),
+            &runtime_sim::Context::View { id: view.0, kind }
+        );
+    }
+}

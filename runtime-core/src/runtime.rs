@@ -95,6 +95,16 @@ impl Runtime {
         events: Arc<ContextEvents>,
     ) -> Runtime {
         let context = endpoint.trace_context_with(|_, view| rec.views.get(&view).map(|v| v.kind));
+        Runtime::with_context(shared, rec, endpoint, events, context)
+    }
+
+    fn with_context(
+        shared: Weak<Shared>,
+        rec: &ExtState,
+        endpoint: Endpoint,
+        events: Arc<ContextEvents>,
+        context: Context,
+    ) -> Runtime {
         Runtime {
             inner: Arc::new(Inner {
                 shared,
@@ -112,6 +122,27 @@ impl Runtime {
     pub(crate) fn for_context(shared: Weak<Shared>, rec: &ExtState, endpoint: Endpoint) -> Runtime {
         let events = Arc::new(ContextEvents::unobserved());
         Runtime::new(shared, rec, endpoint, events)
+    }
+
+    /// A runtime for a view about to open (it is not among the extension's views yet).
+    pub(crate) fn for_view(
+        shared: Weak<Shared>,
+        rec: &ExtState,
+        view: u64,
+        kind: ViewKind,
+    ) -> Runtime {
+        let endpoint = Endpoint::View {
+            ext: rec.id.clone(),
+            view,
+        };
+        let events = Arc::new(ContextEvents::unobserved());
+        Runtime::with_context(
+            shared,
+            rec,
+            endpoint,
+            events,
+            Context::View { id: view, kind },
+        )
     }
 
     pub(crate) fn endpoint(&self) -> &Endpoint {

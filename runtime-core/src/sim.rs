@@ -741,14 +741,7 @@ impl Sim {
         let rec = self.extensions.get(ext)?;
         let slash = if path.starts_with('/') { "" } else { "/" };
         let url = format!("{}{slash}{path}", rec.base_url());
-        let runtime = Runtime::for_context(
-            shared.clone(),
-            rec,
-            Endpoint::View {
-                ext: ext.clone(),
-                view,
-            },
-        );
+        let runtime = Runtime::for_view(shared.clone(), rec, view, kind);
         self.record(
             Some(ext),
             Some(Context::View { id: view, kind }),

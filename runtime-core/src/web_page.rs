@@ -7,9 +7,12 @@ use std::sync::{Arc, Weak};
 use serde::Serialize;
 use serde_json::Value;
 
+use runtime_events::SimInstant;
+
 use crate::context::Endpoint;
 use crate::engine::Shared;
 use crate::events::ContextEvents;
+use crate::executor::TaskOwner;
 use crate::messaging::{self, resolve_target};
 use crate::{ConnectError, FrameId, LastError, Port, SendMessageError, TabId};
 
@@ -87,5 +90,35 @@ impl WebPage {
     /// `chrome.runtime.lastError` in the page (while a callback runs).
     pub fn last_error(&self) -> Option<LastError> {
         self.events.last_error.read()
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> SimInstant {
+        match self.shared.upgrade() {
+            Some(shared) => shared.sim().bus.now(),
+            None => SimInstant::ZERO,
+        }
+    }
+
+    /// Runs `future` as asynchronous work of the page (as [`Runtime::spawn`] does for an
+    /// extension's context): it makes progress as the browser is driven, and is dropped when
+    /// the page goes (its tab closes or navigates).
+    ///
+    /// [`Runtime::spawn`]: crate::Runtime::spawn
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        shared.executor.spawn_ready(
+            TaskOwner::Context(self.endpoint.clone()),
+            "a task of a web page",
+            Box::pin(async move {
+                future.await;
+                Ok(())
+            }),
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The `runtime-sim` command.
 
 mod native;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +21,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Runs scenario files: prints each run's timeline (virtual time, extension, context,
+    /// event), checks its expectations, and ends with `N passed, N failed`. Exits 1 when an
+    /// expectation fails, 2 when a file is not a valid scenario.
+    Run {
+        /// The scenario files, run in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// How to print each run.
+        #[arg(long, value_enum, default_value = "text")]
+        format: run::Format,
+        /// The seed of the simulation (overrides the files' `browser.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Prints the JSON Schema of scenario files (`scenarios/schema/scenario.schema.json`).
+    Schema,
     /// Prints an extension's id, computed as Chromium does: from the manifest's "key", else
     /// from the absolute path of the extension's folder.
     Id {
@@ -73,12 +90,30 @@ fn parse_json(s: &str) -> Result<serde_json::Value, String> {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // `run` prints the trace itself: its `tracing` events show only when RUST_LOG asks.
+    let filter = match (
+        &cli.command,
+        tracing_subscriber::EnvFilter::try_from_default_env(),
+    ) {
+        (_, Ok(filter)) => filter,
+        (Command::Run { .. }, Err(_)) => tracing_subscriber::EnvFilter::new("off"),
+        (_, Err(_)) => tracing_subscriber::EnvFilter::from_default_env(),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
+        Command::Run {
+            files,
+            format,
+            seed,
+        } => run::run(&files, format, seed),
+        Command::Schema => {
+            print!("{}", runtime_sim::scenario::schema::schema());
+            ExitCode::SUCCESS
+        }
         Command::Id { path } => match ExtensionSpec::from_path(&path) {
             Ok(spec) => {
                 println!("{}", spec.id());

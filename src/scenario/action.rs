@@ -1,0 +1,297 @@
+//! Actions: what declared code does — a background page's top-level code, a listener's body,
+//! and what a step does from a view, a content script, a web page or a native application.
+//!
+//! Actions run in order. An action that waits (`wait`, `store`, `call` of an asynchronous API,
+//! `send_message` in the promise form, `send_native_message`) waits before the next one runs,
+//! as `await` would; everything before the first of them runs at once.
+//!
+//! In any JSON value an action carries (a message, a response, a stored value), the string
+//! `"$arg"` is replaced by the argument of the event whose listener runs (the message, the
+//! event's details), `"$sender"` by the `MessageSender` of the message or port, and
+//! `${id:NAME}` inside a string by the id of the extension NAME.
+//!
+//! New kinds of action (for example `runtime.reload()` or `runtime.requestUpdateCheck()`, once
+//! the simulator has them) are new variants of [`Api`] or of [`Action`].
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::duration::Dur;
+
+/// One action of declared code.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Registers a listener.
+    Listen(Listen),
+    /// `sendResponse(value)`, in an `onMessage` / `onMessageExternal` listener: the first
+    /// answer wins.
+    Respond(Value),
+    /// Ends a listener that `returns` `"promise"`, resolving it with this value (Chrome 144+:
+    /// an `onMessage` listener's resolved value is its answer).
+    Resolve(Value),
+    /// Throws an `Error` with this message (in a listener that returns a promise: rejects the
+    /// promise with it). Ends the code.
+    Fail(String),
+    /// Throws (or rejects with) something that is not an `Error`, described by this text.
+    /// Ends the code.
+    FailWithoutError(String),
+    /// Waits (`await` a `setTimeout`), on the virtual clock. A timer does not keep an event
+    /// page alive.
+    Wait(Dur),
+    /// Starts a timer (`setTimeout`) whose callback runs the actions, without waiting for it.
+    Timer(Timer),
+    /// Stores values (`storage.local.set`), key by key; waits for each.
+    Store(IndexMap<String, Value>),
+    /// Calls an API and waits for its result.
+    Call(Call),
+    /// `runtime.sendMessage` (or `tabs.sendMessage`).
+    SendMessage(SendMessage),
+    /// `runtime.connect` (or `tabs.connect`).
+    Connect(Connect),
+    /// `port.postMessage(message)`.
+    Post(Post),
+    /// `port.disconnect()`.
+    Disconnect(Disconnect),
+    /// `runtime.connectNative(host)`.
+    ConnectNative(ConnectNative),
+    /// `runtime.sendNativeMessage(host, message)`; waits for the answer.
+    SendNativeMessage(SendNativeMessage),
+}
+
+/// A listener to register.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    /// The event: `runtime.onInstalled`, `runtime.onStartup`, `runtime.onSuspend`,
+    /// `runtime.onSuspendCanceled`, `runtime.onMessage`, `runtime.onMessageExternal`,
+    /// `runtime.onConnect`, `runtime.onConnectExternal`, `runtime.onConnectNative`,
+    /// `port.onMessage`, `port.onDisconnect`, or an event of another API (e.g.
+    /// `alarms.onAlarm`).
+    pub event: String,
+    /// For `port.onMessage` and `port.onDisconnect`: the port, by the name it was given with
+    /// `as`; default: the port of the listener this one is registered in.
+    pub port: Option<String>,
+    /// What the listener function returns (default `"nothing"`).
+    #[serde(default)]
+    pub returns: Returns,
+    /// For `port.onDisconnect`: whether the listener reads `runtime.lastError` (default
+    /// `true`); an error nobody reads is logged as `Unchecked runtime.lastError`.
+    #[serde(default = "reads_by_default")]
+    pub reads_last_error: bool,
+    /// The listener's body.
+    #[serde(rename = "do", default)]
+    pub body: Vec<Action>,
+}
+
+fn reads_by_default() -> bool {
+    true
+}
+
+/// What a listener function returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Returns {
+    /// A plain function that returns nothing. Whatever its body does after waiting runs later,
+    /// as a callback would.
+    #[default]
+    Nothing,
+    /// A plain function that returns `true`: for `onMessage`, "I will answer later" — the
+    /// channel stays open for a later `respond`.
+    True,
+    /// An `async` function: it returns a promise. For `onMessage` (Chrome 144+) the promise is
+    /// the answer: `resolve` gives the response, `fail` the sender's error.
+    Promise,
+}
+
+/// A timer's callback.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timer {
+    /// When it fires, from now.
+    pub after: Dur,
+    /// What the callback does.
+    #[serde(rename = "do")]
+    pub body: Vec<Action>,
+}
+
+/// An API call.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// The API.
+    pub api: Api,
+    /// Its arguments, as in JavaScript (without the callback).
+    #[serde(default)]
+    pub args: Vec<Value>,
+    /// Records what the call gave under this name, for expectations (`outcome`). A call that
+    /// throws is then caught.
+    #[serde(rename = "as")]
+    pub label: Option<String>,
+}
+
+/// An API that `call` can call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Api {
+    /// `runtime.getPlatformInfo()`.
+    #[serde(rename = "runtime.getPlatformInfo")]
+    GetPlatformInfo,
+    /// `runtime.getPackageDirectoryEntry()`.
+    #[serde(rename = "runtime.getPackageDirectoryEntry")]
+    GetPackageDirectoryEntry,
+    /// `runtime.getBackgroundPage()`: loads an event page first.
+    #[serde(rename = "runtime.getBackgroundPage")]
+    GetBackgroundPage,
+    /// `runtime.openOptionsPage()`.
+    #[serde(rename = "runtime.openOptionsPage")]
+    OpenOptionsPage,
+    /// `runtime.setUninstallURL(url)`.
+    #[serde(rename = "runtime.setUninstallURL")]
+    SetUninstallUrl,
+    /// `runtime.getManifest()` (synchronous).
+    #[serde(rename = "runtime.getManifest")]
+    GetManifest,
+    /// `runtime.getURL(path)` (synchronous).
+    #[serde(rename = "runtime.getURL")]
+    GetUrl,
+    /// `storage.local.get(key)`: the value, or undefined.
+    #[serde(rename = "storage.local.get")]
+    StorageGet,
+    /// `storage.local.remove(key)`.
+    #[serde(rename = "storage.local.remove")]
+    StorageRemove,
+}
+
+impl Api {
+    /// The API's name, as JavaScript spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::GetPlatformInfo => "runtime.getPlatformInfo",
+            Api::GetPackageDirectoryEntry => "runtime.getPackageDirectoryEntry",
+            Api::GetBackgroundPage => "runtime.getBackgroundPage",
+            Api::OpenOptionsPage => "runtime.openOptionsPage",
+            Api::SetUninstallUrl => "runtime.setUninstallURL",
+            Api::GetManifest => "runtime.getManifest",
+            Api::GetUrl => "runtime.getURL",
+            Api::StorageGet => "storage.local.get",
+            Api::StorageRemove => "storage.local.remove",
+        }
+    }
+
+    /// The names of the string arguments it takes, in order.
+    pub fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Api::SetUninstallUrl => &["url"],
+            Api::GetUrl => &["path"],
+            Api::StorageGet | Api::StorageRemove => &["key"],
+            _ => &[],
+        }
+    }
+
+    /// Whether it answers at once, without waiting.
+    pub fn is_synchronous(self) -> bool {
+        matches!(self, Api::GetManifest | Api::GetUrl)
+    }
+}
+
+/// A one-time message.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// The message.
+    pub message: Value,
+    /// The receiving extension, by name: its `onMessageExternal` (or the own `onMessage` when
+    /// it is the sender's own extension). Default: the sender's own extension.
+    pub to: Option<String>,
+    /// The receiving extension, by a raw id (one not in the scenario, or a malformed one).
+    pub to_id: Option<String>,
+    /// `tabs.sendMessage`: to the own content scripts in a tab.
+    pub to_tab: Option<TabTarget>,
+    /// The callback form (`sendMessage(…, callback)`) instead of the promise form: it reports
+    /// `The message port closed before a response was received.` when nobody answered.
+    #[serde(default)]
+    pub callback: bool,
+    /// In the callback form: whether the callback reads `runtime.lastError` (default `true`).
+    #[serde(default = "reads_by_default")]
+    pub reads_last_error: bool,
+    /// Records what the sender got under this name, for expectations (`outcome`).
+    #[serde(rename = "as")]
+    pub label: Option<String>,
+}
+
+/// A tab (and optionally one of its frames) that `tabs.sendMessage` / `tabs.connect` target.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TabTarget {
+    /// The tab, by the name an `open_tab` step gave it.
+    pub tab: String,
+    /// The frame, by the name an `open_frame` step gave it, or `top`; default: every frame.
+    pub frame: Option<String>,
+}
+
+/// A long-lived connection.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Connect {
+    /// The port's name (default `""`).
+    #[serde(default)]
+    pub name: String,
+    /// The receiving extension, by name (default: the own extension).
+    pub to: Option<String>,
+    /// The receiving extension, by a raw id.
+    pub to_id: Option<String>,
+    /// `tabs.connect`: to the own content scripts in a tab.
+    pub to_tab: Option<TabTarget>,
+    /// The name this code uses for the port (in `post`, `disconnect`, `listen`), and under
+    /// which a `port.onDisconnect` listener records how it ended.
+    #[serde(rename = "as")]
+    pub label: Option<String>,
+}
+
+/// `port.postMessage`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Post {
+    /// The message.
+    pub message: Value,
+    /// The port, by name; default: the port of the listener this runs in.
+    pub port: Option<String>,
+    /// Records the result under this name (`undefined`, or the error it threw); a throw is
+    /// then caught.
+    #[serde(rename = "as")]
+    pub label: Option<String>,
+}
+
+/// `port.disconnect()`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disconnect {
+    /// The port, by name; default: the port of the listener this runs in.
+    pub port: Option<String>,
+}
+
+/// `runtime.connectNative`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectNative {
+    /// The host's name.
+    pub host: String,
+    /// The name this code uses for the port.
+    #[serde(rename = "as")]
+    pub label: Option<String>,
+}
+
+/// `runtime.sendNativeMessage`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendNativeMessage {
+    /// The host's name.
+    pub host: String,
+    /// The message.
+    pub message: Value,
+    /// Records the answer (or the error) under this name.
+    #[serde(rename = "as")]
+    pub label: Option<String>,
+}

@@ -1,0 +1,279 @@
+//! The scenario file: its top level — the browser's settings, the extensions, the native hosts,
+//! the timeline and the expectations. The JSON Schema of the format is generated from these
+//! types ([`crate::scenario::schema`]).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use indexmap::IndexMap;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::action::Action;
+use super::duration::Dur;
+use super::expect::Expectation;
+use super::step::Step;
+
+/// A scenario: a browser, some extensions, what happens to them over virtual time, and what
+/// must have happened.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "runtime-sim scenario")]
+pub struct Scenario {
+    /// The JSON Schema the file follows, for editors (e.g. `"./schema/scenario.schema.json"`); the
+    /// runner ignores it.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// A short title.
+    pub name: String,
+    /// What the scenario shows, for the person who reads or runs it: which rule of the
+    /// browser it demonstrates and what to look for in the timeline.
+    pub description: String,
+    /// The simulated browser's settings; every one has Chromium's default.
+    #[serde(default)]
+    pub browser: BrowserSettings,
+    /// The extensions, by the name the rest of the file calls them. Those with `installed`
+    /// (the default) are installed, in this order, in the stopped browser before the timeline
+    /// starts.
+    pub extensions: IndexMap<String, Extension>,
+    /// Native messaging hosts the browser finds, by host name (e.g. `com.example.ping`).
+    #[serde(default)]
+    pub native_hosts: IndexMap<String, NativeHost>,
+    /// What happens, in order. Virtual time moves only in `advance`, `advance_to` and
+    /// `run_until_idle`; after every other step, everything due at the current instant runs.
+    pub timeline: Vec<Step>,
+    /// What must have happened, checked after the timeline has run.
+    #[serde(default)]
+    pub expect: Vec<Expectation>,
+}
+
+/// The simulated browser's settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserSettings {
+    /// How long an event page must be idle before `runtime.onSuspend` (default `"10s"`).
+    pub idle_delay: Option<Dur>,
+    /// How long after `runtime.onSuspend` an event page is closed (default `"5s"`).
+    pub suspending_window: Option<Dur>,
+    /// The browser's version (default `156.0.8078.73`). Before 144, an `onMessage` listener's
+    /// promise is not its answer.
+    pub version: Option<String>,
+    /// The seed of everything random in the simulation (default 0; `--seed` overrides it).
+    pub seed: Option<u64>,
+    /// How long every API call takes (default 0: it completes after everything already due).
+    pub api_latency: Option<Dur>,
+    /// How long particular APIs take, e.g. `{"storage.local.set": "2s"}`.
+    #[serde(default)]
+    pub api_latencies: BTreeMap<String, Dur>,
+    /// What `runtime.getPlatformInfo()` reports (default Linux on x86-64).
+    pub platform: Option<Platform>,
+    /// `runtime.getPlatformInfo()` fails with `Platform information unavailable.`
+    #[serde(default)]
+    pub platform_unavailable: bool,
+    /// Whose native messaging rules apply: where hosts are looked up, their arguments, how they
+    /// are ended (default `chrome`).
+    pub native_browser: Option<NativeBrowser>,
+    /// How long, in real time, the browser waits for a running native host before it moves the
+    /// virtual clock past a quiet moment (default `"100ms"`).
+    pub real_time_settle: Option<Dur>,
+}
+
+/// What `runtime.getPlatformInfo()` reports.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    /// `runtime.PlatformOs`.
+    pub os: Os,
+    /// `runtime.PlatformArch` (also used as `nacl_arch`).
+    pub arch: Arch,
+}
+
+/// `runtime.PlatformOs`.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Os {
+    Mac,
+    Win,
+    Android,
+    Cros,
+    Linux,
+    Openbsd,
+    Fuchsia,
+}
+
+/// `runtime.PlatformArch`.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[allow(missing_docs)]
+pub enum Arch {
+    #[serde(rename = "arm")]
+    Arm,
+    #[serde(rename = "arm64")]
+    Arm64,
+    #[serde(rename = "x86-32")]
+    X86_32,
+    #[serde(rename = "x86-64")]
+    X86_64,
+    #[serde(rename = "mips")]
+    Mips,
+    #[serde(rename = "mips64")]
+    Mips64,
+    #[serde(rename = "riscv64")]
+    Riscv64,
+}
+
+/// A browser whose native messaging rules apply.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum NativeBrowser {
+    Chrome,
+    Chromium,
+    Firefox,
+}
+
+/// An extension of the scenario.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// Its manifest.
+    pub manifest: ManifestSource,
+    /// The code of its background page; required when the manifest has a `background`.
+    pub background: Option<BackgroundCode>,
+    /// How it is installed (default `unpacked`).
+    #[serde(default)]
+    pub location: InstallLocation,
+    /// Whether it is installed before the timeline starts (default `true`); if not, an
+    /// `install` step installs it.
+    #[serde(default = "installed_by_default")]
+    pub installed: bool,
+}
+
+fn installed_by_default() -> bool {
+    true
+}
+
+/// How an extension is installed.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallLocation {
+    /// Loaded unpacked from a folder.
+    #[default]
+    Unpacked,
+    /// Installed from a packed `.crx`.
+    Packed,
+    /// Loaded with `--load-extension`: `onInstalled` at every browser start, never
+    /// `onStartup`.
+    CommandLine,
+}
+
+/// Where an extension's manifest comes from: the `manifest.json` object itself, or the path,
+/// relative to the scenario file, of a `manifest.json` or of the folder that holds one.
+///
+/// An extension whose manifest is given inline and has no `key` gets its id from its name (a
+/// virtual install folder), so the same file gives the same ids on every machine.
+#[derive(Debug, Clone)]
+pub enum ManifestSource {
+    /// The manifest, inline. Strings in it may use `${id:NAME}` for the id of the extension
+    /// NAME (e.g. in `externally_connectable.ids`).
+    Inline(serde_json::Map<String, Value>),
+    /// A `manifest.json` or its folder, relative to the scenario file.
+    Path(String),
+}
+
+struct ManifestVisitor;
+
+impl<'de> Visitor<'de> for ManifestVisitor {
+    type Value = ManifestSource;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a manifest: the manifest.json object, or the path of a manifest.json or of its folder",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, path: &str) -> Result<ManifestSource, E> {
+        Ok(ManifestSource::Path(path.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ManifestSource, A::Error> {
+        let object = Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(ManifestSource::Inline(object))
+    }
+}
+
+impl<'de> Deserialize<'de> for ManifestSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ManifestSource, D::Error> {
+        deserializer.deserialize_any(ManifestVisitor)
+    }
+}
+
+impl JsonSchema for ManifestSource {
+    fn schema_name() -> Cow<'static, str> {
+        "ManifestSource".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The manifest.json object itself (strings in it may use ${id:NAME} for the id of the extension NAME), or the path, relative to the scenario file, of a manifest.json or of the folder that holds it.",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["name", "version"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "version": {"type": "string"},
+                        "manifest_version": {"type": "integer"},
+                        "background": {"type": "object"},
+                        "permissions": {"type": "array", "items": {"type": "string"}},
+                        "externally_connectable": {"type": "object"},
+                        "content_scripts": {"type": "array", "items": {"type": "object"}},
+                        "key": {"type": "string"}
+                    }
+                },
+                {"type": "string"}
+            ]
+        })
+    }
+}
+
+/// The code of an extension's background page.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BackgroundCode {
+    /// One of the project's background scripts written in Rust, by name (see
+    /// `runtime_sim::scenario::scripts`).
+    Rust(String),
+    /// The page's top-level code, declared: actions run in order from the top at every load of
+    /// the page. Listeners registered before the first action that waits (`wait`, an API call,
+    /// a message awaiting its answer, …) are top-level; those after it are late, and miss the
+    /// event that woke the page.
+    TopLevel(Vec<Action>),
+}
+
+/// A native messaging host the browser can find. Its manifest is written to a temporary folder
+/// that the browser searches first.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NativeHost {
+    /// A host built into the `runtime-sim` command: `ping-pong` answers `"ping"` with
+    /// `"pong"` and ignores other messages.
+    pub builtin: Option<BuiltinHost>,
+    /// A host written as a `/bin/sh` script body, to misbehave as real hosts do (e.g.
+    /// `"exit 3"`, or `"cat > /dev/null"` to ignore every message).
+    pub shell: Option<String>,
+    /// The extensions allowed to use it (`allowed_origins`); default: every extension of the
+    /// scenario.
+    pub allowed: Option<Vec<String>>,
+}
+
+/// A host built into the `runtime-sim` command (`runtime-sim host NAME`).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BuiltinHost {
+    /// Answers `"ping"` with `"pong"` and ignores other messages; exits at end of file.
+    PingPong,
+}
