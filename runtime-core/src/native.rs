@@ -6,6 +6,7 @@
 //! the driver, while such a real-time source is open, waits for the inbox before it moves the
 //! virtual clock (see the crate docs).
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -154,14 +155,34 @@ async fn pump(
     channel: u64,
     end: u64,
 ) {
+    // Messages posted while a write is blocked (a host that does not read fills the pipe) wait
+    // here; a disconnect ends the wait, so such a host is still ended.
+    let mut pending: VecDeque<Value> = VecDeque::new();
     let error = loop {
-        tokio::select! {
-            out = outgoing.recv() => match out {
-                Some(message) => {
-                    if let Err(e) = host.send(&message).await {
-                        break Some(e.to_string());
+        if let Some(message) = pending.pop_front() {
+            let written = {
+                let send = host.send(&message);
+                tokio::pin!(send);
+                loop {
+                    tokio::select! {
+                        result = &mut send => break Some(result),
+                        more = outgoing.recv() => match more {
+                            Some(next) => pending.push_back(next),
+                            None => break None,
+                        },
                     }
                 }
+            };
+            match written {
+                Some(Ok(())) => continue,
+                Some(Err(e)) => break Some(e.to_string()),
+                // The extension disconnected while the host was not reading.
+                None => break None,
+            }
+        }
+        tokio::select! {
+            out = outgoing.recv() => match out {
+                Some(message) => pending.push_back(message),
                 // The extension disconnected the port (or its page went away).
                 None => break None,
             },
