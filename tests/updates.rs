@@ -727,3 +727,17 @@ fn the_periodic_check_runs_at_the_configured_period_with_twenty_percent_jitter()
         previous = at;
     }
 }
+
+/// Staging the version the browser already runs sent `chrome_update` at the next start;
+/// Chromium sends it only when the version changed.
+#[test]
+fn staging_the_same_browser_version_gives_no_chrome_update() {
+    let (mut browser, _, seen, _) = one(Browser::builder(), "same", false);
+    browser.advance(secs(30));
+    seen.take();
+    let version = browser.version();
+    browser.stage_browser_update(version);
+    browser.restart();
+    browser.advance(secs(1));
+    assert_eq!(seen.all(), ["1.0 onStartup"]);
+}

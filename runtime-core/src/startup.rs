@@ -26,12 +26,13 @@ impl Sim {
         // Termination is not remembered across runs: a terminated extension loads again.
         let terminated = std::mem::take(&mut self.terminated);
         self.extensions.extend(terminated);
+        // chrome_update only when the version actually changed.
         let chrome_updated = match self.staged_version.take() {
-            Some(version) => {
+            Some(version) if version != self.config.version => {
                 self.config.version = version;
                 true
             }
-            None => false,
+            _ => false,
         };
         let version = self.config.version.clone();
         self.record(None, None, TraceEvent::BrowserStarted { version });
