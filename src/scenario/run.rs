@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::check::{self, Check};
 use super::error::ScenarioError;
-use super::format::{Arch, BackgroundCode, BrowserSettings, NativeBrowser, Os};
+use super::format::{Arch, BackgroundCode, BrowserSettings, NativeBrowser, Os, ProfileName};
 use super::hosts::{self, Hosts};
 use super::interpret::{Actor, Code, DeclaredScript, Env, Frame};
 use super::load::Loaded;
@@ -23,7 +23,7 @@ use super::step::{Step, ViewKindName};
 use crate::native::BrowserKind;
 use crate::{
     Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformArch,
-    PlatformInfo, PlatformOs, Port, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
+    PlatformInfo, PlatformOs, Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
 };
 
 /// How to run scenarios.
@@ -31,6 +31,8 @@ use crate::{
 pub struct RunOptions {
     /// Overrides the seed the file gives (`--seed`).
     pub seed: Option<u64>,
+    /// Overrides the profile the file gives (`--profile`).
+    pub profile: Option<Profile>,
     /// The `runtime-sim` command, which the built-in native hosts run.
     pub program: Option<PathBuf>,
 }
@@ -75,6 +77,8 @@ pub struct Report {
     pub name: String,
     /// What it shows.
     pub description: String,
+    /// The browser profile it ran under.
+    pub profile: Profile,
     /// Everything that happened, in order.
     pub lines: Vec<Line>,
     /// The extensions' names in the manifests, by id, for display.
@@ -100,7 +104,7 @@ impl Report {
 
 /// Runs a loaded scenario.
 pub fn run(loaded: &Loaded, options: &RunOptions) -> Report {
-    let mut runner = Runner::new(loaded);
+    let mut runner = Runner::new(loaded, options);
     let error = runner.go(options).err();
     runner.report(error)
 }
@@ -117,6 +121,8 @@ struct Opened {
 
 struct Runner<'a> {
     loaded: &'a Loaded,
+    /// The profile the browser runs (the file's, or the one `--profile` gives).
+    profile: Profile,
     env: Env,
     browser: Option<Browser>,
     specs: IndexMap<String, ExtensionSpec>,
@@ -128,13 +134,21 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    fn new(loaded: &'a Loaded) -> Self {
+    fn new(loaded: &'a Loaded, options: &RunOptions) -> Self {
         let env = Env {
             ids: Arc::new(loaded.ids.clone()),
             ..Env::default()
         };
+        let profile = options.profile.unwrap_or_else(|| {
+            loaded
+                .scenario
+                .browser
+                .profile
+                .map_or(Profile::default(), ProfileName::profile)
+        });
         Runner {
             loaded,
+            profile,
             env,
             browser: None,
             specs: IndexMap::new(),
@@ -152,7 +166,8 @@ impl<'a> Runner<'a> {
         let scenario = &self.loaded.scenario;
         let settings = &scenario.browser;
         let kind = match settings.native_browser {
-            None | Some(NativeBrowser::Chrome) => BrowserKind::Chrome,
+            None => self.profile.native_browser(),
+            Some(NativeBrowser::Chrome) => BrowserKind::Chrome,
             Some(NativeBrowser::Chromium) => BrowserKind::Chromium,
             Some(NativeBrowser::Firefox) => BrowserKind::Firefox,
         };
@@ -165,7 +180,8 @@ impl<'a> Runner<'a> {
             options.program.as_deref(),
         )
         .map_err(|e| self.error(JsonPath::root().key("native_hosts"), e))?;
-        let builder = configure(settings, options.seed).native_launcher(hosts.launcher.clone());
+        let builder =
+            configure(settings, self.profile, options.seed).native_launcher(hosts.launcher.clone());
         self.hosts = Some(hosts);
         self.browser = Some(builder.build());
 
@@ -514,6 +530,7 @@ impl<'a> Runner<'a> {
             file: self.loaded.file.clone(),
             name: scenario.name.clone(),
             description: scenario.description.clone(),
+            profile: self.profile,
             lines,
             names,
             checks,
@@ -522,9 +539,11 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// The browser the settings describe.
-fn configure(settings: &BrowserSettings, seed: Option<u64>) -> BrowserBuilder {
-    let mut builder = Browser::builder();
+/// The browser the settings describe, as `profile`.
+fn configure(settings: &BrowserSettings, profile: Profile, seed: Option<u64>) -> BrowserBuilder {
+    // The profile first: it sets the lifecycle timers to its browser's, which the file's own
+    // timers then override.
+    let mut builder = Browser::builder().profile(profile);
     if let Some(delay) = settings.idle_delay {
         builder = builder.idle_delay(delay.0);
     }
@@ -556,6 +575,19 @@ fn configure(settings: &BrowserSettings, seed: Option<u64>) -> BrowserBuilder {
     }
     if let Some(settle) = settings.real_time_settle {
         builder = builder.real_time_settle(settle.0);
+    }
+    if let Some(enabled) = settings.autoupdate {
+        builder = builder.autoupdate(enabled);
+    }
+    if let Some(period) = settings.update_check_period {
+        builder = builder.update_check_period(period.0);
+    }
+    if let Some(duration) = settings.update_check_duration {
+        builder = builder.update_check_duration(duration.0);
+    }
+    builder = builder.kiosk(settings.kiosk);
+    if let Some(limit) = settings.kiosk_uptime_limit {
+        builder = builder.kiosk_uptime_limit(limit.0);
     }
     builder
 }

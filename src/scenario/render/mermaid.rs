@@ -303,9 +303,10 @@ impl<'r> Diagram<'r> {
         let mut out = String::from("sequenceDiagram\n");
         let _ = writeln!(
             out,
-            "    %% {} — {}",
+            "    %% {} — {} ({})",
             self.report.file.display(),
-            self.report.name
+            self.report.name,
+            self.report.profile
         );
         for (key, id) in &self.participants {
             let _ = writeln!(out, "    participant {id} as {}", escape(&self.label(key)));

@@ -66,7 +66,12 @@ pub fn text(report: &Report, styled: bool) -> String {
         "{}",
         paint(
             s.title,
-            &format!("{} — {}", report.file.display(), report.name)
+            &format!(
+                "{} — {} ({})",
+                report.file.display(),
+                report.name,
+                report.profile
+            )
         )
     );
     for line in wrap(&report.description, 96) {
