@@ -24,6 +24,7 @@ fn library() -> Vec<PathBuf> {
 fn options() -> RunOptions {
     RunOptions {
         seed: None,
+        profile: None,
         program: Some(PathBuf::from(BIN)),
     }
 }
@@ -223,6 +224,52 @@ fn the_same_file_gives_byte_identical_jsonl() {
     assert_eq!(code, 0);
     assert!(first.lines().count() > 100);
     assert_eq!(first, second);
+}
+
+/// `--profile` runs the same file under each browser. Expectations written for one browser may
+/// fail under another — the exit code says so — but the run itself goes to its end, with valid
+/// output.
+#[test]
+fn the_same_file_runs_under_every_profile() {
+    let file = "scenarios/wake-and-the-late-listener.json";
+    for (profile, passes) in [
+        ("chrome-mv2", true),
+        ("chrome-mv3", false),
+        ("firefox", false),
+    ] {
+        let (code, out, err) =
+            runtime_sim(&["run", "--profile", profile, "--format", "jsonl", file]);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{profile}: {e}: {l}")))
+            .collect();
+        assert_eq!(lines[0]["kind"], "scenario", "{profile}");
+        assert_eq!(lines[0]["profile"], profile);
+        assert!(
+            lines.iter().all(|l| l["kind"] != "error"),
+            "{profile}: the run stopped: {err}"
+        );
+        let result = lines.last().expect("a result line");
+        assert_eq!(result["kind"], "result", "{profile}");
+        let failed = result["failed"].as_u64().expect("a count");
+        assert_eq!(code, if failed == 0 { 0 } else { 1 }, "{profile}: {err}");
+        // The file was written for Chrome's event pages: only there do all its expectations
+        // hold (a service worker gets no onSuspend; Firefox suspends after 30 s).
+        assert_eq!(failed == 0, passes, "{profile}: {err}");
+        assert!(result["passed"].as_u64().expect("a count") > 0, "{profile}");
+    }
+    let (code, out, _) = runtime_sim(&["run", "--profile", "firefox", file]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with(&format!("{file} — Wake, and the late listener (firefox)\n")),
+        "{out}"
+    );
+    let (code, _, err) = runtime_sim(&["run", "--profile", "safari", file]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown profile \"safari\": expected chrome-mv2, chrome-mv3 or firefox"),
+        "{err}"
+    );
 }
 
 /// `--seed` reaches the browser, and leaves a run that uses no randomness unchanged.
