@@ -393,7 +393,7 @@ fn malformed_cases() -> Vec<Malformed> {
         Malformed {
             what: "an unknown step",
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {},\n \"timeline\": [\"start\", {\"jump\": \"1s\"}]}",
-            error: r#"bad.json:2:30: at timeline[1]: unknown variant `jump`, expected one of `start`, `stop`, `restart`, `advance`, `advance_to`, `run_until_idle`, `say`, `install`, `uninstall`, `fire_event`, `open_view`, `close_view`, `open_tab`, `open_frame`, `navigate`, `close_tab`, `inject_content_script`, `set_tls_channel_id`, `keepalive`, `release`, `connect_native_app`, `in_view`, `in_content_script`, `in_web_page`, `in_native_app`"#,
+            error: r#"bad.json:2:30: at timeline[1]: unknown variant `jump`, expected one of `start`, `stop`, `restart`, `advance`, `advance_to`, `run_until_idle`, `say`, `install`, `uninstall`, `fire_event`, `open_view`, `close_view`, `open_tab`, `open_frame`, `navigate`, `close_tab`, `inject_content_script`, `set_tls_channel_id`, `keepalive`, `release`, `connect_native_app`, `in_view`, `in_content_script`, `in_web_page`, `in_native_app`, `publish_update`, `stage_browser_update`, `reload_extension`, `require_restart`"#,
         },
         Malformed {
             what: "an unknown field of a step",
@@ -428,7 +428,7 @@ fn malformed_cases() -> Vec<Malformed> {
         Malformed {
             what: "an unknown runtime event",
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"listen\": {\"event\": \"runtime.onWake\"}}]}}},\n \"timeline\": []}",
-            error: r#"bad.json:2:52: at extensions.ext.background.top_level[0].listen.event: runtime has no event onWake; expected one of: "runtime.onInstalled", "runtime.onStartup", "runtime.onSuspend", "runtime.onSuspendCanceled", "runtime.onMessage", "runtime.onMessageExternal", "runtime.onConnect", "runtime.onConnectExternal", "runtime.onConnectNative""#,
+            error: r#"bad.json:2:52: at extensions.ext.background.top_level[0].listen.event: runtime has no event onWake; expected one of: "runtime.onInstalled", "runtime.onStartup", "runtime.onSuspend", "runtime.onSuspendCanceled", "runtime.onMessage", "runtime.onMessageExternal", "runtime.onConnect", "runtime.onConnectExternal", "runtime.onConnectNative", "runtime.onUpdateAvailable", "runtime.onBrowserUpdateAvailable", "runtime.onRestartRequired""#,
         },
         Malformed {
             what: "an unknown Rust script",
@@ -479,6 +479,31 @@ fn malformed_cases() -> Vec<Malformed> {
             what: "an action after the one that ends the code",
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"fail\": \"boom\"}, {\"wait\": \"1s\"}]}}},\n \"timeline\": []}",
             error: r#"bad.json:2:49: at extensions.ext.background.top_level[1]: unreachable: the fail before it ends the code; remove it or move it earlier"#,
+        },
+        Malformed {
+            what: "an update of an unpacked extension",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST, \"background\": {\"top_level\": []}}},\n \"timeline\": [\"start\", {\"publish_update\": {\"extension\": \"ext\", \"manifest\": {\"name\": \"E\", \"version\": \"2.0\"}}}]}",
+            error: r#"bad.json:2:57: at timeline[1].publish_update.extension: "ext" is installed unpacked: the browser updates only packed extensions (an unpacked one is updated by reloading it); give it "location": "packed""#,
+        },
+        Malformed {
+            what: "a new version's page without its code",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST, \"location\": \"packed\", \"background\": {\"top_level\": []}}},\n \"timeline\": [\"start\", {\"publish_update\": {\"extension\": \"ext\", \"manifest\": MANIFEST}}]}",
+            error: r#"bad.json:2:43: at timeline[1].publish_update: the manifest has a background page, so the extension needs its code: "background": {"top_level": [...]} or {"rust": "NAME"}"#,
+        },
+        Malformed {
+            what: "a browser version that is not one",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {},\n \"timeline\": [\"start\", {\"stage_browser_update\": \"next\"}]}",
+            error: r#"bad.json:2:49: at timeline[1].stage_browser_update: "next" is not a browser version; expected 1 to 4 numbers joined by dots, e.g. "157.0.7000.1""#,
+        },
+        Malformed {
+            what: "an argument of the wrong type",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"call\": {\"api\": \"runtime.restartAfterDelay\", \"args\": [\"60\"]}}]}}},\n \"timeline\": []}",
+            error: r#"bad.json:2:86: at extensions.ext.background.top_level[0].call.args[0]: runtime.restartAfterDelay(): `seconds` must be a 32-bit integer; found "60""#,
+        },
+        Malformed {
+            what: "a callback form that is not simulated",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"call\": {\"api\": \"runtime.restart\", \"callback\": true}}]}}},\n \"timeline\": []}",
+            error: r#"bad.json:2:79: at extensions.ext.background.top_level[0].call.callback: runtime.restart() is simulated in the promise form only (the callback form is simulated for runtime.requestUpdateCheck); remove "callback""#,
         },
     ]
 }

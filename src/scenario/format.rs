@@ -221,6 +221,17 @@ pub enum InstallLocation {
     CommandLine,
 }
 
+impl InstallLocation {
+    /// How the file writes it: `unpacked`, `packed`, `command_line`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallLocation::Unpacked => "unpacked",
+            InstallLocation::Packed => "packed",
+            InstallLocation::CommandLine => "command_line",
+        }
+    }
+}
+
 /// Where an extension's manifest comes from: the `manifest.json` object itself, or the path,
 /// relative to the scenario file, of a `manifest.json` or of the folder that holds one.
 ///

@@ -187,17 +187,8 @@ impl<'a> Runner<'a> {
 
         for (name, spec) in &self.loaded.specs {
             let path = JsonPath::root().key("extensions").key(name);
-            let spec = match &scenario.extensions[name].background {
-                Some(BackgroundCode::Rust(script)) => match scripts::named(script) {
-                    Some(script) => spec.clone().boxed_script(script),
-                    None => spec.clone(),
-                },
-                Some(BackgroundCode::TopLevel(actions)) => spec.clone().script(DeclaredScript {
-                    env: self.env.clone(),
-                    code: Code::new(actions.clone(), path.key("background").key("top_level")),
-                }),
-                None => spec.clone(),
-            };
+            let code = scenario.extensions[name].background.as_ref();
+            let spec = self.with_code(spec.clone(), code, &path);
             if scenario.extensions[name].installed {
                 let installed = self.browser().install(spec.clone());
                 installed.map_err(|e| self.error(path, format!("cannot install it: {e}")))?;
@@ -224,7 +215,7 @@ impl<'a> Runner<'a> {
                     remark: matches!(step, Step::Say(_)),
                 },
             });
-            if let Err(message) = self.step(step, &path) {
+            if let Err(message) = self.step(index, step, &path) {
                 return Err(self.error(path, format!("at {at}: {message}")));
             }
             // Time steps ran everything due; a remark changes nothing.
@@ -246,6 +237,27 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// An extension (or a new version of one) with its background code; `at` is where the
+    /// file declares the two.
+    fn with_code(
+        &self,
+        spec: ExtensionSpec,
+        code: Option<&BackgroundCode>,
+        at: &JsonPath,
+    ) -> ExtensionSpec {
+        match code {
+            Some(BackgroundCode::Rust(script)) => match scripts::named(script) {
+                Some(script) => spec.boxed_script(script),
+                None => spec,
+            },
+            Some(BackgroundCode::TopLevel(actions)) => spec.script(DeclaredScript {
+                env: self.env.clone(),
+                code: Code::new(actions.clone(), at.key("background").key("top_level")),
+            }),
+            None => spec,
+        }
     }
 
     fn browser(&mut self) -> &mut Browser {
@@ -288,7 +300,7 @@ impl<'a> Runner<'a> {
         Arc::clone(self.opened.ports.entry(context).or_default())
     }
 
-    fn step(&mut self, step: &Step, path: &JsonPath) -> Result<(), String> {
+    fn step(&mut self, index: usize, step: &Step, path: &JsonPath) -> Result<(), String> {
         let ids = Arc::clone(&self.env.ids);
         match step {
             Step::Start => self.browser().start(),
@@ -471,6 +483,36 @@ impl<'a> Runner<'a> {
                         path.key("in_web_page").key("do"),
                     ));
             }
+            Step::PublishUpdate(publish) => {
+                let id = self.id(&publish.extension)?;
+                let Some(spec) = self.loaded.updates.get(&index).cloned() else {
+                    return Err("the new version was not prepared when the file was loaded".into());
+                };
+                let at = path.key("publish_update");
+                let spec = self.with_code(spec, publish.background.as_ref(), &at);
+                let now = self.browser().now();
+                match publish.at {
+                    Some(when) if when.instant() < now => {
+                        return Err(format!(
+                            "cannot publish at {}: the clock already reads {now}",
+                            when.instant()
+                        ))
+                    }
+                    Some(when) => self.browser().publish_update_at(&id, spec, when.instant()),
+                    None => self.browser().publish_update(&id, spec),
+                }
+                .map_err(|e| e.to_string())?;
+            }
+            Step::StageBrowserUpdate(version) => {
+                self.browser().stage_browser_update(version.clone());
+            }
+            Step::ReloadExtension(name) => {
+                let id = self.id(name)?;
+                self.browser()
+                    .reload_extension(&id)
+                    .map_err(|e| e.to_string())?;
+            }
+            Step::RequireRestart(reason) => self.browser().require_restart(reason.reason()),
             Step::InNativeApp(step) => {
                 let port = self.opened.apps[&step.app].clone();
                 let ports = self.ports(format!("app:{}", step.app));
