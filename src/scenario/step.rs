@@ -314,7 +314,13 @@ impl Step {
     /// The step in a few words, as the timeline shows it.
     pub fn summary(&self) -> String {
         let actions = |actions: &[Action]| {
-            let names: Vec<&str> = actions.iter().map(super::validate::action_name).collect();
+            let names: Vec<String> = actions
+                .iter()
+                .map(|action| match action {
+                    Action::Call(call) => format!("call {}", call.api.name()),
+                    other => super::validate::action_name(other).to_owned(),
+                })
+                .collect();
             names.join(", ")
         };
         match self {
