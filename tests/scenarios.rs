@@ -549,6 +549,46 @@ fn declared_code_that_uses_a_port_it_has_not_opened_stops_the_run() {
     );
 }
 
+/// An update published "at" a time that has passed stops the run, with the step's position.
+#[test]
+fn an_update_cannot_be_published_in_the_past() {
+    let text = r#"{"name": "n", "description": "d",
+ "extensions": {"ext": {"manifest": {"name": "E", "version": "1.0"}, "location": "packed"}},
+ "timeline": ["start", {"advance": "1m"},
+  {"publish_update": {"extension": "ext", "manifest": {"name": "E", "version": "2.0"}, "at": "10s"}}]}"#;
+    let loaded = load_str(Path::new("past.json"), text.to_owned()).unwrap();
+    let report = scenario::run(&loaded, &options());
+    let error = report.error.as_ref().expect("the run stopped").to_string();
+    assert_eq!(
+        error,
+        "past.json:4:3: at timeline[2]: at +00:01:00.000: cannot publish at +00:00:10.000: the clock already reads +00:01:00.000"
+    );
+}
+
+/// A state expectation about versions says what was expected against what the trace shows.
+#[test]
+fn a_wrong_version_expectation_fails_readably() {
+    let busy = include_str!("../scenarios/update-while-busy.json");
+    let wrong = busy.replacen(
+        r#"{"state": {"extension": "notes", "at": "6m", "version": "1.0", "pending_update": "2.0"}}"#,
+        r#"{"state": {"extension": "notes", "at": "6m", "version": "2.0", "pending_update": null, "terminated": true}}"#,
+        1,
+    );
+    assert_ne!(wrong, busy);
+    let loaded = load_str(Path::new("wrong.json"), wrong).unwrap();
+    let report = scenario::run(&loaded, &options());
+    let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0].expected,
+        "notes at +00:06:00.000: version 2.0, no update waiting, terminated"
+    );
+    assert_eq!(
+        failed[0].actual,
+        "notes at +00:06:00.000: version 1.0, update 2.0 waiting, not terminated"
+    );
+}
+
 /// A manifest can be a path, relative to the scenario file: the extension's id then comes from
 /// the manifest's key (or the folder), as for any unpacked extension.
 #[test]
