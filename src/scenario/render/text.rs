@@ -96,7 +96,9 @@ pub fn text(report: &Report, styled: bool) -> String {
                     | TraceEvent::ListenerFailed { .. }
                     | TraceEvent::TaskFailed { .. }
                     | TraceEvent::ScriptFailed { .. }
-                    | TraceEvent::UncheckedLastError { .. } => s.problem,
+                    | TraceEvent::UncheckedLastError { .. }
+                    | TraceEvent::Terminated { .. }
+                    | TraceEvent::Warning { .. } => s.problem,
                     _ => Style::new(),
                 };
                 let _ = writeln!(
