@@ -24,6 +24,7 @@ fn library() -> Vec<PathBuf> {
 fn options() -> RunOptions {
     RunOptions {
         seed: None,
+        profile: None,
         program: Some(PathBuf::from(BIN)),
     }
 }
@@ -225,6 +226,52 @@ fn the_same_file_gives_byte_identical_jsonl() {
     assert_eq!(first, second);
 }
 
+/// `--profile` runs the same file under each browser. Expectations written for one browser may
+/// fail under another — the exit code says so — but the run itself goes to its end, with valid
+/// output.
+#[test]
+fn the_same_file_runs_under_every_profile() {
+    let file = "scenarios/wake-and-the-late-listener.json";
+    for (profile, passes) in [
+        ("chrome-mv2", true),
+        ("chrome-mv3", false),
+        ("firefox", false),
+    ] {
+        let (code, out, err) =
+            runtime_sim(&["run", "--profile", profile, "--format", "jsonl", file]);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{profile}: {e}: {l}")))
+            .collect();
+        assert_eq!(lines[0]["kind"], "scenario", "{profile}");
+        assert_eq!(lines[0]["profile"], profile);
+        assert!(
+            lines.iter().all(|l| l["kind"] != "error"),
+            "{profile}: the run stopped: {err}"
+        );
+        let result = lines.last().expect("a result line");
+        assert_eq!(result["kind"], "result", "{profile}");
+        let failed = result["failed"].as_u64().expect("a count");
+        assert_eq!(code, if failed == 0 { 0 } else { 1 }, "{profile}: {err}");
+        // The file was written for Chrome's event pages: only there do all its expectations
+        // hold (a service worker gets no onSuspend; Firefox suspends after 30 s).
+        assert_eq!(failed == 0, passes, "{profile}: {err}");
+        assert!(result["passed"].as_u64().expect("a count") > 0, "{profile}");
+    }
+    let (code, out, _) = runtime_sim(&["run", "--profile", "firefox", file]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with(&format!("{file} — Wake, and the late listener (firefox)\n")),
+        "{out}"
+    );
+    let (code, _, err) = runtime_sim(&["run", "--profile", "safari", file]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown profile \"safari\": expected chrome-mv2, chrome-mv3 or firefox"),
+        "{err}"
+    );
+}
+
 /// `--seed` reaches the browser, and leaves a run that uses no randomness unchanged.
 #[test]
 fn the_seed_is_an_option() {
@@ -346,7 +393,7 @@ fn malformed_cases() -> Vec<Malformed> {
         Malformed {
             what: "an unknown step",
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {},\n \"timeline\": [\"start\", {\"jump\": \"1s\"}]}",
-            error: r#"bad.json:2:30: at timeline[1]: unknown variant `jump`, expected one of `start`, `stop`, `restart`, `advance`, `advance_to`, `run_until_idle`, `say`, `install`, `uninstall`, `fire_event`, `open_view`, `close_view`, `open_tab`, `open_frame`, `navigate`, `close_tab`, `inject_content_script`, `set_tls_channel_id`, `keepalive`, `release`, `connect_native_app`, `in_view`, `in_content_script`, `in_web_page`, `in_native_app`"#,
+            error: r#"bad.json:2:30: at timeline[1]: unknown variant `jump`, expected one of `start`, `stop`, `restart`, `advance`, `advance_to`, `run_until_idle`, `say`, `install`, `uninstall`, `fire_event`, `open_view`, `close_view`, `open_tab`, `open_frame`, `navigate`, `close_tab`, `inject_content_script`, `set_tls_channel_id`, `keepalive`, `release`, `connect_native_app`, `in_view`, `in_content_script`, `in_web_page`, `in_native_app`, `publish_update`, `stage_browser_update`, `reload_extension`, `require_restart`"#,
         },
         Malformed {
             what: "an unknown field of a step",
@@ -381,7 +428,7 @@ fn malformed_cases() -> Vec<Malformed> {
         Malformed {
             what: "an unknown runtime event",
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"listen\": {\"event\": \"runtime.onWake\"}}]}}},\n \"timeline\": []}",
-            error: r#"bad.json:2:52: at extensions.ext.background.top_level[0].listen.event: runtime has no event onWake; expected one of: "runtime.onInstalled", "runtime.onStartup", "runtime.onSuspend", "runtime.onSuspendCanceled", "runtime.onMessage", "runtime.onMessageExternal", "runtime.onConnect", "runtime.onConnectExternal", "runtime.onConnectNative""#,
+            error: r#"bad.json:2:52: at extensions.ext.background.top_level[0].listen.event: runtime has no event onWake; expected one of: "runtime.onInstalled", "runtime.onStartup", "runtime.onSuspend", "runtime.onSuspendCanceled", "runtime.onMessage", "runtime.onMessageExternal", "runtime.onConnect", "runtime.onConnectExternal", "runtime.onConnectNative", "runtime.onUpdateAvailable", "runtime.onBrowserUpdateAvailable", "runtime.onRestartRequired""#,
         },
         Malformed {
             what: "an unknown Rust script",
@@ -433,6 +480,31 @@ fn malformed_cases() -> Vec<Malformed> {
             text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"fail\": \"boom\"}, {\"wait\": \"1s\"}]}}},\n \"timeline\": []}",
             error: r#"bad.json:2:49: at extensions.ext.background.top_level[1]: unreachable: the fail before it ends the code; remove it or move it earlier"#,
         },
+        Malformed {
+            what: "an update of an unpacked extension",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST, \"background\": {\"top_level\": []}}},\n \"timeline\": [\"start\", {\"publish_update\": {\"extension\": \"ext\", \"manifest\": {\"name\": \"E\", \"version\": \"2.0\"}}}]}",
+            error: r#"bad.json:2:57: at timeline[1].publish_update.extension: "ext" is installed unpacked: the browser updates only packed extensions (an unpacked one is updated by reloading it); give it "location": "packed""#,
+        },
+        Malformed {
+            what: "a new version's page without its code",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST, \"location\": \"packed\", \"background\": {\"top_level\": []}}},\n \"timeline\": [\"start\", {\"publish_update\": {\"extension\": \"ext\", \"manifest\": MANIFEST}}]}",
+            error: r#"bad.json:2:43: at timeline[1].publish_update: the manifest has a background page, so the extension needs its code: "background": {"top_level": [...]} or {"rust": "NAME"}"#,
+        },
+        Malformed {
+            what: "a browser version that is not one",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {},\n \"timeline\": [\"start\", {\"stage_browser_update\": \"next\"}]}",
+            error: r#"bad.json:2:49: at timeline[1].stage_browser_update: "next" is not a browser version; expected 1 to 4 numbers joined by dots, e.g. "157.0.7000.1""#,
+        },
+        Malformed {
+            what: "an argument of the wrong type",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"call\": {\"api\": \"runtime.restartAfterDelay\", \"args\": [\"60\"]}}]}}},\n \"timeline\": []}",
+            error: r#"bad.json:2:86: at extensions.ext.background.top_level[0].call.args[0]: runtime.restartAfterDelay(): `seconds` must be a 32-bit integer; found "60""#,
+        },
+        Malformed {
+            what: "a callback form that is not simulated",
+            text: "{\"name\": \"n\", \"description\": \"d\", \"extensions\": {\"ext\": {\"manifest\": MANIFEST,\n \"background\": {\"top_level\": [{\"call\": {\"api\": \"runtime.restart\", \"callback\": true}}]}}},\n \"timeline\": []}",
+            error: r#"bad.json:2:79: at extensions.ext.background.top_level[0].call.callback: runtime.restart() is simulated in the promise form only (the callback form is simulated for runtime.requestUpdateCheck); remove "callback""#,
+        },
     ]
 }
 
@@ -474,6 +546,46 @@ fn declared_code_that_uses_a_port_it_has_not_opened_stops_the_run() {
     assert_eq!(
         error,
         "port.json:3:59: at extensions.ext.background.top_level[0].listen.do[0].post: at +00:00:00.000: the port \"p\" has not been opened by this code (yet)"
+    );
+}
+
+/// An update published "at" a time that has passed stops the run, with the step's position.
+#[test]
+fn an_update_cannot_be_published_in_the_past() {
+    let text = r#"{"name": "n", "description": "d",
+ "extensions": {"ext": {"manifest": {"name": "E", "version": "1.0"}, "location": "packed"}},
+ "timeline": ["start", {"advance": "1m"},
+  {"publish_update": {"extension": "ext", "manifest": {"name": "E", "version": "2.0"}, "at": "10s"}}]}"#;
+    let loaded = load_str(Path::new("past.json"), text.to_owned()).unwrap();
+    let report = scenario::run(&loaded, &options());
+    let error = report.error.as_ref().expect("the run stopped").to_string();
+    assert_eq!(
+        error,
+        "past.json:4:3: at timeline[2]: at +00:01:00.000: cannot publish at +00:00:10.000: the clock already reads +00:01:00.000"
+    );
+}
+
+/// A state expectation about versions says what was expected against what the trace shows.
+#[test]
+fn a_wrong_version_expectation_fails_readably() {
+    let busy = include_str!("../scenarios/update-while-busy.json");
+    let wrong = busy.replacen(
+        r#"{"state": {"extension": "notes", "at": "6m", "version": "1.0", "pending_update": "2.0"}}"#,
+        r#"{"state": {"extension": "notes", "at": "6m", "version": "2.0", "pending_update": null, "terminated": true}}"#,
+        1,
+    );
+    assert_ne!(wrong, busy);
+    let loaded = load_str(Path::new("wrong.json"), wrong).unwrap();
+    let report = scenario::run(&loaded, &options());
+    let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0].expected,
+        "notes at +00:06:00.000: version 2.0, no update waiting, terminated"
+    );
+    assert_eq!(
+        failed[0].actual,
+        "notes at +00:06:00.000: version 1.0, update 2.0 waiting, not terminated"
     );
 }
 

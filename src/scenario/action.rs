@@ -10,8 +10,8 @@
 //! event's details), `"$sender"` by the `MessageSender` of the message or port, and
 //! `${id:NAME}` inside a string by the id of the extension NAME.
 //!
-//! New kinds of action (for example `runtime.reload()` or `runtime.requestUpdateCheck()`, once
-//! the simulator has them) are new variants of [`Api`] or of [`Action`].
+//! A new API is a variant of [`Api`] (with its [`Parameter`]s), called in `interpret.rs`; a
+//! new kind of action is a variant of [`Action`].
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -68,6 +68,8 @@ pub struct Listen {
     /// The event: `runtime.onInstalled`, `runtime.onStartup`, `runtime.onSuspend`,
     /// `runtime.onSuspendCanceled`, `runtime.onMessage`, `runtime.onMessageExternal`,
     /// `runtime.onConnect`, `runtime.onConnectExternal`, `runtime.onConnectNative`,
+    /// `runtime.onUpdateAvailable` (`"$arg"`: the new manifest),
+    /// `runtime.onBrowserUpdateAvailable`, `runtime.onRestartRequired` (`"$arg"`: the reason),
     /// `port.onMessage`, `port.onDisconnect`, or an event of another API (e.g.
     /// `alarms.onAlarm`).
     pub event: String,
@@ -126,6 +128,12 @@ pub struct Call {
     /// Its arguments, as in JavaScript (without the callback).
     #[serde(default)]
     pub args: Vec<Value>,
+    /// The callback form (`api(...args, callback)`) instead of the promise form: the call
+    /// does not wait, and `as` records what the callback got when it runs — its arguments as
+    /// an array, or the `runtime.lastError` it read. Simulated for
+    /// `runtime.requestUpdateCheck` (`callback(status, {version})`).
+    #[serde(default)]
+    pub callback: bool,
     /// Records what the call gave under this name, for expectations (`outcome`). A call that
     /// throws is then caught.
     #[serde(rename = "as")]
@@ -162,6 +170,63 @@ pub enum Api {
     /// `storage.local.remove(key)`.
     #[serde(rename = "storage.local.remove")]
     StorageRemove,
+    /// `runtime.reload()` (synchronous): the extension is reloaded once the call has
+    /// answered — too often, and it is terminated instead.
+    #[serde(rename = "runtime.reload")]
+    Reload,
+    /// `runtime.requestUpdateCheck()`: `{status, version}` (the callback form:
+    /// `[status, {version}]`).
+    #[serde(rename = "runtime.requestUpdateCheck")]
+    RequestUpdateCheck,
+    /// `runtime.restart()`: kiosk mode only.
+    #[serde(rename = "runtime.restart")]
+    Restart,
+    /// `runtime.restartAfterDelay(seconds)`: kiosk mode only; `-1` cancels.
+    #[serde(rename = "runtime.restartAfterDelay")]
+    RestartAfterDelay,
+}
+
+/// One parameter of an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parameter {
+    /// Its name, as the API's documentation gives it.
+    pub name: &'static str,
+    /// What it takes.
+    pub kind: ParameterKind,
+}
+
+/// What a parameter takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterKind {
+    /// A string.
+    String,
+    /// A whole number that fits 32 bits (JavaScript's `integer` of the API schemas).
+    Integer,
+}
+
+impl ParameterKind {
+    /// What it takes, in words: `a string`, `a 32-bit integer`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ParameterKind::String => "a string",
+            ParameterKind::Integer => "a 32-bit integer",
+        }
+    }
+
+    /// Whether a value is one it takes.
+    pub fn accepts(self, value: &Value) -> bool {
+        match self {
+            ParameterKind::String => value.is_string(),
+            ParameterKind::Integer => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        }
+    }
+}
+
+const fn string(name: &'static str) -> Parameter {
+    Parameter {
+        name,
+        kind: ParameterKind::String,
+    }
 }
 
 impl Api {
@@ -177,22 +242,39 @@ impl Api {
             Api::GetUrl => "runtime.getURL",
             Api::StorageGet => "storage.local.get",
             Api::StorageRemove => "storage.local.remove",
+            Api::Reload => "runtime.reload",
+            Api::RequestUpdateCheck => "runtime.requestUpdateCheck",
+            Api::Restart => "runtime.restart",
+            Api::RestartAfterDelay => "runtime.restartAfterDelay",
         }
     }
 
-    /// The names of the string arguments it takes, in order.
-    pub fn parameters(self) -> &'static [&'static str] {
+    /// The arguments it takes, in order.
+    pub fn parameters(self) -> &'static [Parameter] {
+        const URL: &[Parameter] = &[string("url")];
+        const PATH: &[Parameter] = &[string("path")];
+        const KEY: &[Parameter] = &[string("key")];
+        const SECONDS: &[Parameter] = &[Parameter {
+            name: "seconds",
+            kind: ParameterKind::Integer,
+        }];
         match self {
-            Api::SetUninstallUrl => &["url"],
-            Api::GetUrl => &["path"],
-            Api::StorageGet | Api::StorageRemove => &["key"],
+            Api::SetUninstallUrl => URL,
+            Api::GetUrl => PATH,
+            Api::StorageGet | Api::StorageRemove => KEY,
+            Api::RestartAfterDelay => SECONDS,
             _ => &[],
         }
     }
 
     /// Whether it answers at once, without waiting.
     pub fn is_synchronous(self) -> bool {
-        matches!(self, Api::GetManifest | Api::GetUrl)
+        matches!(self, Api::GetManifest | Api::GetUrl | Api::Reload)
+    }
+
+    /// Whether `call` can use its callback form (`"callback": true`).
+    pub fn has_callback_form(self) -> bool {
+        self == Api::RequestUpdateCheck
     }
 }
 

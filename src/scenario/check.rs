@@ -317,6 +317,9 @@ struct Replayed {
     keepalive: u32,
     loads: u64,
     installed: bool,
+    version: Option<String>,
+    pending_update: Option<String>,
+    terminated: bool,
 }
 
 fn replay(record: &Record<'_>, id: &ExtensionId, until: SimInstant) -> Replayed {
@@ -325,18 +328,45 @@ fn replay(record: &Record<'_>, id: &ExtensionId, until: SimInstant) -> Replayed 
         keepalive: 0,
         loads: 0,
         installed: false,
+        version: None,
+        pending_update: None,
+        terminated: false,
     };
-    for entry in of(record, id).take_while(|e| e.at <= until) {
+    // The extension's own entries, and the browser's starts (which end a termination).
+    let entries = record
+        .trace
+        .entries()
+        .iter()
+        .take_while(|e| e.at <= until)
+        .filter(|e| {
+            e.extension.as_ref() == Some(id) || matches!(e.event, TraceEvent::BrowserStarted { .. })
+        });
+    for entry in entries {
         match &entry.event {
-            TraceEvent::Installed { .. } => {
+            TraceEvent::BrowserStarted { .. } => state.terminated = false,
+            TraceEvent::Installed { version, .. } => {
                 state.installed = true;
                 state.page = PageState::Unloaded;
                 state.keepalive = 0;
+                state.version = Some(version.clone());
             }
             TraceEvent::Uninstalled => {
                 state.installed = false;
                 state.page = PageState::Unloaded;
+                state.version = None;
+                state.pending_update = None;
+                state.terminated = false;
             }
+            TraceEvent::UpdateDelayed { version, .. } => {
+                state.pending_update = Some(version.clone());
+            }
+            TraceEvent::Updated { to, .. } => {
+                state.version = Some(to.clone());
+                state.pending_update = None;
+                state.terminated = false;
+            }
+            TraceEvent::Reloaded { .. } => state.terminated = false,
+            TraceEvent::Terminated { .. } => state.terminated = true,
             TraceEvent::Lifecycle { from, to, .. } => {
                 if *to == PageState::Loading && *from != PageState::Loading {
                     state.loads += 1;
@@ -388,6 +418,29 @@ fn state(e: &StateExpectation, record: &Record<'_>) -> Verdict {
         expected.push(word(installed).to_owned());
         actual.push(word(now.installed).to_owned());
         passed &= installed == now.installed;
+    }
+    if let Some(version) = &e.version {
+        expected.push(format!("version {version}"));
+        actual.push(match &now.version {
+            Some(v) => format!("version {v}"),
+            None => "no version installed".to_owned(),
+        });
+        passed &= now.version.as_ref() == Some(version);
+    }
+    if let Some(pending) = &e.pending_update {
+        let words = |p: &Option<String>| match p {
+            Some(v) => format!("update {v} waiting"),
+            None => "no update waiting".to_owned(),
+        };
+        expected.push(words(pending));
+        actual.push(words(&now.pending_update));
+        passed &= *pending == now.pending_update;
+    }
+    if let Some(terminated) = e.terminated {
+        let word = |yes: bool| if yes { "terminated" } else { "not terminated" };
+        expected.push(word(terminated).to_owned());
+        actual.push(word(now.terminated).to_owned());
+        passed &= terminated == now.terminated;
     }
     let when = match e.at {
         Some(d) => format!("at {}", d.instant()),

@@ -149,6 +149,15 @@ pub struct StateExpectation {
     pub loads: Option<u64>,
     /// Whether the extension is installed.
     pub installed: Option<bool>,
+    /// The installed version.
+    pub version: Option<String>,
+    /// The version of the update that waits to be installed, or `null` for none.
+    #[serde(default, deserialize_with = "present_string")]
+    #[schemars(with = "Option<String>")]
+    pub pending_update: Option<Option<String>>,
+    /// Whether the extension is terminated (installed, but not running until the user
+    /// reloads it or the browser restarts).
+    pub terminated: Option<bool>,
 }
 
 /// A background page's state.
@@ -197,6 +206,13 @@ pub struct StorageExpectation {
 /// A field that, when present, is `Some` even if it is `null`.
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
+}
+
+/// A string-or-null field that, when present, is `Some` even if it is `null`.
+fn present_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// What an action recorded with `as` got.

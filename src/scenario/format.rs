@@ -54,9 +54,14 @@ pub struct Scenario {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrowserSettings {
-    /// How long an event page must be idle before `runtime.onSuspend` (default `"10s"`).
+    /// Which browser it is (default `chrome-mv2`; `--profile` overrides it): its background
+    /// model, lifecycle timers, `getURL` scheme and native messaging rules.
+    pub profile: Option<ProfileName>,
+    /// How long a background must be idle before it is suspended (default: the profile's —
+    /// `"10s"` for chrome-mv2, `"30s"` for chrome-mv3 and firefox).
     pub idle_delay: Option<Dur>,
-    /// How long after `runtime.onSuspend` an event page is closed (default `"5s"`).
+    /// How long after `runtime.onSuspend` an event page is closed (default: the profile's —
+    /// `"5s"` for chrome-mv2, none for chrome-mv3 and firefox).
     pub suspending_window: Option<Dur>,
     /// The browser's version (default `156.0.8078.73`). Before 144, an `onMessage` listener's
     /// promise is not its answer.
@@ -74,11 +79,57 @@ pub struct BrowserSettings {
     #[serde(default)]
     pub platform_unavailable: bool,
     /// Whose native messaging rules apply: where hosts are looked up, their arguments, how they
-    /// are ended (default `chrome`).
+    /// are ended (default: the profile's browser — `firefox` for the firefox profile, else
+    /// `chrome`).
     pub native_browser: Option<NativeBrowser>,
     /// How long, in real time, the browser waits for a running native host before it moves the
     /// virtual clock past a quiet moment (default `"100ms"`).
     pub real_time_settle: Option<Dur>,
+    /// Whether the browser has an update service (default `true`). Without one,
+    /// `runtime.requestUpdateCheck()` fails with `Autoupdate is not enabled.` and the browser
+    /// never checks for updates.
+    pub autoupdate: Option<bool>,
+    /// How often the browser checks for updates on its own (default `"5h"`, each wait
+    /// jittered by ±20 %); it also checks once as it starts.
+    pub update_check_period: Option<Dur>,
+    /// How long one update check takes (default 0: it completes after everything already
+    /// due).
+    pub update_check_duration: Option<Dur>,
+    /// Runs the browser as a ChromeOS kiosk (default `false`): only then do
+    /// `runtime.restart()` and `runtime.restartAfterDelay()` work and
+    /// `runtime.onRestartRequired` fire.
+    #[serde(default)]
+    pub kiosk: bool,
+    /// In kiosk mode, the uptime the policy allows: after it, extensions get
+    /// `runtime.onRestartRequired("periodic")` (default: no limit).
+    pub kiosk_uptime_limit: Option<Dur>,
+}
+
+/// A browser profile: which browser the simulation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ProfileName {
+    /// Chromium with Manifest V2 event pages: 10 s idle, `onSuspend`, a 5 s window.
+    #[serde(rename = "chrome-mv2")]
+    ChromeMv2,
+    /// Chromium with Manifest V3 service workers: every background is a service worker,
+    /// stopped 30 s after its last event or API call, with no `onSuspend`.
+    #[serde(rename = "chrome-mv3")]
+    ChromeMv3,
+    /// Firefox event pages: 30 s idle, `onSuspend` awaited, no fixed window,
+    /// `moz-extension://` URLs, Firefox's native messaging.
+    #[serde(rename = "firefox")]
+    Firefox,
+}
+
+impl ProfileName {
+    /// The simulator's profile.
+    pub fn profile(self) -> crate::Profile {
+        match self {
+            ProfileName::ChromeMv2 => crate::Profile::ChromeMv2,
+            ProfileName::ChromeMv3 => crate::Profile::ChromeMv3,
+            ProfileName::Firefox => crate::Profile::Firefox,
+        }
+    }
 }
 
 /// What `runtime.getPlatformInfo()` reports.
@@ -168,6 +219,17 @@ pub enum InstallLocation {
     /// Loaded with `--load-extension`: `onInstalled` at every browser start, never
     /// `onStartup`.
     CommandLine,
+}
+
+impl InstallLocation {
+    /// How the file writes it: `unpacked`, `packed`, `command_line`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallLocation::Unpacked => "unpacked",
+            InstallLocation::Packed => "packed",
+            InstallLocation::CommandLine => "command_line",
+        }
+    }
 }
 
 /// Where an extension's manifest comes from: the `manifest.json` object itself, or the path,

@@ -23,8 +23,9 @@ use super::outcome::{Happening, Journal, OutcomeValue, What};
 use super::position::JsonPath;
 use crate::events::ListenerOutcome;
 use crate::{
-    BackgroundScript, Context, ExtensionId, FrameId, ListenerError, OnMessage, Port, Runtime,
-    ScriptError, SendMessageError, SimInstant, TabId, WebPage,
+    BackgroundScript, Context, ExtensionId, FrameId, ListenerError, OnMessage,
+    OnRestartRequiredReason, Port, Runtime, ScriptError, SendMessageError, SimInstant, TabId,
+    WebPage,
 };
 
 /// Actions and where they are in the file.
@@ -317,6 +318,7 @@ impl Frame {
                     }
                 }
             }
+            Action::Call(call) if call.callback => self.call_with_callback(call)?,
             Action::Call(call) => {
                 let result = self.call_api(call).await;
                 self.settle(call.label.as_deref(), result)?;
@@ -402,7 +404,15 @@ impl Frame {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default()
         };
+        let integer = |i: usize| {
+            call.args
+                .get(i)
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok())
+                .unwrap_or_default()
+        };
         let value = |v: Result<Value, String>| v.map(OutcomeValue::Value);
+        let nothing = |v: Result<(), String>| v.map(|()| OutcomeValue::Undefined);
         match call.api {
             Api::GetPlatformInfo => value(
                 rt.get_platform_info()
@@ -446,6 +456,52 @@ impl Frame {
                 .await
                 .map(|()| OutcomeValue::Undefined)
                 .map_err(|e| e.to_string()),
+            Api::Reload => nothing(rt.reload().map_err(|e| e.to_string())),
+            Api::RequestUpdateCheck => value(
+                rt.request_update_check()
+                    .await
+                    .map(|r| json(&r))
+                    .map_err(|e| e.to_string()),
+            ),
+            Api::Restart => nothing(rt.restart().await.map_err(|e| e.to_string())),
+            Api::RestartAfterDelay => nothing(
+                rt.restart_after_delay(integer(0))
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
+        }
+    }
+
+    /// An API call in the callback form: it does not wait; the callback records its
+    /// arguments (as an array), or the `runtime.lastError` it reads, under the call's label.
+    fn call_with_callback(&self, call: &Call) -> Result<(), ListenerError> {
+        let Some(rt) = self.runtime() else {
+            let unavailable = format!("{} is not available here", call.api.name());
+            return self.settle(call.label.as_deref(), Err(unavailable));
+        };
+        let frame = self.detached();
+        let label = call.label.clone();
+        let record = move |args: Value| {
+            if let Some(label) = &label {
+                let outcome = match frame.last_error() {
+                    Some(error) => OutcomeValue::Error(error),
+                    None => OutcomeValue::Value(args),
+                };
+                frame.outcome(label, outcome);
+            }
+        };
+        let started = match call.api {
+            Api::RequestUpdateCheck => rt.request_update_check_callback(move |status, details| {
+                record(json(&(status, details)));
+            }),
+            // The checks allow the callback form only for the APIs above.
+            _ => Ok(()),
+        };
+        // A call that is made records its outcome when the callback runs; one that throws at
+        // once is settled now.
+        match started {
+            Ok(()) => Ok(()),
+            Err(e) => self.settle(call.label.as_deref(), Err(e.to_string())),
         }
     }
 
@@ -673,13 +729,28 @@ impl Frame {
                 rt.on_installed()
                     .add_listener(move |details| with_arg(json(&details)).call(&body, returns));
             }
-            "runtime.onStartup" | "runtime.onSuspend" | "runtime.onSuspendCanceled" => {
+            "runtime.onStartup"
+            | "runtime.onSuspend"
+            | "runtime.onSuspendCanceled"
+            | "runtime.onBrowserUpdateAvailable" => {
                 let target = match event {
                     "runtime.onStartup" => rt.on_startup(),
                     "runtime.onSuspend" => rt.on_suspend(),
-                    _ => rt.on_suspend_canceled(),
+                    "runtime.onSuspendCanceled" => rt.on_suspend_canceled(),
+                    _ => rt.on_browser_update_available(),
                 };
                 target.add_listener(move |()| with_arg(Value::Null).call(&body, returns));
+            }
+            "runtime.onUpdateAvailable" => {
+                // Its argument is the new version's manifest.
+                rt.on_update_available()
+                    .add_listener(move |manifest: Value| with_arg(manifest).call(&body, returns));
+            }
+            "runtime.onRestartRequired" => {
+                rt.on_restart_required()
+                    .add_listener(move |reason: OnRestartRequiredReason| {
+                        with_arg(Value::from(reason.as_str())).call(&body, returns)
+                    });
             }
             "runtime.onMessage" | "runtime.onMessageExternal" => {
                 let target = if event == "runtime.onMessage" {

@@ -1,15 +1,17 @@
 //! Loading a scenario file: reading it, deserializing it with the JSON path of any error,
 //! checking it, and making its extensions.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::error::ScenarioError;
-use super::format::{InstallLocation, ManifestSource, Scenario};
+use super::format::{BackgroundCode, InstallLocation, ManifestSource, Scenario};
 use super::ids::Ids;
 use super::position::JsonPath;
+use super::step::Step;
 use super::validate::Checker;
 use crate::{ExtensionId, ExtensionSpec, Location};
 
@@ -25,6 +27,9 @@ pub struct Loaded {
     pub ids: Ids,
     /// Its extensions, by name, without their background scripts (a run adds them).
     pub(crate) specs: IndexMap<String, ExtensionSpec>,
+    /// The new versions its `publish_update` steps publish, by the step's index in the
+    /// timeline, without their background scripts.
+    pub(crate) updates: BTreeMap<usize, ExtensionSpec>,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -50,12 +55,14 @@ pub fn load_str(file: &Path, text: String) -> Result<Loaded, ScenarioError> {
     let scenario = parse(file, &text)?;
     Checker::new(file, &text, &scenario).check()?;
     let (ids, specs) = extensions(file, &text, &scenario)?;
+    let updates = updates(file, &text, &scenario, &ids)?;
     Ok(Loaded {
         file: file.to_path_buf(),
         text,
         scenario,
         ids,
         specs,
+        updates,
     })
 }
 
@@ -158,23 +165,74 @@ fn extensions(
             InstallLocation::Packed => Location::Packed,
             InstallLocation::CommandLine => Location::CommandLine,
         });
-        let has_page = spec.manifest().background().is_some();
-        match (&extension.background, has_page) {
-            (None, true) => {
-                return Err(error(
-                    at(&name),
-                    "the manifest has a background page, so the extension needs its code: \"background\": {\"top_level\": [...]} or {\"rust\": \"NAME\"}".to_owned(),
-                ))
-            }
-            (Some(_), false) => {
-                return Err(error(
-                    at(&name).key("background"),
-                    "the manifest has no \"background\", so the extension has no background page to run this code; add \"background\": {\"scripts\": [\"background.js\"], \"persistent\": false} to the manifest".to_owned(),
-                ))
-            }
-            _ => {}
-        }
+        has_its_code(&spec, extension.background.as_ref(), &at(&name))
+            .map_err(|(path, message)| error(path, message.to_owned()))?;
         specs.insert(name, spec);
     }
     Ok((ids, specs))
+}
+
+/// Checks that an extension (or a new version of one) has background code exactly when its
+/// manifest has a background page; `at` is where the manifest and the code are declared.
+fn has_its_code(
+    spec: &ExtensionSpec,
+    code: Option<&BackgroundCode>,
+    at: &JsonPath,
+) -> Result<(), (JsonPath, &'static str)> {
+    match (code, spec.manifest().background().is_some()) {
+        (None, true) => Err((
+            at.clone(),
+            "the manifest has a background page, so the extension needs its code: \"background\": {\"top_level\": [...]} or {\"rust\": \"NAME\"}",
+        )),
+        (Some(_), false) => Err((
+            at.key("background"),
+            "the manifest has no \"background\", so the extension has no background page to run this code; add \"background\": {\"scripts\": [\"background.js\"], \"persistent\": false} to the manifest",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Makes the new versions that `publish_update` steps publish, by the step's index. A new
+/// version keeps the extension's id: a `key` in its manifest must give that same id.
+fn updates(
+    file: &Path,
+    text: &str,
+    scenario: &Scenario,
+    ids: &Ids,
+) -> Result<BTreeMap<usize, ExtensionSpec>, ScenarioError> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let error = |path: JsonPath, message: String| ScenarioError::at(file, text, path, message);
+    let mut updates = BTreeMap::new();
+    for (index, step) in scenario.timeline.iter().enumerate() {
+        let Step::PublishUpdate(publish) = step else {
+            continue;
+        };
+        let at = JsonPath::root()
+            .key("timeline")
+            .index(index)
+            .key("publish_update");
+        let spec = match &publish.manifest {
+            ManifestSource::Inline(manifest) => {
+                ExtensionSpec::from_json(ids.expand(&Value::Object(manifest.clone())))
+                    .map_err(|e| error(at.key("manifest"), format!("invalid manifest: {e}")))?
+            }
+            ManifestSource::Path(relative) => ExtensionSpec::from_path(dir.join(relative))
+                .map_err(|e| error(at.key("manifest"), format!("cannot load the manifest: {e}")))?,
+        };
+        let own = ids.get(&publish.extension);
+        if spec.manifest().key().is_some() && own.is_some_and(|own| *own != spec.id()) {
+            return Err(error(
+                at.key("manifest"),
+                format!(
+                    "the new version's \"key\" gives the id {}, but an update keeps the extension's id ({}): give it the extension's own key, or none",
+                    spec.id(),
+                    own.map(ToString::to_string).unwrap_or_default()
+                ),
+            ));
+        }
+        has_its_code(&spec, publish.background.as_ref(), &at)
+            .map_err(|(path, message)| error(path, message.to_owned()))?;
+        updates.insert(index, spec.location(Location::Packed));
+    }
+    Ok(updates)
 }

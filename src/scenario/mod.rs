@@ -31,7 +31,7 @@
 //! `scenarios/schema/scenario.schema.json` ([`schema::schema`]).
 //!
 //! # Modules
-//! - [`format`], [`step`], [`action`], [`expect`]: the file's types (the schema comes from
+//! - [`format`](mod@format), [`step`], [`action`], [`expect`]: the file's types (the schema comes from
 //!   them). [`duration`]: spans of virtual time.
 //! - [`load()`]: reading, deserializing (an error names the file, the JSON path, the line and
 //!   the column) and checking a file.
@@ -39,13 +39,13 @@
 //! - [`scripts`]: the project's Rust background scripts, by name.
 //!
 //! # Where new features plug in
-//! A new kind of step (publishing an update, a browser update, a kiosk restart) is a variant
-//! of [`step::Step`], carried out in `run.rs`; a new API (`runtime.reload()`,
-//! `runtime.requestUpdateCheck()`, `runtime.restartAfterDelay()`) is a variant of
-//! [`action::Api`] (with its parameters), called in `interpret.rs`; a new event
-//! (`runtime.onUpdateAvailable`, `runtime.onRestartRequired`) is a name in
-//! `validate::RUNTIME_EVENTS` with its listener in `interpret.rs`; new browser settings (kiosk
-//! mode) are fields of [`format::BrowserSettings`].
+//! A new kind of step (as `publish_update`, `require_restart`) is a variant of
+//! [`step::Step`], carried out in `run.rs` (`Runner::step`); a new API (as `runtime.reload()`,
+//! `runtime.restartAfterDelay()`) is a variant of [`action::Api`] with its
+//! [`action::Parameter`]s, called in `interpret.rs` (`Frame::call_api`); a new event (as
+//! `runtime.onRestartRequired`) is a name in `validate::RUNTIME_EVENTS` with its listener in
+//! `interpret.rs` (`Frame::listen_in_extension`); a new browser setting (as `kiosk`) is a field
+//! of [`format::BrowserSettings`], applied in `run.rs` (`configure`).
 
 #![warn(missing_docs)]
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::check::{self, Check};
 use super::error::ScenarioError;
-use super::format::{Arch, BackgroundCode, BrowserSettings, NativeBrowser, Os};
+use super::format::{Arch, BackgroundCode, BrowserSettings, NativeBrowser, Os, ProfileName};
 use super::hosts::{self, Hosts};
 use super::interpret::{Actor, Code, DeclaredScript, Env, Frame};
 use super::load::Loaded;
@@ -23,7 +23,7 @@ use super::step::{Step, ViewKindName};
 use crate::native::BrowserKind;
 use crate::{
     Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformArch,
-    PlatformInfo, PlatformOs, Port, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
+    PlatformInfo, PlatformOs, Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
 };
 
 /// How to run scenarios.
@@ -31,6 +31,8 @@ use crate::{
 pub struct RunOptions {
     /// Overrides the seed the file gives (`--seed`).
     pub seed: Option<u64>,
+    /// Overrides the profile the file gives (`--profile`).
+    pub profile: Option<Profile>,
     /// The `runtime-sim` command, which the built-in native hosts run.
     pub program: Option<PathBuf>,
 }
@@ -75,6 +77,8 @@ pub struct Report {
     pub name: String,
     /// What it shows.
     pub description: String,
+    /// The browser profile it ran under.
+    pub profile: Profile,
     /// Everything that happened, in order.
     pub lines: Vec<Line>,
     /// The extensions' names in the manifests, by id, for display.
@@ -100,7 +104,7 @@ impl Report {
 
 /// Runs a loaded scenario.
 pub fn run(loaded: &Loaded, options: &RunOptions) -> Report {
-    let mut runner = Runner::new(loaded);
+    let mut runner = Runner::new(loaded, options);
     let error = runner.go(options).err();
     runner.report(error)
 }
@@ -117,6 +121,8 @@ struct Opened {
 
 struct Runner<'a> {
     loaded: &'a Loaded,
+    /// The profile the browser runs (the file's, or the one `--profile` gives).
+    profile: Profile,
     env: Env,
     browser: Option<Browser>,
     specs: IndexMap<String, ExtensionSpec>,
@@ -128,13 +134,21 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    fn new(loaded: &'a Loaded) -> Self {
+    fn new(loaded: &'a Loaded, options: &RunOptions) -> Self {
         let env = Env {
             ids: Arc::new(loaded.ids.clone()),
             ..Env::default()
         };
+        let profile = options.profile.unwrap_or_else(|| {
+            loaded
+                .scenario
+                .browser
+                .profile
+                .map_or(Profile::default(), ProfileName::profile)
+        });
         Runner {
             loaded,
+            profile,
             env,
             browser: None,
             specs: IndexMap::new(),
@@ -152,7 +166,8 @@ impl<'a> Runner<'a> {
         let scenario = &self.loaded.scenario;
         let settings = &scenario.browser;
         let kind = match settings.native_browser {
-            None | Some(NativeBrowser::Chrome) => BrowserKind::Chrome,
+            None => self.profile.native_browser(),
+            Some(NativeBrowser::Chrome) => BrowserKind::Chrome,
             Some(NativeBrowser::Chromium) => BrowserKind::Chromium,
             Some(NativeBrowser::Firefox) => BrowserKind::Firefox,
         };
@@ -165,23 +180,15 @@ impl<'a> Runner<'a> {
             options.program.as_deref(),
         )
         .map_err(|e| self.error(JsonPath::root().key("native_hosts"), e))?;
-        let builder = configure(settings, options.seed).native_launcher(hosts.launcher.clone());
+        let builder =
+            configure(settings, self.profile, options.seed).native_launcher(hosts.launcher.clone());
         self.hosts = Some(hosts);
         self.browser = Some(builder.build());
 
         for (name, spec) in &self.loaded.specs {
             let path = JsonPath::root().key("extensions").key(name);
-            let spec = match &scenario.extensions[name].background {
-                Some(BackgroundCode::Rust(script)) => match scripts::named(script) {
-                    Some(script) => spec.clone().boxed_script(script),
-                    None => spec.clone(),
-                },
-                Some(BackgroundCode::TopLevel(actions)) => spec.clone().script(DeclaredScript {
-                    env: self.env.clone(),
-                    code: Code::new(actions.clone(), path.key("background").key("top_level")),
-                }),
-                None => spec.clone(),
-            };
+            let code = scenario.extensions[name].background.as_ref();
+            let spec = self.with_code(spec.clone(), code, &path);
             if scenario.extensions[name].installed {
                 let installed = self.browser().install(spec.clone());
                 installed.map_err(|e| self.error(path, format!("cannot install it: {e}")))?;
@@ -208,7 +215,7 @@ impl<'a> Runner<'a> {
                     remark: matches!(step, Step::Say(_)),
                 },
             });
-            if let Err(message) = self.step(step, &path) {
+            if let Err(message) = self.step(index, step, &path) {
                 return Err(self.error(path, format!("at {at}: {message}")));
             }
             // Time steps ran everything due; a remark changes nothing.
@@ -230,6 +237,27 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// An extension (or a new version of one) with its background code; `at` is where the
+    /// file declares the two.
+    fn with_code(
+        &self,
+        spec: ExtensionSpec,
+        code: Option<&BackgroundCode>,
+        at: &JsonPath,
+    ) -> ExtensionSpec {
+        match code {
+            Some(BackgroundCode::Rust(script)) => match scripts::named(script) {
+                Some(script) => spec.boxed_script(script),
+                None => spec,
+            },
+            Some(BackgroundCode::TopLevel(actions)) => spec.script(DeclaredScript {
+                env: self.env.clone(),
+                code: Code::new(actions.clone(), at.key("background").key("top_level")),
+            }),
+            None => spec,
+        }
     }
 
     fn browser(&mut self) -> &mut Browser {
@@ -272,7 +300,7 @@ impl<'a> Runner<'a> {
         Arc::clone(self.opened.ports.entry(context).or_default())
     }
 
-    fn step(&mut self, step: &Step, path: &JsonPath) -> Result<(), String> {
+    fn step(&mut self, index: usize, step: &Step, path: &JsonPath) -> Result<(), String> {
         let ids = Arc::clone(&self.env.ids);
         match step {
             Step::Start => self.browser().start(),
@@ -455,6 +483,36 @@ impl<'a> Runner<'a> {
                         path.key("in_web_page").key("do"),
                     ));
             }
+            Step::PublishUpdate(publish) => {
+                let id = self.id(&publish.extension)?;
+                let Some(spec) = self.loaded.updates.get(&index).cloned() else {
+                    return Err("the new version was not prepared when the file was loaded".into());
+                };
+                let at = path.key("publish_update");
+                let spec = self.with_code(spec, publish.background.as_ref(), &at);
+                let now = self.browser().now();
+                match publish.at {
+                    Some(when) if when.instant() < now => {
+                        return Err(format!(
+                            "cannot publish at {}: the clock already reads {now}",
+                            when.instant()
+                        ))
+                    }
+                    Some(when) => self.browser().publish_update_at(&id, spec, when.instant()),
+                    None => self.browser().publish_update(&id, spec),
+                }
+                .map_err(|e| e.to_string())?;
+            }
+            Step::StageBrowserUpdate(version) => {
+                self.browser().stage_browser_update(version.clone());
+            }
+            Step::ReloadExtension(name) => {
+                let id = self.id(name)?;
+                self.browser()
+                    .reload_extension(&id)
+                    .map_err(|e| e.to_string())?;
+            }
+            Step::RequireRestart(reason) => self.browser().require_restart(reason.reason()),
             Step::InNativeApp(step) => {
                 let port = self.opened.apps[&step.app].clone();
                 let ports = self.ports(format!("app:{}", step.app));
@@ -514,6 +572,7 @@ impl<'a> Runner<'a> {
             file: self.loaded.file.clone(),
             name: scenario.name.clone(),
             description: scenario.description.clone(),
+            profile: self.profile,
             lines,
             names,
             checks,
@@ -522,9 +581,11 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// The browser the settings describe.
-fn configure(settings: &BrowserSettings, seed: Option<u64>) -> BrowserBuilder {
-    let mut builder = Browser::builder();
+/// The browser the settings describe, as `profile`.
+fn configure(settings: &BrowserSettings, profile: Profile, seed: Option<u64>) -> BrowserBuilder {
+    // The profile first: it sets the lifecycle timers to its browser's, which the file's own
+    // timers then override.
+    let mut builder = Browser::builder().profile(profile);
     if let Some(delay) = settings.idle_delay {
         builder = builder.idle_delay(delay.0);
     }
@@ -556,6 +617,19 @@ fn configure(settings: &BrowserSettings, seed: Option<u64>) -> BrowserBuilder {
     }
     if let Some(settle) = settings.real_time_settle {
         builder = builder.real_time_settle(settle.0);
+    }
+    if let Some(enabled) = settings.autoupdate {
+        builder = builder.autoupdate(enabled);
+    }
+    if let Some(period) = settings.update_check_period {
+        builder = builder.update_check_period(period.0);
+    }
+    if let Some(duration) = settings.update_check_duration {
+        builder = builder.update_check_duration(duration.0);
+    }
+    builder = builder.kiosk(settings.kiosk);
+    if let Some(limit) = settings.kiosk_uptime_limit {
+        builder = builder.kiosk_uptime_limit(limit.0);
     }
     builder
 }

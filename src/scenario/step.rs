@@ -3,8 +3,7 @@
 //! Steps that open something (a view, a tab, a frame, a keepalive, a native application's
 //! connection) name it with `as`; later steps refer to it by that name.
 //!
-//! New kinds of step (publishing an update, a browser update, a kiosk restart, once the
-//! simulator has them) are new variants of [`Step`].
+//! A new kind of step is a variant of [`Step`], carried out in `run.rs`.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -12,6 +11,8 @@ use serde_json::Value;
 
 use super::action::Action;
 use super::duration::Dur;
+use super::format::{BackgroundCode, ManifestSource};
+use crate::OnRestartRequiredReason;
 
 /// One step of the timeline.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -73,6 +74,63 @@ pub enum Step {
     /// Runs actions as a native application on its connection: `post`, `disconnect`, and
     /// listening to the port.
     InNativeApp(InNativeApp),
+    /// Publishes a new version of a packed extension on the update service. The browser finds
+    /// it at its next update check (as it starts, periodically, or on
+    /// `runtime.requestUpdateCheck()`), and installs it at once or, while the extension is in
+    /// use, when it goes idle (`runtime.onUpdateAvailable` tells it).
+    PublishUpdate(PublishUpdate),
+    /// A browser update has been downloaded and needs a restart: extensions get
+    /// `runtime.onBrowserUpdateAvailable` (in kiosk mode also
+    /// `runtime.onRestartRequired("os_update")`), and the browser runs this version from its
+    /// next start, where extensions that listen to `runtime.onInstalled` get `chrome_update`.
+    StageBrowserUpdate(String),
+    /// The user reloads an extension on the extensions page: a waiting update is installed;
+    /// an unpacked extension is installed again, a packed one loaded again; a terminated one
+    /// runs again. No fast-reload guard applies.
+    ReloadExtension(String),
+    /// In kiosk mode, ChromeOS tells every extension that the device must restart
+    /// (`runtime.onRestartRequired`); it restarts after 24 h unless an app restarts it first.
+    /// Outside kiosk mode nothing happens.
+    RequireRestart(RestartReason),
+}
+
+/// A new version of an extension, published on the update service.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishUpdate {
+    /// The extension (installed `packed`: the browser updates only those).
+    pub extension: String,
+    /// The new version's manifest, as an extension's (`version` newer than the installed
+    /// one, or the browser never takes it).
+    pub manifest: ManifestSource,
+    /// The new version's background code, as an extension's; required exactly when the new
+    /// manifest has a `background`.
+    pub background: Option<BackgroundCode>,
+    /// When it is published (since the start of the simulation); default: now.
+    pub at: Option<Dur>,
+}
+
+/// Why a kiosk device must restart (`runtime.OnRestartRequiredReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartReason {
+    /// The app was updated.
+    AppUpdate,
+    /// The browser or the OS was updated.
+    OsUpdate,
+    /// The device ran longer than the policy allows.
+    Periodic,
+}
+
+impl RestartReason {
+    /// The simulator's reason.
+    pub fn reason(self) -> OnRestartRequiredReason {
+        match self {
+            RestartReason::AppUpdate => OnRestartRequiredReason::AppUpdate,
+            RestartReason::OsUpdate => OnRestartRequiredReason::OsUpdate,
+            RestartReason::Periodic => OnRestartRequiredReason::Periodic,
+        }
+    }
 }
 
 /// Fires an event of another API.
@@ -256,7 +314,13 @@ impl Step {
     /// The step in a few words, as the timeline shows it.
     pub fn summary(&self) -> String {
         let actions = |actions: &[Action]| {
-            let names: Vec<&str> = actions.iter().map(super::validate::action_name).collect();
+            let names: Vec<String> = actions
+                .iter()
+                .map(|action| match action {
+                    Action::Call(call) => format!("call {}", call.api.name()),
+                    other => super::validate::action_name(other).to_owned(),
+                })
+                .collect();
             names.join(", ")
         };
         match self {
@@ -329,6 +393,24 @@ impl Step {
                 step.app,
                 actions(&step.actions)
             ),
+            Step::PublishUpdate(publish) => {
+                let what = match &publish.manifest {
+                    ManifestSource::Inline(manifest) => match manifest.get("version") {
+                        Some(Value::String(version)) => format!("version {version}"),
+                        _ => "a new version".to_owned(),
+                    },
+                    ManifestSource::Path(path) => format!("the version in {path}"),
+                };
+                let when = publish
+                    .at
+                    .map_or(String::new(), |at| format!(" at {}", at.instant()));
+                format!("publish {what} of {}{when}", publish.extension)
+            }
+            Step::StageBrowserUpdate(version) => format!("stage browser update {version}"),
+            Step::ReloadExtension(name) => format!("the user reloads {name}"),
+            Step::RequireRestart(reason) => {
+                format!("require a device restart ({})", reason.reason().as_str())
+            }
         }
     }
 }

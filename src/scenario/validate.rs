@@ -7,14 +7,14 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::action::{Action, Listen, Returns, SendMessage, TabTarget};
+use super::action::{Action, Listen, Parameter, Returns, SendMessage, TabTarget};
 use super::error::ScenarioError;
 use super::expect::{Expectation, Window};
-use super::format::{BackgroundCode, Scenario};
+use super::format::{BackgroundCode, InstallLocation, ManifestSource, Scenario};
 use super::ids::{names_in, names_in_value, PathPart};
 use super::position::JsonPath;
 use super::scripts;
-use super::step::Step;
+use super::step::{PublishUpdate, Step};
 
 type Checked = Result<(), ScenarioError>;
 
@@ -29,6 +29,9 @@ pub const RUNTIME_EVENTS: &[&str] = &[
     "runtime.onConnect",
     "runtime.onConnectExternal",
     "runtime.onConnectNative",
+    "runtime.onUpdateAvailable",
+    "runtime.onBrowserUpdateAvailable",
+    "runtime.onRestartRequired",
 ];
 
 /// Where code runs.
@@ -126,6 +129,11 @@ impl<'a> Checker<'a> {
             if let Some(actions) = step_actions(step) {
                 collect_labels(actions, &mut labels);
             }
+            if let Step::PublishUpdate(publish) = step {
+                if let Some(BackgroundCode::TopLevel(actions)) = &publish.background {
+                    collect_labels(actions, &mut labels);
+                }
+            }
         }
         Checker {
             file,
@@ -194,37 +202,60 @@ impl<'a> Checker<'a> {
     fn check_extensions(&self, path: &JsonPath) -> Checked {
         for (name, extension) in &self.scenario.extensions {
             let at = path.key(name);
-            if let super::format::ManifestSource::Inline(manifest) = &extension.manifest {
+            if let ManifestSource::Inline(manifest) = &extension.manifest {
                 self.tokens(&Value::Object(manifest.clone()), &at.key("manifest"))?;
             }
-            match &extension.background {
-                Some(BackgroundCode::Rust(script)) if scripts::named(script).is_none() => {
-                    return Err(self.error(
-                        at.key("background").key("rust"),
-                        format!(
-                            "unknown Rust script \"{script}\"; expected one of: {}",
-                            quoted(scripts::NAMES.iter())
-                        ),
-                    ));
-                }
-                Some(BackgroundCode::Rust(_)) => {}
-                Some(BackgroundCode::TopLevel(actions)) => {
-                    let mut ports = BTreeSet::new();
-                    collect_ports(actions, &mut ports);
-                    let scope = Scope {
-                        place: Place::Background,
-                        listener: None,
-                        has_port: false,
-                    };
-                    self.actions(
-                        actions,
-                        &scope,
-                        &ports,
-                        &at.key("background").key("top_level"),
-                    )?;
-                }
-                None => {}
+            if let Some(code) = &extension.background {
+                self.background(code, &at.key("background"))?;
             }
+        }
+        Ok(())
+    }
+
+    /// Checks an extension's background code; `at` is where it is declared.
+    fn background(&self, code: &BackgroundCode, at: &JsonPath) -> Checked {
+        match code {
+            BackgroundCode::Rust(script) if scripts::named(script).is_none() => Err(self.error(
+                at.key("rust"),
+                format!(
+                    "unknown Rust script \"{script}\"; expected one of: {}",
+                    quoted(scripts::NAMES.iter())
+                ),
+            )),
+            BackgroundCode::Rust(_) => Ok(()),
+            BackgroundCode::TopLevel(actions) => {
+                let mut ports = BTreeSet::new();
+                collect_ports(actions, &mut ports);
+                let scope = Scope {
+                    place: Place::Background,
+                    listener: None,
+                    has_port: false,
+                };
+                self.actions(actions, &scope, &ports, &at.key("top_level"))
+            }
+        }
+    }
+
+    /// Checks a `publish_update` step: a packed extension of the file, and a new version
+    /// declared as an extension is.
+    fn publish_update(&self, publish: &PublishUpdate, at: &JsonPath) -> Checked {
+        self.extension(&publish.extension, at.key("extension"))?;
+        let location = self.scenario.extensions[&publish.extension].location;
+        if !matches!(location, InstallLocation::Packed) {
+            return Err(self.error(
+                at.key("extension"),
+                format!(
+                    "\"{}\" is installed {}: the browser updates only packed extensions (an unpacked one is updated by reloading it); give it \"location\": \"packed\"",
+                    publish.extension,
+                    location.as_str()
+                ),
+            ));
+        }
+        if let ManifestSource::Inline(manifest) = &publish.manifest {
+            self.tokens(&Value::Object(manifest.clone()), &at.key("manifest"))?;
+        }
+        if let Some(code) = &publish.background {
+            self.background(code, &at.key("background"))?;
         }
         Ok(())
     }
@@ -274,6 +305,19 @@ impl<'a> Checker<'a> {
                 | Step::RunUntilIdle
                 | Step::Say(_) => {}
                 Step::Install(name) => self.extension(name, at.key("install"))?,
+                Step::PublishUpdate(publish) => {
+                    self.publish_update(publish, &at.key("publish_update"))?
+                }
+                Step::StageBrowserUpdate(version) => {
+                    if !is_browser_version(version) {
+                        return Err(self.error(
+                            at.key("stage_browser_update"),
+                            format!("\"{version}\" is not a browser version; expected 1 to 4 numbers joined by dots, e.g. \"157.0.7000.1\""),
+                        ));
+                    }
+                }
+                Step::ReloadExtension(name) => self.extension(name, at.key("reload_extension"))?,
+                Step::RequireRestart(_) => {}
                 Step::Uninstall(name) => self.extension(name, at.key("uninstall"))?,
                 Step::FireEvent(fire) => {
                     let at = at.key("fire_event");
@@ -590,17 +634,28 @@ impl<'a> Checker<'a> {
                         ),
                     ));
                 }
-                for (i, (arg, name)) in call.args.iter().zip(parameters).enumerate() {
-                    if !arg.is_string() {
+                for (i, (arg, parameter)) in call.args.iter().zip(parameters).enumerate() {
+                    if !parameter.kind.accepts(arg) {
                         return Err(self.error(
                             at.key("args").index(i),
                             format!(
-                                "{}(): `{name}` must be a string; found {arg}",
-                                call.api.name()
+                                "{}(): `{}` must be {}; found {arg}",
+                                call.api.name(),
+                                parameter.name,
+                                parameter.kind.describe()
                             ),
                         ));
                     }
                     self.tokens(arg, &at.key("args").index(i))?;
+                }
+                if call.callback && !call.api.has_callback_form() {
+                    return Err(self.error(
+                        at.key("callback"),
+                        format!(
+                            "{}() is simulated in the promise form only (the callback form is simulated for runtime.requestUpdateCheck); remove \"callback\"",
+                            call.api.name()
+                        ),
+                    ));
                 }
                 Ok(())
             }
@@ -867,10 +922,13 @@ impl<'a> Checker<'a> {
                         && e.keepalive.is_none()
                         && e.loads.is_none()
                         && e.installed.is_none()
+                        && e.version.is_none()
+                        && e.pending_update.is_none()
+                        && e.terminated.is_none()
                     {
                         return Err(self.error(
                             at,
-                            "a state expectation needs at least one of \"page\", \"keepalive\", \"loads\", \"installed\"",
+                            "a state expectation needs at least one of \"page\", \"keepalive\", \"loads\", \"installed\", \"version\", \"pending_update\", \"terminated\"",
                         ));
                     }
                 }
@@ -969,6 +1027,15 @@ fn is_host_name(name: &str) -> bool {
         .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
+/// Whether `version` is a version as Chromium writes its own: 1 to 4 numbers joined by dots.
+fn is_browser_version(version: &str) -> bool {
+    let parts: Vec<&str> = version.split('.').collect();
+    parts.len() <= 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 9 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// The actions a step runs, if it runs any.
 pub(crate) fn step_actions(step: &Step) -> Option<&[Action]> {
     match step {
@@ -1041,11 +1108,15 @@ pub(crate) fn action_name(action: &Action) -> &'static str {
     }
 }
 
-fn describe_parameters(parameters: &[&str]) -> String {
-    match parameters {
-        [] => "no arguments".to_owned(),
-        [one] => format!("1 argument ({one}, a string)"),
-        many => format!("{} arguments ({})", many.len(), many.join(", ")),
+fn describe_parameters(parameters: &[Parameter]) -> String {
+    let each: Vec<String> = parameters
+        .iter()
+        .map(|p| format!("{}, {}", p.name, p.kind.describe()))
+        .collect();
+    match each.len() {
+        0 => "no arguments".to_owned(),
+        1 => format!("1 argument ({})", each[0]),
+        n => format!("{n} arguments ({})", each.join("; ")),
     }
 }
 
@@ -1088,6 +1159,16 @@ mod tests {
         assert!(!is_host_name("../escape"));
         assert!(!is_host_name("a..b"));
         assert!(!is_host_name(""));
+    }
+
+    #[test]
+    fn browser_versions_are_dotted_numbers() {
+        assert!(is_browser_version("157.0.7000.1"));
+        assert!(is_browser_version("157"));
+        assert!(!is_browser_version("157.0.0.0.1"));
+        assert!(!is_browser_version("157..1"));
+        assert!(!is_browser_version("v157"));
+        assert!(!is_browser_version(""));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use runtime_sim::native::BrowserKind;
-use runtime_sim::ExtensionSpec;
+use runtime_sim::{ExtensionSpec, Profile};
 
 /// A simulator of the browser-extension runtime (chrome.runtime).
 #[derive(Parser)]
@@ -34,6 +34,10 @@ enum Command {
         /// The seed of the simulation (overrides the files' `browser.seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// The browser to simulate: chrome-mv2, chrome-mv3 or firefox (overrides the files'
+        /// `browser.profile`). Expectations written for one browser may fail under another.
+        #[arg(long, value_parser = parse_profile)]
+        profile: Option<Profile>,
     },
     /// Prints the JSON Schema of scenario files (`scenarios/schema/scenario.schema.json`).
     Schema,
@@ -85,6 +89,10 @@ fn parse_browser(s: &str) -> Result<BrowserKind, String> {
     s.parse::<BrowserKind>().map_err(|e| e.to_string())
 }
 
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse::<Profile>().map_err(|e| e.to_string())
+}
+
 fn parse_json(s: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))
 }
@@ -109,7 +117,8 @@ fn main() -> ExitCode {
             files,
             format,
             seed,
-        } => run::run(&files, format, seed),
+            profile,
+        } => run::run(&files, format, seed, profile),
         Command::Schema => {
             print!("{}", runtime_sim::scenario::schema::schema());
             ExitCode::SUCCESS

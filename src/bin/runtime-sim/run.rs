@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use runtime_sim::scenario::{self, render, RunOptions};
+use runtime_sim::Profile;
 
 /// How a run is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -23,9 +24,15 @@ pub enum Format {
 ///
 /// Exit code: 0 when every expectation held, 1 when one failed or a run stopped on a step it
 /// could not carry out, 2 when a file could not be loaded (it is not a valid scenario).
-pub fn run(files: &[PathBuf], format: Format, seed: Option<u64>) -> ExitCode {
+pub fn run(
+    files: &[PathBuf],
+    format: Format,
+    seed: Option<u64>,
+    profile: Option<Profile>,
+) -> ExitCode {
     let options = RunOptions {
         seed,
+        profile,
         program: std::env::current_exe().ok(),
     };
     let mut stdout = anstream::stdout();

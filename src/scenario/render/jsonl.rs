@@ -19,6 +19,7 @@ pub fn jsonl(report: &Report) -> String {
             "kind": "scenario",
             "file": report.file.display().to_string(),
             "name": report.name,
+            "profile": report.profile.as_str(),
         })
         .to_string(),
     );

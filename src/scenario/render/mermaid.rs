@@ -88,15 +88,7 @@ impl<'r> Diagram<'r> {
     fn label(&self, key: &Key) -> String {
         match key {
             None => "Browser".to_owned(),
-            Some((Some(ext), context)) => {
-                let name = self
-                    .report
-                    .names
-                    .get(ext)
-                    .cloned()
-                    .unwrap_or_else(|| ext.to_string());
-                format!("{name} ({context})")
-            }
+            Some((Some(ext), context)) => format!("{} ({context})", self.name(ext)),
             Some((None, context)) => context.to_string(),
         }
     }
@@ -151,13 +143,30 @@ impl<'r> Diagram<'r> {
                 Line::Trace(entry) => {
                     let key = self.key(entry.extension.as_ref(), entry.context.as_ref());
                     let who = self.participant(key);
-                    self.entry(&who, &entry.event);
+                    // What the browser does to an extension is noted over the browser: say whom.
+                    let whom = match &entry.extension {
+                        Some(ext) if who == "B" => Some(self.name(ext)),
+                        _ => None,
+                    };
+                    self.entry(&who, whom.as_deref(), &entry.event);
                 }
             }
         }
     }
 
-    fn entry(&mut self, who: &str, event: &TraceEvent) {
+    /// An extension's name in the manifest (its id if it has none).
+    fn name(&self, ext: &ExtensionId) -> String {
+        self.report
+            .names
+            .get(ext)
+            .cloned()
+            .unwrap_or_else(|| ext.to_string())
+    }
+
+    /// `who` is the participant the entry is noted over; `whom`, the extension a note over the
+    /// browser is about.
+    fn entry(&mut self, who: &str, whom: Option<&str>, event: &TraceEvent) {
+        let about = whom.map_or(String::new(), |name| format!("{name}: "));
         match event {
             TraceEvent::Keepalive { .. }
             | TraceEvent::TimerStarted { .. }
@@ -261,12 +270,14 @@ impl<'r> Diagram<'r> {
             TraceEvent::ListenerFailed { .. }
             | TraceEvent::TaskFailed { .. }
             | TraceEvent::ScriptFailed { .. }
-            | TraceEvent::UncheckedLastError { .. } => {
-                let text = format!("⚠ {event}");
+            | TraceEvent::UncheckedLastError { .. }
+            | TraceEvent::Terminated { .. }
+            | TraceEvent::Warning { .. } => {
+                let text = format!("⚠ {about}{event}");
                 self.note(who, &text);
             }
             other => {
-                let text = other.to_string();
+                let text = format!("{about}{other}");
                 self.note(who, &text);
             }
         }
@@ -303,9 +314,10 @@ impl<'r> Diagram<'r> {
         let mut out = String::from("sequenceDiagram\n");
         let _ = writeln!(
             out,
-            "    %% {} — {}",
+            "    %% {} — {} ({})",
             self.report.file.display(),
-            self.report.name
+            self.report.name,
+            self.report.profile
         );
         for (key, id) in &self.participants {
             let _ = writeln!(out, "    participant {id} as {}", escape(&self.label(key)));

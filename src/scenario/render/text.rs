@@ -66,7 +66,12 @@ pub fn text(report: &Report, styled: bool) -> String {
         "{}",
         paint(
             s.title,
-            &format!("{} — {}", report.file.display(), report.name)
+            &format!(
+                "{} — {} ({})",
+                report.file.display(),
+                report.name,
+                report.profile
+            )
         )
     );
     for line in wrap(&report.description, 96) {
@@ -91,7 +96,9 @@ pub fn text(report: &Report, styled: bool) -> String {
                     | TraceEvent::ListenerFailed { .. }
                     | TraceEvent::TaskFailed { .. }
                     | TraceEvent::ScriptFailed { .. }
-                    | TraceEvent::UncheckedLastError { .. } => s.problem,
+                    | TraceEvent::UncheckedLastError { .. }
+                    | TraceEvent::Terminated { .. }
+                    | TraceEvent::Warning { .. } => s.problem,
                     _ => Style::new(),
                 };
                 let _ = writeln!(
