@@ -231,7 +231,7 @@ impl Sim {
             TraceEvent::Keepalive {
                 count,
                 change,
-                reason: reason.to_string(),
+                reason: reason.clone(),
             },
         );
         let input = if change > 0 {

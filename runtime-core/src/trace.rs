@@ -7,7 +7,7 @@ use runtime_events::SimInstant;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{ExtensionId, PageState};
+use crate::{ExtensionId, KeepaliveReason, PageState};
 
 /// Where, inside an extension, something happened.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -102,8 +102,9 @@ pub enum TraceEvent {
         count: u32,
         /// `+1` or `-1`.
         change: i8,
-        /// What holds or released it.
-        reason: String,
+        /// What holds or released it. It is rendered (in the timeline and in JSON) as its
+        /// [`Display`](fmt::Display) text, e.g. `message channel #3 open`.
+        reason: KeepaliveReason,
     },
     /// A lifecycle timer started.
     TimerStarted {
