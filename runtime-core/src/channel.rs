@@ -5,7 +5,6 @@
 //! The state and every change of it live here under the simulation's lock; the steps that call
 //! listeners (`onMessage`, `onConnect`, a port's events) are run by the engine with no lock.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::channel::oneshot;
@@ -94,6 +93,53 @@ pub(crate) struct End {
     native: Option<mpsc::UnboundedSender<Value>>,
 }
 
+/// The receiving ends of a channel, by end id, in the order of their ids.
+///
+/// A channel has few receivers (one per receiving context), so a sorted vector serves better
+/// than a map: one small allocation per channel, where a `BTreeMap` of `End`s allocates a node
+/// of over a kilobyte for the first one.
+#[derive(Default)]
+struct Ends(Vec<(u64, End)>);
+
+impl Ends {
+    fn position(&self, id: u64) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&id, |(end, _)| *end)
+    }
+
+    fn insert(&mut self, id: u64, end: End) {
+        match self.position(id) {
+            Ok(at) => self.0[at].1 = end,
+            Err(at) => self.0.insert(at, (id, end)),
+        }
+    }
+
+    fn remove(&mut self, id: &u64) -> Option<End> {
+        let at = self.position(*id).ok()?;
+        Some(self.0.remove(at).1)
+    }
+
+    fn get(&self, id: &u64) -> Option<&End> {
+        let at = self.position(*id).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    fn contains_key(&self, id: &u64) -> bool {
+        self.position(*id).is_ok()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&u64, &End)> {
+        self.0.iter().map(|(id, end)| (id, end))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &End> {
+        self.0.iter().map(|(_, end)| end)
+    }
+}
+
 enum PendingOp {
     Post(Value),
     Disconnect,
@@ -103,7 +149,7 @@ pub(crate) struct Channel {
     kind: ChannelKind,
     opener: End,
     opener_end: u64,
-    receivers: BTreeMap<u64, End>,
+    receivers: Ends,
     target: Target,
     sender: MessageSender,
     /// The receivers have been asked; posts from the opener go straight to them.
@@ -209,7 +255,7 @@ impl Sim {
                 native: None,
             },
             opener_end,
-            receivers: BTreeMap::new(),
+            receivers: Ends::default(),
             target: target.clone(),
             sender,
             opened: false,
@@ -460,7 +506,7 @@ impl Sim {
         let Some(ch) = self.channels.get_mut(&id) else {
             return;
         };
-        let targets: Vec<(Endpoint, Port)> = if from == ch.opener_end {
+        let (from_endpoint, targets): (Endpoint, Vec<(Endpoint, Port)>) = if from == ch.opener_end {
             if !ch.opened {
                 ch.pending.push(PendingOp::Post(message));
                 return;
@@ -468,25 +514,24 @@ impl Sim {
             for host in ch.receivers.values().filter_map(|e| e.native.as_ref()) {
                 let _ = host.send(message.clone());
             }
-            ch.receivers
+            let targets = ch
+                .receivers
                 .values()
                 .filter_map(|e| Some((e.endpoint.clone(), e.port.clone()?)))
-                .collect()
+                .collect();
+            (ch.opener.endpoint.clone(), targets)
         } else {
-            if !ch.receivers.contains_key(&from) {
+            let Some(sender) = ch.receivers.get(&from) else {
                 return;
-            }
-            ch.opener
+            };
+            let targets = ch
+                .opener
                 .port
                 .clone()
                 .map(|p| (ch.opener.endpoint.clone(), p))
                 .into_iter()
-                .collect()
-        };
-        let from_endpoint = if from == ch.opener_end {
-            ch.opener.endpoint.clone()
-        } else {
-            ch.receivers[&from].endpoint.clone()
+                .collect();
+            (sender.endpoint.clone(), targets)
         };
         self.record_at(
             &from_endpoint,
@@ -631,7 +676,7 @@ impl Sim {
         );
         let keepalive = self.page_keepalive(Some(ext), KeepaliveReason::NativePort(id));
         let sender = MessageSender::default();
-        let mut receivers = BTreeMap::new();
+        let mut receivers = Ends::default();
         receivers.insert(
             host_end,
             End {
