@@ -72,7 +72,7 @@ impl Target {
 /// A one-time message or a port.
 pub(crate) enum ChannelKind {
     Message {
-        message: Value,
+        message: Arc<Value>,
         reply: Option<oneshot::Sender<Reply>>,
         /// A receiver that kept the channel open went away without answering.
         abandoned: bool,
@@ -161,7 +161,7 @@ pub(crate) struct Channel {
 /// What the engine needs to open a channel in the receiving contexts.
 struct Plan {
     candidates: Vec<(Endpoint, Arc<ContextEvents>)>,
-    message: Option<Value>,
+    message: Option<Arc<Value>>,
     name: Option<String>,
     target: Target,
     sender: MessageSender,
@@ -231,7 +231,7 @@ impl Sim {
                 .is_some_and(|ec| ec.accepts_tls_channel_id);
         let sender = self.sender_for(&opener, tls_wanted);
         let (label, name, message) = match &kind {
-            ChannelKind::Message { message, .. } => ("message", None, Some(message.clone())),
+            ChannelKind::Message { message, .. } => ("message", None, Some(Arc::clone(message))),
             ChannelKind::Port { name } => ("port", Some(name.clone()), None),
         };
         self.record_at(
@@ -308,7 +308,7 @@ impl Sim {
             .filter_map(|e| self.context_events(&e).map(|events| (e, events)))
             .collect();
         let (message, name) = match &ch.kind {
-            ChannelKind::Message { message, .. } => (Some(message.clone()), None),
+            ChannelKind::Message { message, .. } => (Some(Arc::clone(message)), None),
             ChannelKind::Port { name } => (None, Some(name.clone())),
         };
         Some(Plan {
@@ -533,11 +533,12 @@ impl Sim {
                 .collect();
             (sender.endpoint.clone(), targets)
         };
+        let message = Arc::new(message);
         self.record_at(
             &from_endpoint,
             TraceEvent::PortPosted {
                 channel: id,
-                message: message.clone(),
+                message: Arc::clone(&message),
             },
         );
         for (endpoint, port) in targets {
@@ -545,7 +546,7 @@ impl Sim {
                 self.page_keepalive(endpoint.extension(), KeepaliveReason::MessageInTransit(id));
             self.deferred.push_back(Deferred::DeliverPortMessage {
                 port,
-                message: message.clone(),
+                message: Arc::clone(&message),
                 keepalive,
             });
         }
@@ -766,10 +767,12 @@ impl Shared {
                     }
                     any_listener = true;
                     let end =
-                        self.add_receiver(id, &endpoint, event.name(), message.clone(), |_| None);
+                        self.add_receiver(id, &endpoint, event.name(), Arc::clone(message), |_| {
+                            None
+                        });
                     let respond = SendResponse::new(Arc::downgrade(self), id, end.unwrap_or(0));
                     let dispatch = event.dispatch(OnMessage {
-                        message: message.clone(),
+                        message: Value::clone(message),
                         sender: plan.sender.clone(),
                         respond: respond.clone(),
                         promises,
@@ -809,7 +812,7 @@ impl Shared {
                         id,
                         &endpoint,
                         event.name(),
-                        Value::String(name.clone()),
+                        Arc::new(Value::String(name.clone())),
                         |end| {
                             created = Some(new_port(end));
                             created.clone()
@@ -836,7 +839,7 @@ impl Shared {
         id: u64,
         endpoint: &Endpoint,
         event: &str,
-        args: Value,
+        args: Arc<Value>,
         port: impl FnOnce(u64) -> Option<Port>,
     ) -> Option<u64> {
         let mut sim = self.sim();
@@ -895,7 +898,7 @@ impl Shared {
     pub(crate) fn deliver_port_message(
         self: &Arc<Self>,
         port: Port,
-        message: Value,
+        message: Arc<Value>,
         keepalive: Option<(ExtensionId, u64)>,
     ) {
         let endpoint = port.endpoint().clone();
@@ -912,13 +915,14 @@ impl Shared {
                     TraceEvent::EventDispatched {
                         event: "Port.onMessage".to_owned(),
                         listeners: port.on_message().listener_count(),
-                        args: message.clone(),
+                        args: Arc::clone(&message),
                     },
                 );
             }
             deliver
         };
         if deliver {
+            let message = Arc::unwrap_or_clone(message);
             let dispatch = port.on_message().dispatch((message, port.clone()));
             self.after_dispatch(&endpoint, "Port.onMessage", dispatch);
         }
@@ -941,7 +945,7 @@ impl Shared {
             TraceEvent::EventDispatched {
                 event: "Port.onDisconnect".to_owned(),
                 listeners,
-                args: error.clone().map_or(Value::Null, Value::String),
+                args: Arc::new(error.clone().map_or(Value::Null, Value::String)),
             },
         );
         let slot = port.last_error_slot();

@@ -75,7 +75,7 @@ pub(crate) enum Deferred {
     /// Hand a message to a port's `onMessage` listeners.
     DeliverPortMessage {
         port: Port,
-        message: serde_json::Value,
+        message: Arc<serde_json::Value>,
         keepalive: Option<(ExtensionId, u64)>,
     },
     /// Tell a port its channel closed.
@@ -404,7 +404,7 @@ impl Shared {
                     TraceEvent::EventDispatched {
                         event: name,
                         listeners,
-                        args: event.args(),
+                        args: Arc::new(event.args()),
                     },
                 );
             }
@@ -448,7 +448,7 @@ impl Shared {
                 TraceEvent::EventDispatched {
                     event: name.to_owned(),
                     listeners,
-                    args: serde_json::Value::Null,
+                    args: Arc::new(serde_json::Value::Null),
                 },
             );
             events
