@@ -151,7 +151,8 @@ pub(crate) struct Channel {
     opener_end: u64,
     receivers: Ends,
     target: Target,
-    sender: MessageSender,
+    /// Who opened it, as receivers see it; shared with the receiving ports.
+    sender: Arc<MessageSender>,
     /// The receivers have been asked; posts from the opener go straight to them.
     opened: bool,
     /// What the opener did before the channel opened, in order.
@@ -164,7 +165,7 @@ struct Plan {
     message: Option<Arc<Value>>,
     name: Option<String>,
     target: Target,
-    sender: MessageSender,
+    sender: Arc<MessageSender>,
 }
 
 impl Sim {
@@ -229,7 +230,7 @@ impl Sim {
                 .get(target.ext())
                 .and_then(|r| r.manifest.externally_connectable())
                 .is_some_and(|ec| ec.accepts_tls_channel_id);
-        let sender = self.sender_for(&opener, tls_wanted);
+        let sender = Arc::new(self.sender_for(&opener, tls_wanted));
         let (label, name, message) = match &kind {
             ChannelKind::Message { message, .. } => ("message", None, Some(Arc::clone(message))),
             ChannelKind::Port { name } => ("port", Some(name.clone()), None),
@@ -316,7 +317,7 @@ impl Sim {
             message,
             name,
             target: ch.target.clone(),
-            sender: ch.sender.clone(),
+            sender: Arc::clone(&ch.sender),
         })
     }
 
@@ -676,7 +677,7 @@ impl Sim {
             },
         );
         let keepalive = self.page_keepalive(Some(ext), KeepaliveReason::NativePort(id));
-        let sender = MessageSender::default();
+        let sender = Arc::default();
         let mut receivers = Ends::default();
         receivers.insert(
             host_end,
@@ -773,7 +774,7 @@ impl Shared {
                     let respond = SendResponse::new(Arc::downgrade(self), id, end.unwrap_or(0));
                     let dispatch = event.dispatch(OnMessage {
                         message: Value::clone(message),
-                        sender: plan.sender.clone(),
+                        sender: MessageSender::clone(&plan.sender),
                         respond: respond.clone(),
                         promises,
                     });
@@ -802,7 +803,7 @@ impl Shared {
                             id,
                             end,
                             name.clone(),
-                            Some(plan.sender.clone()),
+                            Some(Arc::clone(&plan.sender)),
                             endpoint.clone(),
                             Arc::clone(&events),
                         )
