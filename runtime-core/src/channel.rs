@@ -778,10 +778,15 @@ impl Shared {
                         respond: respond.clone(),
                         promises,
                     });
-                    let name = event.name().to_owned();
                     let kept_open = !dispatch.returned_true.is_empty()
                         || (promises && !dispatch.pending.is_empty());
-                    self.after_message_dispatch(&endpoint, &name, dispatch, respond, promises);
+                    self.after_message_dispatch(
+                        &endpoint,
+                        event.name(),
+                        dispatch,
+                        respond,
+                        promises,
+                    );
                     if let Some(end) = end {
                         self.sim().receiver_done(id, end, kept_open);
                     }
@@ -826,8 +831,7 @@ impl Shared {
                         port
                     });
                     let dispatch = event.dispatch(port);
-                    let name = event.name().to_owned();
-                    self.after_dispatch(&endpoint, &name, dispatch);
+                    self.after_dispatch(&endpoint, event.name(), dispatch);
                 }
             }
         }

@@ -488,6 +488,9 @@ impl Shared {
                 );
             }
         }
+        if dispatch.pending.is_empty() {
+            return;
+        }
         let owner = TaskOwner::Context(endpoint.clone());
         let label: Arc<str> = format!("an async listener of {event}").into();
         for (_, future) in dispatch.pending {
