@@ -14,7 +14,7 @@ use runtime_events::{Dispatch, EventObserver, ListenerError, SimInstant};
 
 use crate::context::Endpoint;
 use crate::events::{ContextEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED};
-use crate::executor::{lock, Executor, Polled, TaskFuture, TaskOwner};
+use crate::executor::{lock, Executor, Failure, Polled, TaskFuture, TaskOwner};
 use crate::lifecycle::Input;
 use crate::port::Port;
 use crate::sim::{Page, Sim};
@@ -339,7 +339,7 @@ impl Shared {
                 }
                 sim.drive(&ext, Input::LoadFinished);
             }
-            Polled::Failed(message) => {
+            Polled::Failed(Failure { message, .. }) => {
                 sim.record_bg(&ext, TraceEvent::ScriptFailed { message });
                 if let Some(rec) = sim.extensions.get_mut(&ext) {
                     rec.page = None;
@@ -504,11 +504,12 @@ impl Shared {
 
     /// Polls a task once and records its failure.
     pub(crate) fn poll_task(self: &Arc<Self>, id: u64) {
-        let description = self.executor.describe(id);
-        if let Polled::Failed(message) = self.executor.poll(id) {
-            let Some((label, owner)) = description else {
-                return;
-            };
+        if let Polled::Failed(Failure {
+            message,
+            label,
+            owner,
+        }) = self.executor.poll(id)
+        {
             let mut sim = self.sim();
             match owner {
                 TaskOwner::Context(endpoint) => {
