@@ -115,6 +115,10 @@ pub(crate) struct Shared {
     /// Steps handed in from outside the engine (a dropped `Keepalive`, a native host's
     /// message).
     pub(crate) inbox: Mutex<VecDeque<Deferred>>,
+    /// Whether the inbox may hold a step: set with the inbox locked when a step is handed in,
+    /// cleared with it locked when it is drained, so that a step need not lock it to find it
+    /// empty.
+    inbox_filled: AtomicBool,
     /// Signalled when a step is handed in, or a real-time source ends.
     pub(crate) inbox_ready: Condvar,
     /// How many real-time sources (native hosts, native calls) are open.
@@ -133,6 +137,7 @@ impl Shared {
             sim: Mutex::new(sim),
             executor: Executor::default(),
             inbox: Mutex::new(VecDeque::new()),
+            inbox_filled: AtomicBool::new(false),
             inbox_ready: Condvar::new(),
             realtime: AtomicUsize::new(0),
             native: Mutex::new(None),
@@ -141,7 +146,11 @@ impl Shared {
 
     /// Hands a step to the engine from outside it (any thread).
     pub(crate) fn hand_in(&self, step: Deferred) {
-        lock(&self.inbox).push_back(step);
+        {
+            let mut inbox = lock(&self.inbox);
+            inbox.push_back(step);
+            self.inbox_filled.store(true, Ordering::Release);
+        }
         self.inbox_ready.notify_all();
     }
 
@@ -189,7 +198,13 @@ impl Shared {
 
     /// Does one step that is not a bus item. Returns whether there was one.
     pub(crate) fn local_step(self: &Arc<Self>) -> bool {
-        let handed_in: Vec<Deferred> = lock(&self.inbox).drain(..).collect();
+        let handed_in: Vec<Deferred> = if self.inbox_filled.load(Ordering::Acquire) {
+            let mut inbox = lock(&self.inbox);
+            self.inbox_filled.store(false, Ordering::Relaxed);
+            inbox.drain(..).collect()
+        } else {
+            Vec::new()
+        };
         let next = {
             let mut sim = self.sim();
             sim.deferred.extend(handed_in);
