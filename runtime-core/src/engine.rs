@@ -6,15 +6,17 @@
 //! step, else a woken task, else the next item of the bus.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
-use std::task::Waker;
+use std::task::{Poll, Waker};
 
 use runtime_events::{Dispatch, EventObserver, ListenerError, SimInstant};
 
 use crate::context::Endpoint;
 use crate::events::{ContextEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED};
-use crate::executor::{lock, Executor, Failure, Polled, TaskFuture, TaskOwner};
+use crate::executor::{lock, Executor, Failure, ForeignTask, Polled, TaskFuture, TaskOwner};
 use crate::lifecycle::Input;
 use crate::port::Port;
 use crate::sim::{Page, Sim};
@@ -90,6 +92,17 @@ pub(crate) enum Deferred {
     },
     /// Browser-side work handed in from a real-time task (a native host's message).
     Sim(Box<dyn FnOnce(&mut Sim) + Send>),
+}
+
+/// What [`Shared::local_step_for`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LocalStep {
+    /// There was no step to do.
+    Idle,
+    /// It did a step.
+    Ran,
+    /// The next step is to poll the caller's own task.
+    OwnTaskWoken,
 }
 
 /// The state of a script's virtual timer.
@@ -198,6 +211,12 @@ impl Shared {
 
     /// Does one step that is not a bus item. Returns whether there was one.
     pub(crate) fn local_step(self: &Arc<Self>) -> bool {
+        self.local_step_for(None) != LocalStep::Idle
+    }
+
+    /// Does one step that is not a bus item, unless the step is to poll the task `own` (the
+    /// caller's [`ForeignTask`]): then it says so, and the caller polls it.
+    pub(crate) fn local_step_for(self: &Arc<Self>, own: Option<u64>) -> LocalStep {
         let handed_in: Vec<Deferred> = if self.inbox_filled.load(Ordering::Acquire) {
             let mut inbox = lock(&self.inbox);
             self.inbox_filled.store(false, Ordering::Relaxed);
@@ -212,13 +231,43 @@ impl Shared {
         };
         if let Some(step) = next {
             self.run_deferred(step);
-            return true;
+            return LocalStep::Ran;
         }
         if let Some(id) = self.executor.next_ready() {
+            if Some(id) == own {
+                return LocalStep::OwnTaskWoken;
+            }
             self.poll_task(id);
-            return true;
+            return LocalStep::Ran;
         }
-        false
+        LocalStep::Idle
+    }
+
+    /// Polls a [`ForeignTask`]'s future once, at its turn, as [`Shared::poll_task`] polls a
+    /// task: the future is dropped when it completes or panics, and a panic is recorded.
+    /// Returns the future's output once it is ready.
+    pub(crate) fn poll_foreign<F: Future>(
+        &self,
+        task: &ForeignTask,
+        label: &'static str,
+        mut future: Pin<&mut Option<F>>,
+    ) -> Option<F::Output> {
+        let polled = task.poll(future.as_mut().as_pin_mut()?);
+        if !matches!(polled, Ok(Poll::Pending)) {
+            future.set(None);
+        }
+        match polled {
+            Ok(Poll::Ready(output)) => Some(output),
+            Ok(Poll::Pending) => None,
+            Err(message) => {
+                self.record_task_failure(Failure {
+                    message,
+                    label: label.into(),
+                    owner: TaskOwner::External,
+                });
+                None
+            }
+        }
     }
 
     /// Handles the next bus item due at or before `until`. Returns whether there was one.
@@ -519,34 +568,39 @@ impl Shared {
 
     /// Polls a task once and records its failure.
     pub(crate) fn poll_task(self: &Arc<Self>, id: u64) {
-        if let Polled::Failed(Failure {
+        if let Polled::Failed(failure) = self.executor.poll(id) {
+            self.record_task_failure(failure);
+        }
+    }
+
+    /// Records that a task failed.
+    fn record_task_failure(&self, failure: Failure) {
+        let Failure {
             message,
             label,
             owner,
-        }) = self.executor.poll(id)
-        {
-            let mut sim = self.sim();
-            match owner {
-                TaskOwner::Context(endpoint) => {
-                    let context = endpoint.trace_context(&sim);
-                    sim.record(
-                        endpoint.extension(),
-                        Some(context),
-                        TraceEvent::TaskFailed {
-                            task: label.to_string(),
-                            message,
-                        },
-                    );
-                }
-                TaskOwner::External => sim.record(
-                    None,
-                    None,
+        } = failure;
+        let mut sim = self.sim();
+        match owner {
+            TaskOwner::Context(endpoint) => {
+                let context = endpoint.trace_context(&sim);
+                sim.record(
+                    endpoint.extension(),
+                    Some(context),
                     TraceEvent::TaskFailed {
                         task: label.to_string(),
                         message,
                     },
-                ),
+                );
             }
+            TaskOwner::External => sim.record(
+                None,
+                None,
+                TraceEvent::TaskFailed {
+                    task: label.to_string(),
+                    message,
+                },
+            ),
         }
     }
 }

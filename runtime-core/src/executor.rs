@@ -174,6 +174,27 @@ impl Executor {
         (id, waker)
     }
 
+    /// Registers a task whose future the caller keeps and polls itself, with
+    /// [`ForeignTask::poll`], when [`Executor::next_ready`] gives its id: it is woken, queued
+    /// and ordered like any other task.
+    pub(crate) fn foreign_task(&self) -> ForeignTask {
+        let id = {
+            let mut slots = lock(&self.slots);
+            slots.last_id += 1;
+            slots.last_id
+        };
+        let waker = Arc::new(TaskWaker {
+            id,
+            queued: AtomicBool::new(false),
+            ready: Arc::downgrade(&self.ready),
+        });
+        ForeignTask {
+            id,
+            waker: Waker::from(Arc::clone(&waker)),
+            task_waker: waker,
+        }
+    }
+
     /// The next task that was woken, in the order they were woken.
     pub(crate) fn next_ready(&self) -> Option<u64> {
         lock(&self.ready).pop_front()
@@ -268,20 +289,29 @@ impl Executor {
     }
 }
 
-impl Executor {
-    /// Drops one task.
-    pub(crate) fn cancel(&self, id: u64) {
-        let future = {
-            let mut slots = lock(&self.slots);
-            match slots.tasks.get_mut(&id) {
-                Some(slot) if slot.future.is_none() => {
-                    slot.cancelled = true;
-                    None
-                }
-                Some(_) => slots.tasks.remove(&id).and_then(|s| s.future),
-                None => None,
-            }
-        };
-        drop(future);
+/// A task whose future lives with its caller (the future of `Browser::block_on`, on the
+/// driver's stack) rather than in the executor.
+pub(crate) struct ForeignTask {
+    id: u64,
+    task_waker: Arc<TaskWaker>,
+    waker: Waker,
+}
+
+impl ForeignTask {
+    /// The task's id, as [`Executor::next_ready`] gives it when the task is woken.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Polls the task's future, as [`Executor::poll`] polls a task: a panic is caught and
+    /// returned as the task's failure.
+    pub(crate) fn poll<F: Future + ?Sized>(
+        &self,
+        future: Pin<&mut F>,
+    ) -> Result<Poll<F::Output>, String> {
+        self.task_waker.queued.store(false, Ordering::Release);
+        let mut cx = Context::from_waker(&self.waker);
+        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+            .map_err(|payload| format!("panicked: {}", panic_message(payload.as_ref())))
     }
 }
