@@ -297,17 +297,23 @@ impl Sim {
     /// The receiving contexts of a channel, and what to dispatch to them.
     fn channel_plan(&self, id: u64) -> Option<Plan> {
         let ch = self.channels.get(&id)?;
-        let endpoints = match &ch.target {
-            Target::Own(ext) | Target::External(ext) | Target::FromNativeApp(ext) => {
-                self.extension_contexts(ext)
+        let mut candidates = Vec::new();
+        let mut consider = |e: Endpoint| {
+            if e != ch.opener.endpoint {
+                if let Some(events) = self.context_events(&e) {
+                    candidates.push((e, events));
+                }
             }
-            Target::Tab { ext, tab, frame } => self.content_scripts_in(ext, *tab, *frame),
         };
-        let candidates = endpoints
-            .into_iter()
-            .filter(|e| *e != ch.opener.endpoint)
-            .filter_map(|e| self.context_events(&e).map(|events| (e, events)))
-            .collect();
+        match &ch.target {
+            Target::Own(ext) | Target::External(ext) | Target::FromNativeApp(ext) => {
+                self.extension_contexts(ext).for_each(&mut consider);
+            }
+            Target::Tab { ext, tab, frame } => {
+                self.content_scripts_in(ext, *tab, *frame)
+                    .for_each(&mut consider);
+            }
+        }
         let (message, name) = match &ch.kind {
             ChannelKind::Message { message, .. } => (Some(Arc::clone(message)), None),
             ChannelKind::Port { name } => (None, Some(name.clone())),

@@ -116,8 +116,8 @@ impl Runtime {
         &self.inner.endpoint
     }
 
-    pub(crate) fn events(&self) -> Arc<ContextEvents> {
-        Arc::clone(&self.inner.events)
+    pub(crate) fn events(&self) -> &Arc<ContextEvents> {
+        &self.inner.events
     }
 
     fn is_content_script(&self) -> bool {
