@@ -164,8 +164,20 @@ struct Plan {
     candidates: Vec<(Endpoint, Arc<ContextEvents>)>,
     message: Option<Arc<Value>>,
     name: Option<String>,
-    target: Target,
+    via: Via,
     sender: Arc<MessageSender>,
+}
+
+/// Which events of the receiving contexts a channel reaches.
+#[derive(Clone, Copy)]
+enum Via {
+    /// `onMessage` / `onConnect`: from the extension itself (its pages, views and content
+    /// scripts), or to its content scripts.
+    Own,
+    /// `onMessageExternal` / `onConnectExternal`.
+    External,
+    /// `onConnectNative`.
+    NativeApp,
 }
 
 impl Sim {
@@ -223,6 +235,8 @@ impl Sim {
         let id = self.fresh_id();
         let opener_end = self.fresh_id();
         let reachable = self.may_reach(&opener, &target);
+        let to_tab = matches!(target, Target::Tab { .. });
+        let ext = target.ext().clone();
         let external = matches!(target, Target::External(_));
         let tls_wanted = external
             && self
@@ -257,7 +271,7 @@ impl Sim {
             },
             opener_end,
             receivers: Ends::default(),
-            target: target.clone(),
+            target,
             sender,
             opened: false,
             pending: Vec::new(),
@@ -270,10 +284,10 @@ impl Sim {
             })));
             return (id, opener_end);
         }
-        let ext = target.ext().clone();
-        let state = match target {
-            Target::Tab { .. } => None,
-            _ => self.extensions.get(&ext).and_then(|r| r.state()),
+        let state = if to_tab {
+            None
+        } else {
+            self.extensions.get(&ext).and_then(|r| r.state())
         };
         match state {
             Some(PageState::Unloaded | PageState::Loading) => {
@@ -322,7 +336,11 @@ impl Sim {
             candidates,
             message,
             name,
-            target: ch.target.clone(),
+            via: match ch.target {
+                Target::Own(_) | Target::Tab { .. } => Via::Own,
+                Target::External(_) => Via::External,
+                Target::FromNativeApp(_) => Via::NativeApp,
+            },
             sender: Arc::clone(&ch.sender),
         })
     }
@@ -765,9 +783,9 @@ impl Shared {
         for (endpoint, events) in plan.candidates {
             match &plan.message {
                 Some(message) => {
-                    let event = match plan.target {
-                        Target::External(_) => &events.on_message_external,
-                        _ => &events.on_message,
+                    let event = match plan.via {
+                        Via::External => &events.on_message_external,
+                        Via::Own | Via::NativeApp => &events.on_message,
                     };
                     if !event.has_listeners() {
                         continue;
@@ -798,10 +816,10 @@ impl Shared {
                     }
                 }
                 None => {
-                    let event = match plan.target {
-                        Target::External(_) => &events.on_connect_external,
-                        Target::FromNativeApp(_) => &events.on_connect_native,
-                        _ => &events.on_connect,
+                    let event = match plan.via {
+                        Via::External => &events.on_connect_external,
+                        Via::NativeApp => &events.on_connect_native,
+                        Via::Own => &events.on_connect,
                     };
                     if !event.has_listeners() {
                         continue;
