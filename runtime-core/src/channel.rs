@@ -873,7 +873,7 @@ impl Shared {
     ) -> Option<u64> {
         let mut sim = self.sim();
         let listeners = sim
-            .context_events(endpoint)
+            .find_context_events(endpoint)
             .map_or(0, |events| events.listener_count_of(event));
         sim.record_at(
             endpoint,
@@ -930,17 +930,17 @@ impl Shared {
         message: Arc<Value>,
         keepalive: Option<(ExtensionId, u64)>,
     ) {
-        let endpoint = port.endpoint().clone();
+        let endpoint = port.endpoint();
         let deliver = {
             let mut sim = self.sim();
-            if !sim.context_alive(&endpoint) {
+            if !sim.context_alive(endpoint) {
                 // Its page, view or tab went away with the message on its way.
                 port.mark_disconnected();
             }
             let deliver = !port.is_disconnected();
             if deliver {
                 sim.record_at(
-                    &endpoint,
+                    endpoint,
                     TraceEvent::EventDispatched {
                         event: "Port.onMessage".to_owned(),
                         listeners: port.on_message().listener_count(),
@@ -953,7 +953,7 @@ impl Shared {
         if deliver {
             let message = Arc::unwrap_or_clone(message);
             let dispatch = port.on_message().dispatch((message, port.clone()));
-            self.after_dispatch(&endpoint, "Port.onMessage", dispatch);
+            self.after_dispatch(endpoint, "Port.onMessage", dispatch);
         }
         if let Some((ext, id)) = keepalive {
             self.sim().release(&ext, id);

@@ -119,7 +119,8 @@ impl Sim {
         self.find_context_events(endpoint).cloned()
     }
 
-    fn find_context_events(&self, endpoint: &Endpoint) -> Option<&Arc<ContextEvents>> {
+    /// The events of a context that is still there, lent.
+    pub(crate) fn find_context_events(&self, endpoint: &Endpoint) -> Option<&Arc<ContextEvents>> {
         match endpoint {
             Endpoint::Background { ext, life } => self
                 .extensions
