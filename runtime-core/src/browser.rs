@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_events::SimInstant;
@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use crate::channel::{ChannelKind, Target};
 use crate::context::Endpoint;
-use crate::engine::{Shared, Work};
+use crate::engine::{LocalStep, Shared, Work};
 use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
-use crate::executor::{lock, TaskOwner};
+use crate::executor::lock;
 use crate::lifecycle::{Lifecycle, Timers};
 use crate::profile::Profile;
 use crate::sim::{Config, ExtState, Sim};
@@ -994,35 +994,38 @@ impl Browser {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let slot = Arc::new(Mutex::new(None));
-        let out = Arc::clone(&slot);
-        let id = self.shared.executor.spawn(
-            TaskOwner::External,
-            "block_on",
-            Box::pin(async move {
-                let value = future.await;
-                *lock(&out) = Some(value);
-                Ok(())
-            }),
-        );
-        self.shared.poll_task(id);
+        // The future is a task like the scripts' ones, woken and polled in turn with them,
+        // but it stays here on the stack: it is polled at once, then each time its turn comes.
+        let task = self.shared.executor.foreign_task();
+        let mut future = std::pin::pin!(Some(future));
+        let mut turn = true;
         let end = SimInstant::from_start(Duration::MAX);
         loop {
-            if let Some(value) = lock(&slot).take() {
-                return Ok(value);
+            if turn {
+                turn = false;
+                if let Some(value) = self.shared.poll_foreign(&task, "block_on", future.as_mut()) {
+                    return Ok(value);
+                }
             }
-            if self.shared.local_step()
-                || self.wait_for_hosts()
-                || (self.shared.work_scheduled() && self.shared.bus_step(end))
-            {
-                continue;
+            match self.shared.local_step_for(Some(task.id())) {
+                LocalStep::OwnTaskWoken => turn = true,
+                LocalStep::Ran => {}
+                LocalStep::Idle => {
+                    if self.wait_for_hosts()
+                        || (self.shared.work_scheduled() && self.shared.bus_step(end))
+                    {
+                        continue;
+                    }
+                    // Nothing is scheduled: only a native host can still move the future.
+                    if self.shared.realtime_open()
+                        && self.shared.wait_for_real_time(BLOCK_ON_HOST_LIMIT)
+                    {
+                        continue;
+                    }
+                    future.set(None);
+                    return Err(Stalled { at: self.now() });
+                }
             }
-            // Nothing is scheduled: only a native host can still move the future.
-            if self.shared.realtime_open() && self.shared.wait_for_real_time(BLOCK_ON_HOST_LIMIT) {
-                continue;
-            }
-            self.shared.executor.cancel(id);
-            return Err(Stalled { at: self.now() });
         }
     }
 }

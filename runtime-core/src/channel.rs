@@ -5,7 +5,6 @@
 //! The state and every change of it live here under the simulation's lock; the steps that call
 //! listeners (`onMessage`, `onConnect`, a port's events) are run by the engine with no lock.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::channel::oneshot;
@@ -73,7 +72,7 @@ impl Target {
 /// A one-time message or a port.
 pub(crate) enum ChannelKind {
     Message {
-        message: Value,
+        message: Arc<Value>,
         reply: Option<oneshot::Sender<Reply>>,
         /// A receiver that kept the channel open went away without answering.
         abandoned: bool,
@@ -94,6 +93,53 @@ pub(crate) struct End {
     native: Option<mpsc::UnboundedSender<Value>>,
 }
 
+/// The receiving ends of a channel, by end id, in the order of their ids.
+///
+/// A channel has few receivers (one per receiving context), so a sorted vector serves better
+/// than a map: one small allocation per channel, where a `BTreeMap` of `End`s allocates a node
+/// of over a kilobyte for the first one.
+#[derive(Default)]
+struct Ends(Vec<(u64, End)>);
+
+impl Ends {
+    fn position(&self, id: u64) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&id, |(end, _)| *end)
+    }
+
+    fn insert(&mut self, id: u64, end: End) {
+        match self.position(id) {
+            Ok(at) => self.0[at].1 = end,
+            Err(at) => self.0.insert(at, (id, end)),
+        }
+    }
+
+    fn remove(&mut self, id: &u64) -> Option<End> {
+        let at = self.position(*id).ok()?;
+        Some(self.0.remove(at).1)
+    }
+
+    fn get(&self, id: &u64) -> Option<&End> {
+        let at = self.position(*id).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    fn contains_key(&self, id: &u64) -> bool {
+        self.position(*id).is_ok()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&u64, &End)> {
+        self.0.iter().map(|(id, end)| (id, end))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &End> {
+        self.0.iter().map(|(_, end)| end)
+    }
+}
+
 enum PendingOp {
     Post(Value),
     Disconnect,
@@ -103,9 +149,10 @@ pub(crate) struct Channel {
     kind: ChannelKind,
     opener: End,
     opener_end: u64,
-    receivers: BTreeMap<u64, End>,
+    receivers: Ends,
     target: Target,
-    sender: MessageSender,
+    /// Who opened it, as receivers see it; shared with the receiving ports.
+    sender: Arc<MessageSender>,
     /// The receivers have been asked; posts from the opener go straight to them.
     opened: bool,
     /// What the opener did before the channel opened, in order.
@@ -115,10 +162,22 @@ pub(crate) struct Channel {
 /// What the engine needs to open a channel in the receiving contexts.
 struct Plan {
     candidates: Vec<(Endpoint, Arc<ContextEvents>)>,
-    message: Option<Value>,
+    message: Option<Arc<Value>>,
     name: Option<String>,
-    target: Target,
-    sender: MessageSender,
+    via: Via,
+    sender: Arc<MessageSender>,
+}
+
+/// Which events of the receiving contexts a channel reaches.
+#[derive(Clone, Copy)]
+enum Via {
+    /// `onMessage` / `onConnect`: from the extension itself (its pages, views and content
+    /// scripts), or to its content scripts.
+    Own,
+    /// `onMessageExternal` / `onConnectExternal`.
+    External,
+    /// `onConnectNative`.
+    NativeApp,
 }
 
 impl Sim {
@@ -176,6 +235,8 @@ impl Sim {
         let id = self.fresh_id();
         let opener_end = self.fresh_id();
         let reachable = self.may_reach(&opener, &target);
+        let to_tab = matches!(target, Target::Tab { .. });
+        let ext = target.ext().clone();
         let external = matches!(target, Target::External(_));
         let tls_wanted = external
             && self
@@ -183,9 +244,9 @@ impl Sim {
                 .get(target.ext())
                 .and_then(|r| r.manifest.externally_connectable())
                 .is_some_and(|ec| ec.accepts_tls_channel_id);
-        let sender = self.sender_for(&opener, tls_wanted);
+        let sender = Arc::new(self.sender_for(&opener, tls_wanted));
         let (label, name, message) = match &kind {
-            ChannelKind::Message { message, .. } => ("message", None, Some(message.clone())),
+            ChannelKind::Message { message, .. } => ("message", None, Some(Arc::clone(message))),
             ChannelKind::Port { name } => ("port", Some(name.clone()), None),
         };
         self.record_at(
@@ -209,8 +270,8 @@ impl Sim {
                 native: None,
             },
             opener_end,
-            receivers: BTreeMap::new(),
-            target: target.clone(),
+            receivers: Ends::default(),
+            target,
             sender,
             opened: false,
             pending: Vec::new(),
@@ -223,10 +284,10 @@ impl Sim {
             })));
             return (id, opener_end);
         }
-        let ext = target.ext().clone();
-        let state = match target {
-            Target::Tab { .. } => None,
-            _ => self.extensions.get(&ext).and_then(|r| r.state()),
+        let state = if to_tab {
+            None
+        } else {
+            self.extensions.get(&ext).and_then(|r| r.state())
         };
         match state {
             Some(PageState::Unloaded | PageState::Loading) => {
@@ -250,27 +311,37 @@ impl Sim {
     /// The receiving contexts of a channel, and what to dispatch to them.
     fn channel_plan(&self, id: u64) -> Option<Plan> {
         let ch = self.channels.get(&id)?;
-        let endpoints = match &ch.target {
-            Target::Own(ext) | Target::External(ext) | Target::FromNativeApp(ext) => {
-                self.extension_contexts(ext)
+        let mut candidates = Vec::new();
+        let mut consider = |e: Endpoint| {
+            if e != ch.opener.endpoint {
+                if let Some(events) = self.context_events(&e) {
+                    candidates.push((e, events));
+                }
             }
-            Target::Tab { ext, tab, frame } => self.content_scripts_in(ext, *tab, *frame),
         };
-        let candidates = endpoints
-            .into_iter()
-            .filter(|e| *e != ch.opener.endpoint)
-            .filter_map(|e| self.context_events(&e).map(|events| (e, events)))
-            .collect();
+        match &ch.target {
+            Target::Own(ext) | Target::External(ext) | Target::FromNativeApp(ext) => {
+                self.extension_contexts(ext).for_each(&mut consider);
+            }
+            Target::Tab { ext, tab, frame } => {
+                self.content_scripts_in(ext, *tab, *frame)
+                    .for_each(&mut consider);
+            }
+        }
         let (message, name) = match &ch.kind {
-            ChannelKind::Message { message, .. } => (Some(message.clone()), None),
+            ChannelKind::Message { message, .. } => (Some(Arc::clone(message)), None),
             ChannelKind::Port { name } => (None, Some(name.clone())),
         };
         Some(Plan {
             candidates,
             message,
             name,
-            target: ch.target.clone(),
-            sender: ch.sender.clone(),
+            via: match ch.target {
+                Target::Own(_) | Target::Tab { .. } => Via::Own,
+                Target::External(_) => Via::External,
+                Target::FromNativeApp(_) => Via::NativeApp,
+            },
+            sender: Arc::clone(&ch.sender),
         })
     }
 
@@ -460,7 +531,7 @@ impl Sim {
         let Some(ch) = self.channels.get_mut(&id) else {
             return;
         };
-        let targets: Vec<(Endpoint, Port)> = if from == ch.opener_end {
+        let (from_endpoint, targets): (Endpoint, Vec<(Endpoint, Port)>) = if from == ch.opener_end {
             if !ch.opened {
                 ch.pending.push(PendingOp::Post(message));
                 return;
@@ -468,31 +539,31 @@ impl Sim {
             for host in ch.receivers.values().filter_map(|e| e.native.as_ref()) {
                 let _ = host.send(message.clone());
             }
-            ch.receivers
+            let targets = ch
+                .receivers
                 .values()
                 .filter_map(|e| Some((e.endpoint.clone(), e.port.clone()?)))
-                .collect()
+                .collect();
+            (ch.opener.endpoint.clone(), targets)
         } else {
-            if !ch.receivers.contains_key(&from) {
+            let Some(sender) = ch.receivers.get(&from) else {
                 return;
-            }
-            ch.opener
+            };
+            let targets = ch
+                .opener
                 .port
                 .clone()
                 .map(|p| (ch.opener.endpoint.clone(), p))
                 .into_iter()
-                .collect()
+                .collect();
+            (sender.endpoint.clone(), targets)
         };
-        let from_endpoint = if from == ch.opener_end {
-            ch.opener.endpoint.clone()
-        } else {
-            ch.receivers[&from].endpoint.clone()
-        };
+        let message = Arc::new(message);
         self.record_at(
             &from_endpoint,
             TraceEvent::PortPosted {
                 channel: id,
-                message: message.clone(),
+                message: Arc::clone(&message),
             },
         );
         for (endpoint, port) in targets {
@@ -500,7 +571,7 @@ impl Sim {
                 self.page_keepalive(endpoint.extension(), KeepaliveReason::MessageInTransit(id));
             self.deferred.push_back(Deferred::DeliverPortMessage {
                 port,
-                message: message.clone(),
+                message: Arc::clone(&message),
                 keepalive,
             });
         }
@@ -630,8 +701,8 @@ impl Sim {
             },
         );
         let keepalive = self.page_keepalive(Some(ext), KeepaliveReason::NativePort(id));
-        let sender = MessageSender::default();
-        let mut receivers = BTreeMap::new();
+        let sender = Arc::default();
+        let mut receivers = Ends::default();
         receivers.insert(
             host_end,
             End {
@@ -712,36 +783,43 @@ impl Shared {
         for (endpoint, events) in plan.candidates {
             match &plan.message {
                 Some(message) => {
-                    let event = match plan.target {
-                        Target::External(_) => &events.on_message_external,
-                        _ => &events.on_message,
+                    let event = match plan.via {
+                        Via::External => &events.on_message_external,
+                        Via::Own | Via::NativeApp => &events.on_message,
                     };
                     if !event.has_listeners() {
                         continue;
                     }
                     any_listener = true;
                     let end =
-                        self.add_receiver(id, &endpoint, event.name(), message.clone(), |_| None);
+                        self.add_receiver(id, &endpoint, event.name(), Arc::clone(message), |_| {
+                            None
+                        });
                     let respond = SendResponse::new(Arc::downgrade(self), id, end.unwrap_or(0));
                     let dispatch = event.dispatch(OnMessage {
-                        message: message.clone(),
-                        sender: plan.sender.clone(),
+                        message: Value::clone(message),
+                        sender: MessageSender::clone(&plan.sender),
                         respond: respond.clone(),
                         promises,
                     });
-                    let name = event.name().to_owned();
                     let kept_open = !dispatch.returned_true.is_empty()
                         || (promises && !dispatch.pending.is_empty());
-                    self.after_message_dispatch(&endpoint, &name, dispatch, respond, promises);
+                    self.after_message_dispatch(
+                        &endpoint,
+                        event.name(),
+                        dispatch,
+                        respond,
+                        promises,
+                    );
                     if let Some(end) = end {
                         self.sim().receiver_done(id, end, kept_open);
                     }
                 }
                 None => {
-                    let event = match plan.target {
-                        Target::External(_) => &events.on_connect_external,
-                        Target::FromNativeApp(_) => &events.on_connect_native,
-                        _ => &events.on_connect,
+                    let event = match plan.via {
+                        Via::External => &events.on_connect_external,
+                        Via::NativeApp => &events.on_connect_native,
+                        Via::Own => &events.on_connect,
                     };
                     if !event.has_listeners() {
                         continue;
@@ -754,7 +832,7 @@ impl Shared {
                             id,
                             end,
                             name.clone(),
-                            Some(plan.sender.clone()),
+                            Some(Arc::clone(&plan.sender)),
                             endpoint.clone(),
                             Arc::clone(&events),
                         )
@@ -764,7 +842,7 @@ impl Shared {
                         id,
                         &endpoint,
                         event.name(),
-                        Value::String(name.clone()),
+                        Arc::new(Value::String(name.clone())),
                         |end| {
                             created = Some(new_port(end));
                             created.clone()
@@ -777,8 +855,7 @@ impl Shared {
                         port
                     });
                     let dispatch = event.dispatch(port);
-                    let name = event.name().to_owned();
-                    self.after_dispatch(&endpoint, &name, dispatch);
+                    self.after_dispatch(&endpoint, event.name(), dispatch);
                 }
             }
         }
@@ -791,12 +868,12 @@ impl Shared {
         id: u64,
         endpoint: &Endpoint,
         event: &str,
-        args: Value,
+        args: Arc<Value>,
         port: impl FnOnce(u64) -> Option<Port>,
     ) -> Option<u64> {
         let mut sim = self.sim();
         let listeners = sim
-            .context_events(endpoint)
+            .find_context_events(endpoint)
             .map_or(0, |events| events.listener_count_of(event));
         sim.record_at(
             endpoint,
@@ -850,32 +927,33 @@ impl Shared {
     pub(crate) fn deliver_port_message(
         self: &Arc<Self>,
         port: Port,
-        message: Value,
+        message: Arc<Value>,
         keepalive: Option<(ExtensionId, u64)>,
     ) {
-        let endpoint = port.endpoint().clone();
+        let endpoint = port.endpoint();
         let deliver = {
             let mut sim = self.sim();
-            if !sim.context_alive(&endpoint) {
+            if !sim.context_alive(endpoint) {
                 // Its page, view or tab went away with the message on its way.
                 port.mark_disconnected();
             }
             let deliver = !port.is_disconnected();
             if deliver {
                 sim.record_at(
-                    &endpoint,
+                    endpoint,
                     TraceEvent::EventDispatched {
                         event: "Port.onMessage".to_owned(),
                         listeners: port.on_message().listener_count(),
-                        args: message.clone(),
+                        args: Arc::clone(&message),
                     },
                 );
             }
             deliver
         };
         if deliver {
+            let message = Arc::unwrap_or_clone(message);
             let dispatch = port.on_message().dispatch((message, port.clone()));
-            self.after_dispatch(&endpoint, "Port.onMessage", dispatch);
+            self.after_dispatch(endpoint, "Port.onMessage", dispatch);
         }
         if let Some((ext, id)) = keepalive {
             self.sim().release(&ext, id);
@@ -896,7 +974,7 @@ impl Shared {
             TraceEvent::EventDispatched {
                 event: "Port.onDisconnect".to_owned(),
                 listeners,
-                args: error.clone().map_or(Value::Null, Value::String),
+                args: Arc::new(error.clone().map_or(Value::Null, Value::String)),
             },
         );
         let slot = port.last_error_slot();

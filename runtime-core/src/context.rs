@@ -116,6 +116,11 @@ pub(crate) struct FrameState {
 impl Sim {
     /// The events (and `lastError`) of a context that is still there.
     pub(crate) fn context_events(&self, endpoint: &Endpoint) -> Option<Arc<ContextEvents>> {
+        self.find_context_events(endpoint).cloned()
+    }
+
+    /// The events of a context that is still there, lent.
+    pub(crate) fn find_context_events(&self, endpoint: &Endpoint) -> Option<&Arc<ContextEvents>> {
         match endpoint {
             Endpoint::Background { ext, life } => self
                 .extensions
@@ -123,7 +128,7 @@ impl Sim {
                 .page
                 .as_ref()
                 .filter(|p| p.life == *life)
-                .map(|p| Arc::clone(&p.events)),
+                .map(|p| &p.events),
             Endpoint::View { ext, view } => self
                 .extensions
                 .get(ext)?
@@ -144,11 +149,9 @@ impl Sim {
                 tab,
                 frame,
                 document,
-            } => self
-                .document(*tab, *frame, *document)
-                .map(|f| Arc::clone(&f.page)),
+            } => self.document(*tab, *frame, *document).map(|f| &f.page),
             Endpoint::NativeHost { .. } => None,
-            Endpoint::NativeApp { id, .. } => self.native_apps.get(id).cloned(),
+            Endpoint::NativeApp { id, .. } => self.native_apps.get(id),
         }
     }
 
@@ -163,46 +166,46 @@ impl Sim {
 
     /// Whether a context is still there.
     pub(crate) fn context_alive(&self, endpoint: &Endpoint) -> bool {
-        self.context_events(endpoint).is_some()
+        self.find_context_events(endpoint).is_some()
     }
 
     /// The contexts of an extension that runtime messages reach: its loaded background page
     /// and its views (not its content scripts).
-    pub(crate) fn extension_contexts(&self, ext: &ExtensionId) -> Vec<Endpoint> {
-        let Some(rec) = self.extensions.get(ext) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if let Some(page) = rec.page.as_ref().filter(|p| p.loaded) {
-            out.push(Endpoint::Background {
+    pub(crate) fn extension_contexts<'a>(
+        &'a self,
+        ext: &'a ExtensionId,
+    ) -> impl Iterator<Item = Endpoint> + 'a {
+        let rec = self.extensions.get(ext);
+        let page = rec
+            .and_then(|r| r.page.as_ref().filter(|p| p.loaded))
+            .map(|page| Endpoint::Background {
                 ext: ext.clone(),
                 life: page.life,
             });
-        }
-        out.extend(rec.views.keys().map(|view| Endpoint::View {
-            ext: ext.clone(),
-            view: *view,
-        }));
-        out
+        let views = rec
+            .into_iter()
+            .flat_map(|r| r.views.keys())
+            .map(|view| Endpoint::View {
+                ext: ext.clone(),
+                view: *view,
+            });
+        page.into_iter().chain(views)
     }
 
     /// The content scripts of `ext` in a tab (in one frame, or in all).
-    pub(crate) fn content_scripts_in(
-        &self,
-        ext: &ExtensionId,
+    pub(crate) fn content_scripts_in<'a>(
+        &'a self,
+        ext: &'a ExtensionId,
         tab: u64,
         frame: Option<u64>,
-    ) -> Vec<Endpoint> {
-        let Some(state) = self.tabs.get(&tab) else {
-            return Vec::new();
-        };
-        state
-            .frames
-            .iter()
-            .filter(|(id, _)| frame.map_or(true, |want| want == **id))
+    ) -> impl Iterator<Item = Endpoint> + 'a {
+        self.tabs
+            .get(&tab)
+            .into_iter()
+            .flat_map(|state| state.frames.iter())
+            .filter(move |(id, _)| frame.map_or(true, |want| want == **id))
             .filter_map(|(_, f)| f.content_scripts.get(ext))
             .map(|runtime| runtime.endpoint().clone())
-            .collect()
     }
 
     /// `tabs.Tab` for a tab.

@@ -6,15 +6,17 @@
 //! step, else a woken task, else the next item of the bus.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
-use std::task::Waker;
+use std::task::{Poll, Waker};
 
 use runtime_events::{Dispatch, EventObserver, ListenerError, SimInstant};
 
 use crate::context::Endpoint;
 use crate::events::{ContextEvents, RuntimeEvent, ON_SUSPEND, ON_SUSPEND_CANCELED};
-use crate::executor::{lock, Executor, Polled, TaskFuture, TaskOwner};
+use crate::executor::{lock, Executor, Failure, ForeignTask, Polled, TaskFuture, TaskOwner};
 use crate::lifecycle::Input;
 use crate::port::Port;
 use crate::profile::BackgroundModel;
@@ -79,7 +81,7 @@ pub(crate) enum Deferred {
     /// Hand a message to a port's `onMessage` listeners.
     DeliverPortMessage {
         port: Port,
-        message: serde_json::Value,
+        message: Arc<serde_json::Value>,
         keepalive: Option<(ExtensionId, u64)>,
     },
     /// Tell a port its channel closed.
@@ -94,6 +96,17 @@ pub(crate) enum Deferred {
     },
     /// Browser-side work handed in from a real-time task (a native host's message).
     Sim(Box<dyn FnOnce(&mut Sim) + Send>),
+}
+
+/// What [`Shared::local_step_for`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LocalStep {
+    /// There was no step to do.
+    Idle,
+    /// It did a step.
+    Ran,
+    /// The next step is to poll the caller's own task.
+    OwnTaskWoken,
 }
 
 /// The state of a script's virtual timer.
@@ -119,6 +132,10 @@ pub(crate) struct Shared {
     /// Steps handed in from outside the engine (a dropped `Keepalive`, a native host's
     /// message).
     pub(crate) inbox: Mutex<VecDeque<Deferred>>,
+    /// Whether the inbox may hold a step: set with the inbox locked when a step is handed in,
+    /// cleared with it locked when it is drained, so that a step need not lock it to find it
+    /// empty.
+    inbox_filled: AtomicBool,
     /// Signalled when a step is handed in, or a real-time source ends.
     pub(crate) inbox_ready: Condvar,
     /// How many real-time sources (native hosts, native calls) are open.
@@ -137,6 +154,7 @@ impl Shared {
             sim: Mutex::new(sim),
             executor: Executor::default(),
             inbox: Mutex::new(VecDeque::new()),
+            inbox_filled: AtomicBool::new(false),
             inbox_ready: Condvar::new(),
             realtime: AtomicUsize::new(0),
             native: Mutex::new(None),
@@ -145,7 +163,11 @@ impl Shared {
 
     /// Hands a step to the engine from outside it (any thread).
     pub(crate) fn hand_in(&self, step: Deferred) {
-        lock(&self.inbox).push_back(step);
+        {
+            let mut inbox = lock(&self.inbox);
+            inbox.push_back(step);
+            self.inbox_filled.store(true, Ordering::Release);
+        }
         self.inbox_ready.notify_all();
     }
 
@@ -199,7 +221,19 @@ impl Shared {
 
     /// Does one step that is not a bus item. Returns whether there was one.
     pub(crate) fn local_step(self: &Arc<Self>) -> bool {
-        let handed_in: Vec<Deferred> = lock(&self.inbox).drain(..).collect();
+        self.local_step_for(None) != LocalStep::Idle
+    }
+
+    /// Does one step that is not a bus item, unless the step is to poll the task `own` (the
+    /// caller's [`ForeignTask`]): then it says so, and the caller polls it.
+    pub(crate) fn local_step_for(self: &Arc<Self>, own: Option<u64>) -> LocalStep {
+        let handed_in: Vec<Deferred> = if self.inbox_filled.load(Ordering::Acquire) {
+            let mut inbox = lock(&self.inbox);
+            self.inbox_filled.store(false, Ordering::Relaxed);
+            inbox.drain(..).collect()
+        } else {
+            Vec::new()
+        };
         let next = {
             let mut sim = self.sim();
             sim.deferred.extend(handed_in);
@@ -207,13 +241,43 @@ impl Shared {
         };
         if let Some(step) = next {
             self.run_deferred(step);
-            return true;
+            return LocalStep::Ran;
         }
         if let Some(id) = self.executor.next_ready() {
+            if Some(id) == own {
+                return LocalStep::OwnTaskWoken;
+            }
             self.poll_task(id);
-            return true;
+            return LocalStep::Ran;
         }
-        false
+        LocalStep::Idle
+    }
+
+    /// Polls a [`ForeignTask`]'s future once, at its turn, as [`Shared::poll_task`] polls a
+    /// task: the future is dropped when it completes or panics, and a panic is recorded.
+    /// Returns the future's output once it is ready.
+    pub(crate) fn poll_foreign<F: Future>(
+        &self,
+        task: &ForeignTask,
+        label: &'static str,
+        mut future: Pin<&mut Option<F>>,
+    ) -> Option<F::Output> {
+        let polled = task.poll(future.as_mut().as_pin_mut()?);
+        if !matches!(polled, Ok(Poll::Pending)) {
+            future.set(None);
+        }
+        match polled {
+            Ok(Poll::Ready(output)) => Some(output),
+            Ok(Poll::Pending) => None,
+            Err(message) => {
+                self.record_task_failure(Failure {
+                    message,
+                    label: label.into(),
+                    owner: TaskOwner::External,
+                });
+                None
+            }
+        }
     }
 
     /// Handles the next bus item due at or before `until`. Returns whether there was one.
@@ -357,7 +421,7 @@ impl Shared {
                 }
                 sim.drive(&ext, Input::LoadFinished);
             }
-            Polled::Failed(message) => {
+            Polled::Failed(Failure { message, .. }) => {
                 sim.record_bg(&ext, TraceEvent::ScriptFailed { message });
                 if let Some(rec) = sim.extensions.get_mut(&ext) {
                     rec.page = None;
@@ -417,7 +481,7 @@ impl Shared {
                     TraceEvent::EventDispatched {
                         event: name,
                         listeners,
-                        args: event.args(),
+                        args: Arc::new(event.args()),
                     },
                 );
             }
@@ -456,7 +520,7 @@ impl Shared {
                 TraceEvent::EventDispatched {
                     event: name.to_owned(),
                     listeners,
-                    args: serde_json::Value::Null,
+                    args: Arc::new(serde_json::Value::Null),
                 },
             );
             events
@@ -496,7 +560,7 @@ impl Shared {
                 TraceEvent::EventDispatched {
                     event: ON_SUSPEND.to_owned(),
                     listeners: events.on_suspend.listener_count(),
-                    args: serde_json::Value::Null,
+                    args: Arc::new(serde_json::Value::Null),
                 },
             );
             events
@@ -556,6 +620,9 @@ impl Shared {
                 );
             }
         }
+        if dispatch.pending.is_empty() {
+            return;
+        }
         let owner = TaskOwner::Context(endpoint.clone());
         let label: Arc<str> = format!("an async listener of {event}").into();
         let holds_promises = self.holds_listener_promises(endpoint);
@@ -612,33 +679,39 @@ impl Shared {
 
     /// Polls a task once and records its failure.
     pub(crate) fn poll_task(self: &Arc<Self>, id: u64) {
-        let description = self.executor.describe(id);
-        if let Polled::Failed(message) = self.executor.poll(id) {
-            let Some((label, owner)) = description else {
-                return;
-            };
-            let mut sim = self.sim();
-            match owner {
-                TaskOwner::Context(endpoint) => {
-                    let context = endpoint.trace_context(&sim);
-                    sim.record(
-                        endpoint.extension(),
-                        Some(context),
-                        TraceEvent::TaskFailed {
-                            task: label.to_string(),
-                            message,
-                        },
-                    );
-                }
-                TaskOwner::External => sim.record(
-                    None,
-                    None,
+        if let Polled::Failed(failure) = self.executor.poll(id) {
+            self.record_task_failure(failure);
+        }
+    }
+
+    /// Records that a task failed.
+    fn record_task_failure(&self, failure: Failure) {
+        let Failure {
+            message,
+            label,
+            owner,
+        } = failure;
+        let mut sim = self.sim();
+        match owner {
+            TaskOwner::Context(endpoint) => {
+                let context = endpoint.trace_context(&sim);
+                sim.record(
+                    endpoint.extension(),
+                    Some(context),
                     TraceEvent::TaskFailed {
                         task: label.to_string(),
                         message,
                     },
-                ),
+                );
             }
+            TaskOwner::External => sim.record(
+                None,
+                None,
+                TraceEvent::TaskFailed {
+                    task: label.to_string(),
+                    message,
+                },
+            ),
         }
     }
 }

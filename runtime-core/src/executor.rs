@@ -2,6 +2,7 @@
 //! the page that started them and dropped with it.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -25,12 +26,49 @@ pub(crate) enum TaskOwner {
     External,
 }
 
+/// What a task is, in the words of the trace (`<label> failed: …`). Most labels are fixed
+/// text; the labels of async listeners name their event and are shared by the tasks of one
+/// dispatch.
+#[derive(Clone, Debug)]
+pub(crate) enum TaskLabel {
+    Fixed(&'static str),
+    Shared(Arc<str>),
+}
+
+impl From<&'static str> for TaskLabel {
+    fn from(label: &'static str) -> Self {
+        TaskLabel::Fixed(label)
+    }
+}
+
+impl From<Arc<str>> for TaskLabel {
+    fn from(label: Arc<str>) -> Self {
+        TaskLabel::Shared(label)
+    }
+}
+
+impl fmt::Display for TaskLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskLabel::Fixed(label) => f.write_str(label),
+            TaskLabel::Shared(label) => f.write_str(label),
+        }
+    }
+}
+
+/// A task that failed: its error, and what and whose it was.
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) label: TaskLabel,
+    pub(crate) owner: TaskOwner,
+}
+
 /// How one poll of a task ended.
 pub(crate) enum Polled {
     /// The task finished successfully.
     Finished,
     /// The task failed or panicked.
-    Failed(String),
+    Failed(Failure),
     /// The task waits.
     Pending,
     /// The task no longer exists.
@@ -40,17 +78,23 @@ pub(crate) enum Polled {
 struct Slot {
     future: Option<TaskFuture>,
     owner: TaskOwner,
-    label: Arc<str>,
+    label: TaskLabel,
     waker: Arc<TaskWaker>,
     cancelled: bool,
+}
+
+/// The tasks, by id, and the last id given.
+#[derive(Default)]
+struct Slots {
+    tasks: BTreeMap<u64, Slot>,
+    last_id: u64,
 }
 
 /// The set of tasks and the queue of those ready to be polled.
 #[derive(Default)]
 pub(crate) struct Executor {
-    slots: Mutex<BTreeMap<u64, Slot>>,
+    slots: Mutex<Slots>,
     ready: Arc<Mutex<VecDeque<u64>>>,
-    next_id: Mutex<u64>,
 }
 
 struct TaskWaker {
@@ -86,43 +130,68 @@ impl Executor {
     pub(crate) fn spawn(
         &self,
         owner: TaskOwner,
-        label: impl Into<Arc<str>>,
+        label: impl Into<TaskLabel>,
         future: TaskFuture,
     ) -> u64 {
-        let id = {
-            let mut next = lock(&self.next_id);
-            *next += 1;
-            *next
-        };
-        let waker = Arc::new(TaskWaker {
-            id,
-            queued: AtomicBool::new(false),
-            ready: Arc::downgrade(&self.ready),
-        });
-        lock(&self.slots).insert(
-            id,
-            Slot {
-                future: Some(future),
-                owner,
-                label: label.into(),
-                waker,
-                cancelled: false,
-            },
-        );
-        id
+        self.insert(owner, label.into(), future).0
     }
 
     /// Adds a task and queues it to be polled.
     pub(crate) fn spawn_ready(
         &self,
         owner: TaskOwner,
-        label: impl Into<Arc<str>>,
+        label: impl Into<TaskLabel>,
         future: TaskFuture,
     ) {
-        let id = self.spawn(owner, label, future);
-        let waker = lock(&self.slots).get(&id).map(|s| Arc::clone(&s.waker));
-        if let Some(waker) = waker {
-            waker.wake_by_ref();
+        let (_, waker) = self.insert(owner, label.into(), future);
+        waker.wake_by_ref();
+    }
+
+    fn insert(
+        &self,
+        owner: TaskOwner,
+        label: TaskLabel,
+        future: TaskFuture,
+    ) -> (u64, Arc<TaskWaker>) {
+        let mut slots = lock(&self.slots);
+        slots.last_id += 1;
+        let id = slots.last_id;
+        let waker = Arc::new(TaskWaker {
+            id,
+            queued: AtomicBool::new(false),
+            ready: Arc::downgrade(&self.ready),
+        });
+        slots.tasks.insert(
+            id,
+            Slot {
+                future: Some(future),
+                owner,
+                label,
+                waker: Arc::clone(&waker),
+                cancelled: false,
+            },
+        );
+        (id, waker)
+    }
+
+    /// Registers a task whose future the caller keeps and polls itself, with
+    /// [`ForeignTask::poll`], when [`Executor::next_ready`] gives its id: it is woken, queued
+    /// and ordered like any other task.
+    pub(crate) fn foreign_task(&self) -> ForeignTask {
+        let id = {
+            let mut slots = lock(&self.slots);
+            slots.last_id += 1;
+            slots.last_id
+        };
+        let waker = Arc::new(TaskWaker {
+            id,
+            queued: AtomicBool::new(false),
+            ready: Arc::downgrade(&self.ready),
+        });
+        ForeignTask {
+            id,
+            waker: Waker::from(Arc::clone(&waker)),
+            task_waker: waker,
         }
     }
 
@@ -131,18 +200,11 @@ impl Executor {
         lock(&self.ready).pop_front()
     }
 
-    /// The label and owner of a task.
-    pub(crate) fn describe(&self, id: u64) -> Option<(Arc<str>, TaskOwner)> {
-        lock(&self.slots)
-            .get(&id)
-            .map(|s| (Arc::clone(&s.label), s.owner.clone()))
-    }
-
     /// Polls a task once. No lock is held while the task runs, and a panic is caught.
     pub(crate) fn poll(&self, id: u64) -> Polled {
         let (mut future, waker) = {
             let mut slots = lock(&self.slots);
-            let Some(slot) = slots.get_mut(&id) else {
+            let Some(slot) = slots.tasks.get_mut(&id) else {
                 return Polled::Gone;
             };
             let Some(future) = slot.future.take() else {
@@ -153,31 +215,39 @@ impl Executor {
         };
         let mut cx = Context::from_waker(&waker);
         let outcome = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
-        let result = match outcome {
+        let failed = match outcome {
             Ok(Poll::Pending) => {
                 let mut slots = lock(&self.slots);
-                match slots.get_mut(&id) {
+                match slots.tasks.get_mut(&id) {
                     Some(slot) if !slot.cancelled => {
                         slot.future = Some(future);
                         return Polled::Pending;
                     }
                     _ => {
-                        slots.remove(&id);
+                        slots.tasks.remove(&id);
                         drop(slots);
                         drop(future);
                         return Polled::Gone;
                     }
                 }
             }
-            Ok(Poll::Ready(Ok(()))) => Polled::Finished,
-            Ok(Poll::Ready(Err(e))) => Polled::Failed(e.to_string()),
-            Err(payload) => {
-                Polled::Failed(format!("panicked: {}", panic_message(payload.as_ref())))
-            }
+            Ok(Poll::Ready(Ok(()))) => None,
+            Ok(Poll::Ready(Err(e))) => Some(e.to_string()),
+            Err(payload) => Some(format!("panicked: {}", panic_message(payload.as_ref()))),
         };
-        lock(&self.slots).remove(&id);
+        let slot = lock(&self.slots).tasks.remove(&id);
         drop(future);
-        result
+        match (failed, slot) {
+            (None, _) => Polled::Finished,
+            (Some(message), Some(slot)) => Polled::Failed(Failure {
+                message,
+                label: slot.label,
+                owner: slot.owner,
+            }),
+            // Removed while it ran: only `clear` does that, as the browser goes away with its
+            // trace.
+            (Some(_), None) => Polled::Gone,
+        }
     }
 
     /// Drops every task of `owner`. The futures are dropped after the lock is released, so
@@ -186,19 +256,20 @@ impl Executor {
         let dropped: Vec<Option<TaskFuture>> = {
             let mut slots = lock(&self.slots);
             let ids: Vec<u64> = slots
+                .tasks
                 .iter()
                 .filter(|(_, s)| &s.owner == owner)
                 .map(|(id, _)| *id)
                 .collect();
             ids.into_iter()
                 .filter_map(|id| {
-                    let slot = slots.get_mut(&id)?;
+                    let slot = slots.tasks.get_mut(&id)?;
                     if slot.future.is_none() {
                         // Being polled right now: dropped when the poll returns.
                         slot.cancelled = true;
                         return Some(None);
                     }
-                    slots.remove(&id).map(|s| s.future)
+                    slots.tasks.remove(&id).map(|s| s.future)
                 })
                 .collect()
         };
@@ -211,27 +282,36 @@ impl Executor {
     pub(crate) fn clear(&self) {
         let all: Vec<Slot> = {
             let mut slots = lock(&self.slots);
-            std::mem::take(&mut *slots).into_values().collect()
+            std::mem::take(&mut slots.tasks).into_values().collect()
         };
         drop(all);
         lock(&self.ready).clear();
     }
 }
 
-impl Executor {
-    /// Drops one task.
-    pub(crate) fn cancel(&self, id: u64) {
-        let future = {
-            let mut slots = lock(&self.slots);
-            match slots.get_mut(&id) {
-                Some(slot) if slot.future.is_none() => {
-                    slot.cancelled = true;
-                    None
-                }
-                Some(_) => slots.remove(&id).and_then(|s| s.future),
-                None => None,
-            }
-        };
-        drop(future);
+/// A task whose future lives with its caller (the future of `Browser::block_on`, on the
+/// driver's stack) rather than in the executor.
+pub(crate) struct ForeignTask {
+    id: u64,
+    task_waker: Arc<TaskWaker>,
+    waker: Waker,
+}
+
+impl ForeignTask {
+    /// The task's id, as [`Executor::next_ready`] gives it when the task is woken.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Polls the task's future, as [`Executor::poll`] polls a task: a panic is caught and
+    /// returned as the task's failure.
+    pub(crate) fn poll<F: Future + ?Sized>(
+        &self,
+        future: Pin<&mut F>,
+    ) -> Result<Poll<F::Output>, String> {
+        self.task_waker.queued.store(false, Ordering::Release);
+        let mut cx = Context::from_waker(&self.waker);
+        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+            .map_err(|payload| format!("panicked: {}", panic_message(payload.as_ref())))
     }
 }

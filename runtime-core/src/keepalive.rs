@@ -52,6 +52,13 @@ impl fmt::Display for KeepaliveReason {
     }
 }
 
+/// A reason serializes as its text (what the timeline prints), e.g. `"view #2 open"`.
+impl serde::Serialize for KeepaliveReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A keepalive held on an extension's background page from outside the extension (Chromium's
 /// `IncrementLazyKeepaliveCount`). It is released when dropped, or by
 /// [`Keepalive::release`]; the release takes effect at the simulation's next step.

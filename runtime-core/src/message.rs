@@ -97,8 +97,9 @@ pub struct MessageSender {
 pub(crate) fn origin_of(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => {
+            // The origin is the URL up to the end of its host (and port).
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            format!("{scheme}://{}", &rest[..end])
+            url[..scheme.len() + "://".len() + end].to_owned()
         }
         None => "null".to_owned(),
     }

@@ -84,7 +84,7 @@ pub(crate) fn open_message(
         opener.clone(),
         target,
         ChannelKind::Message {
-            message,
+            message: Arc::new(message),
             reply: Some(tx),
             abandoned: false,
         },

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use runtime_events::{Event, ListenerError, ListenerId, ListenerOutcome};
@@ -67,10 +68,16 @@ struct Responder {
     shared: Weak<Shared>,
     channel: u64,
     end: u64,
+    /// An answer was given to the browser. Its end is gone then (the answer ended the channel,
+    /// or the channel or the end had already gone), so dropping has nothing left to close.
+    answered: AtomicBool,
 }
 
 impl Drop for Responder {
     fn drop(&mut self) {
+        if *self.answered.get_mut() {
+            return;
+        }
         // Like a collected `sendResponse` function: a channel kept open for it closes.
         if let Some(shared) = self.shared.upgrade() {
             shared.hand_in(Deferred::ResponderDropped {
@@ -102,6 +109,7 @@ impl SendResponse {
                 shared,
                 channel,
                 end,
+                answered: AtomicBool::new(false),
             }),
         }
     }
@@ -120,9 +128,13 @@ impl SendResponse {
 
     pub(crate) fn answer(&self, reply: Reply) -> bool {
         match self.inner.shared.upgrade() {
-            Some(shared) => shared
-                .sim()
-                .respond(self.inner.channel, self.inner.end, reply),
+            Some(shared) => {
+                let answered = shared
+                    .sim()
+                    .respond(self.inner.channel, self.inner.end, reply);
+                self.inner.answered.store(true, Ordering::Release);
+                answered
+            }
             None => false,
         }
     }

@@ -19,7 +19,7 @@ struct Inner {
     channel: u64,
     end: u64,
     name: String,
-    sender: Option<MessageSender>,
+    sender: Option<Arc<MessageSender>>,
     endpoint: Endpoint,
     context: Arc<ContextEvents>,
     disconnected: AtomicBool,
@@ -55,7 +55,7 @@ impl Port {
         channel: u64,
         end: u64,
         name: String,
-        sender: Option<MessageSender>,
+        sender: Option<Arc<MessageSender>>,
         endpoint: Endpoint,
         context: Arc<ContextEvents>,
     ) -> Port {
@@ -83,7 +83,7 @@ impl Port {
     /// `port.sender`: who opened the connection. Only on ports handed to `onConnect` /
     /// `onConnectExternal` listeners.
     pub fn sender(&self) -> Option<&MessageSender> {
-        self.inner.sender.as_ref()
+        self.inner.sender.as_deref()
     }
 
     /// `port.onMessage`: a message from the other end, with this port.

@@ -149,8 +149,8 @@ impl Runtime {
         &self.inner.endpoint
     }
 
-    pub(crate) fn events(&self) -> Arc<ContextEvents> {
-        Arc::clone(&self.inner.events)
+    pub(crate) fn events(&self) -> &Arc<ContextEvents> {
+        &self.inner.events
     }
 
     fn is_content_script(&self) -> bool {
@@ -538,7 +538,7 @@ impl Runtime {
         };
         let weak = self.inner.shared.clone();
         let endpoint = self.inner.endpoint.clone();
-        let events = self.events();
+        let events = Arc::clone(self.events());
         shared.executor.spawn_ready(
             TaskOwner::Context(endpoint.clone()),
             what,

@@ -372,7 +372,7 @@ impl Sim {
             TraceEvent::Keepalive {
                 count,
                 change,
-                reason: reason.to_string(),
+                reason: reason.clone(),
             },
         );
         let input = match (model.keepalive_rule(reason), change > 0) {

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use runtime_events::SimInstant;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{ExtensionId, PageState};
+use crate::{ExtensionId, KeepaliveReason, PageState};
 
 /// Where, inside an extension, something happened.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -102,8 +103,9 @@ pub enum TraceEvent {
         count: u32,
         /// `+1` or `-1`.
         change: i8,
-        /// What holds or released it.
-        reason: String,
+        /// What holds or released it. It is rendered (in the timeline and in JSON) as its
+        /// [`Display`](fmt::Display) text, e.g. `message channel #3 open`.
+        reason: KeepaliveReason,
     },
     /// A lifecycle timer started.
     TimerStarted {
@@ -123,9 +125,10 @@ pub enum TraceEvent {
         event: String,
         /// How many listeners it reached.
         listeners: usize,
-        /// Its arguments.
-        #[serde(skip_serializing_if = "Value::is_null")]
-        args: Value,
+        /// Its arguments (shared with the listeners' copy of a message, not copied for the
+        /// trace).
+        #[serde(skip_serializing_if = "is_null")]
+        args: Arc<Value>,
     },
     /// An event reached no listener.
     EventMissed {
@@ -213,9 +216,9 @@ pub enum TraceEvent {
         /// The port's name.
         #[serde(skip_serializing_if = "Option::is_none")]
         name: Option<String>,
-        /// The one-time message.
+        /// The one-time message (shared with the channel, not copied for the trace).
         #[serde(skip_serializing_if = "Option::is_none")]
-        message: Option<Value>,
+        message: Option<Arc<Value>>,
     },
     /// A message channel closed.
     ChannelClosed {
@@ -238,8 +241,8 @@ pub enum TraceEvent {
     PortPosted {
         /// The channel's id.
         channel: u64,
-        /// The message.
-        message: Value,
+        /// The message (shared with its delivery, not copied for the trace).
+        message: Arc<Value>,
     },
     /// A callback or `onDisconnect` listener did not read `runtime.lastError`.
     UncheckedLastError {
@@ -565,6 +568,10 @@ pub struct TraceEntry {
     /// What happened.
     #[serde(flatten)]
     pub event: TraceEvent,
+}
+
+fn is_null(value: &Arc<Value>) -> bool {
+    value.is_null()
 }
 
 fn serialize_instant<S: serde::Serializer>(at: &SimInstant, s: S) -> Result<S::Ok, S::Error> {

@@ -177,7 +177,7 @@ fn event(e: &EventExpectation, record: &Record<'_>) -> Verdict {
                 event,
                 listeners,
                 args,
-            } if *event == e.event => Some((entry.at, *listeners, args)),
+            } if *event == e.event => Some((entry.at, *listeners, &**args)),
             _ => None,
         })
         .collect();

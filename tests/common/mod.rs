@@ -254,7 +254,7 @@ pub fn dispatched_to(trace: &Trace, id: &ExtensionId, event: &str) -> Vec<(u64, 
         .filter_map(|e| match &e.event {
             TraceEvent::EventDispatched {
                 event: name, args, ..
-            } if name == event => Some((e.at.as_millis(), args.clone())),
+            } if name == event => Some((e.at.as_millis(), Value::clone(args))),
             _ => None,
         })
         .collect()

@@ -207,7 +207,8 @@ impl<'r> Diagram<'r> {
             } => {
                 self.openers.insert(*channel, who.to_owned());
                 let sent = message
-                    .clone()
+                    .as_deref()
+                    .cloned()
                     .or_else(|| name.clone().map(Value::String))
                     .unwrap_or(Value::Null);
                 self.pending.push_back((*channel, who.to_owned(), sent));
@@ -243,7 +244,7 @@ impl<'r> Diagram<'r> {
             }
             TraceEvent::PortPosted { channel, message } => {
                 self.posts
-                    .push_back((*channel, who.to_owned(), message.clone()));
+                    .push_back((*channel, who.to_owned(), Value::clone(message)));
             }
             TraceEvent::ApiCall { api } => self.arrow(who, "->>", "B", &format!("{api}()")),
             TraceEvent::ApiResult { api, ok, result } => {
