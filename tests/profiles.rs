@@ -443,3 +443,46 @@ fn an_open_native_port_prevents_a_firefox_suspend_and_send_native_message_does_n
     assert_eq!(browser.page_state(&id), Some(PageState::Active));
     drop(port);
 }
+
+#[test]
+fn firefox_closes_the_stdin_of_a_host_started_from_on_suspend_before_any_message() {
+    let gecko = "suspend@example.org";
+    let extra = json!({
+        "permissions": ["nativeMessaging"],
+        "browser_specific_settings": {"gecko": {"id": gecko}}
+    });
+    let out = tempfile::tempdir().unwrap();
+    let got = out.path().join("got");
+    let body = format!("cat > '{}'", got.display());
+    let (_dir, launcher) = native_host(BrowserKind::Firefox, &body, gecko);
+    let loads = Log::new();
+    let l = loads.clone();
+    let script = script_fn(move |rt: Runtime| {
+        l.push(rt.clone());
+        let page = rt.clone();
+        rt.on_suspend().add_listener(move |()| {
+            let call = page.send_native_message(NATIVE_HOST, &json!("saved?"));
+            page.spawn(async move {
+                let _ = call.await;
+            });
+        });
+        async { Ok(()) }
+    });
+    let spec = event_page("suspender", extra, script);
+    let (mut browser, ids) = started(firefox().native_launcher(launcher), vec![spec]);
+    browser.advance(secs(31));
+    // The page stopped anyway: the API call did not cancel the suspend.
+    assert_eq!(stopped(&browser, &ids[0]), [30_000]);
+    // The host started, and got end of file before any message: the call ends with the
+    // host's exit.
+    let answered = browser.run_until(secs(30), |b| {
+        b.with_trace(|t| {
+            t.entries().iter().any(|e| {
+                matches!(&e.event, runtime_sim::TraceEvent::ApiResult { api, ok: false, result }
+                    if api == "runtime.sendNativeMessage" && result == "Native host has exited.")
+            })
+        })
+    });
+    assert!(answered, "{}", browser.trace().timeline());
+    assert_eq!(std::fs::read(&got).unwrap(), b"");
+}

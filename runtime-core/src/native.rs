@@ -22,9 +22,10 @@ use crate::engine::{Deferred, Shared};
 use crate::events::ContextEvents;
 use crate::message::to_message;
 use crate::port::Port;
+use crate::profile::BackgroundModel;
 use crate::sim::Sim;
 use crate::trace::TraceEvent;
-use crate::{ConnectNativeError, KeepaliveReason, SendNativeMessageError};
+use crate::{ConnectNativeError, KeepaliveReason, PageState, SendNativeMessageError};
 
 /// The permission native messaging needs.
 const NATIVE_MESSAGING: &str = "nativeMessaging";
@@ -267,8 +268,9 @@ fn start_native_call<T: Serialize + ?Sized>(
                 api: "runtime.sendNativeMessage".to_owned(),
             },
         );
-        ext
+        (ext, in_firefox_on_suspend(&sim, opener))
     };
+    let (ext, stdin_closed_first) = ext;
     let (tx, rx) = oneshot::channel();
     let life = match opener {
         Endpoint::Background { life, .. } => Some(*life),
@@ -287,11 +289,25 @@ fn start_native_call<T: Serialize + ?Sized>(
     let opener = opener.clone();
     strong.realtime.fetch_add(1, Ordering::AcqRel);
     runtime.spawn(async move {
-        let answer = launcher
-            .send_native_message(&application, &caller, &message)
-            .await
-            .map(|reply| reply.message)
-            .map_err(|e| SendNativeMessageError::Native(e.to_string()));
+        let answer = if stdin_closed_first {
+            // Firefox, from onSuspend: the host starts, but its stdin is closed before the
+            // message is written.
+            match launcher.connect_native(&application, &caller) {
+                Ok(host) => {
+                    let _ = host.close().await;
+                    Err(SendNativeMessageError::Native(
+                        NativeError::HostExited { source: None }.to_string(),
+                    ))
+                }
+                Err(e) => Err(SendNativeMessageError::Native(e.to_string())),
+            }
+        } else {
+            launcher
+                .send_native_message(&application, &caller, &message)
+                .await
+                .map(|reply| reply.message)
+                .map_err(|e| SendNativeMessageError::Native(e.to_string()))
+        };
         if let Some(strong) = weak.upgrade() {
             strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
                 let context = opener.trace_context(sim);
@@ -316,4 +332,18 @@ fn start_native_call<T: Serialize + ?Sized>(
         }
     });
     Ok(rx)
+}
+
+/// Whether the call comes from a Firefox page that is suspending (its `onSuspend` is running):
+/// Firefox then starts the host but closes its stdin before sending anything (§7).
+fn in_firefox_on_suspend(sim: &Sim, opener: &Endpoint) -> bool {
+    let Endpoint::Background { ext, life } = opener else {
+        return false;
+    };
+    sim.extensions.get(ext).is_some_and(|r| {
+        r.loaded_life() == Some(*life)
+            && r.lifecycle.as_ref().is_some_and(|l| {
+                l.model() == BackgroundModel::FirefoxEventPage && l.state() == PageState::Closing
+            })
+    })
 }
