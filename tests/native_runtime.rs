@@ -201,13 +201,52 @@ fn native_messaging_needs_the_permission() {
 
 /// Stopping the browser unloads the page, which disconnects its native port: the host is ended.
 #[test]
-fn unloading_the_page_ends_its_host() {
+fn at_browser_shutdown_a_host_gets_end_of_file_and_ends_by_itself() {
     let (mut browser, _id, rt, _dir) = start(true, &ping_pong());
     let port = rt.connect_native(HOST).unwrap();
     browser.advance(Duration::ZERO);
     browser.stop();
     assert!(port.is_disconnected());
-    assert!(browser.run_until(Duration::from_secs(60), host_ended));
+    // The browser no longer waits for the host: poll in real time for its own exit.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !host_ended(&browser) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        browser.advance(Duration::ZERO);
+    }
+    let exits: Vec<String> = browser
+        .trace()
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.event {
+            TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(exits.len(), 1, "{}", browser.trace().timeline());
+    assert!(
+        exits[0].ends_with("by itself after the browser shut down"),
+        "{}",
+        exits[0]
+    );
+}
+
+/// §7: at browser shutdown Chrome closes a host's stdin and nothing more; a host that ignores
+/// end of file is left running (it is not killed 2 s later, as on a disconnect).
+#[test]
+fn at_browser_shutdown_a_host_that_ignores_end_of_file_is_left_running() {
+    let (mut browser, _id, rt, _dir) = start(true, "exec sleep 600");
+    let _port = rt.connect_native(HOST).unwrap();
+    browser.advance(Duration::ZERO);
+    browser.stop();
+    std::thread::sleep(Duration::from_secs(3));
+    browser.advance(Duration::ZERO);
+    assert!(!host_ended(&browser), "{}", browser.trace().timeline());
+    let left = browser.trace().entries().iter().any(|e| {
+        matches!(&e.event, TraceEvent::Warning { message }
+            if message.contains("got end of file as the browser shut down"))
+    });
+    assert!(left);
+    // Dropping the simulated browser kills it, so that the test leaks no process.
 }
 
 /// Invalid JSON on a port is dropped (and recorded); the port stays open; stderr is traced.

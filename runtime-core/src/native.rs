@@ -202,6 +202,7 @@ async fn pump(
             },
         }
     };
+    let failed = error.as_ref().map(|_| ());
     if let Some(error) = error {
         hand_in(
             &shared,
@@ -211,18 +212,61 @@ async fn pump(
         );
     }
     let name = host.name().to_owned();
+    // The port went because the browser shut down (the simulation's lock is held while it
+    // stops, so `running` is already false here): Chrome only closes the host's stdin then,
+    // and a host that ignores end of file is left running (§7).
+    let shut_down =
+        failed.is_none() && shared.upgrade().is_some_and(|strong| !strong.sim().running);
+    if shut_down {
+        host.close_stdin();
+        leave_running(host, shared).await;
+        return;
+    }
     let exit = host.close().await;
     let exit = match exit {
         Ok(exit) => exit.to_string(),
         Err(e) => format!("could not be reaped: {e}"),
     };
+    host_ended(&shared, name, exit, true);
+}
+
+/// Records that a host ended; `counted` if it was still one of the browser's real-time
+/// sources.
+fn host_ended(shared: &Weak<Shared>, name: String, exit: String, counted: bool) {
     if let Some(strong) = shared.upgrade() {
         strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
             sim.record(None, None, TraceEvent::NativeHostEnded { host: name, exit });
         })));
+        if counted {
+            strong.realtime.fetch_sub(1, Ordering::AcqRel);
+        }
+        strong.wake_driver();
+    }
+}
+
+/// A host whose stdin was closed at browser shutdown: the browser no longer waits for it or
+/// kills it. If it exits by itself, that is recorded; if it ignores end of file, it runs until
+/// the simulated browser is dropped (which kills it, so that tests leak no process).
+async fn leave_running(mut host: HostProcess, shared: Weak<Shared>) {
+    let name = host.name().to_owned();
+    if let Some(strong) = shared.upgrade() {
+        let message = format!(
+            "native host {name} got end of file as the browser shut down; the browser does not wait for it or kill it"
+        );
+        strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
+            sim.record(None, None, TraceEvent::Warning { message });
+        })));
         strong.realtime.fetch_sub(1, Ordering::AcqRel);
         strong.wake_driver();
     }
+    while !host.has_exited() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let exit = match host.close().await {
+        Ok(exit) => format!("{exit}, by itself after the browser shut down"),
+        Err(e) => format!("could not be reaped: {e}"),
+    };
+    host_ended(&shared, name, exit, false);
 }
 
 /// `runtime.sendNativeMessage(application, message)`: a new host per call; its first message
