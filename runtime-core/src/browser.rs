@@ -392,8 +392,7 @@ impl Browser {
         if !sim.extensions.contains_key(id) {
             return Err(UninstallError::NotInstalled(id.to_string()));
         }
-        sim.close_extension(id);
-        sim.remove_content_scripts(id);
+        sim.unload_extension(id);
         sim.record(Some(id), Some(Context::Browser), TraceEvent::Uninstalled);
         if let Some(url) = sim.extensions.get(id).and_then(|r| r.uninstall_url.clone()) {
             if sim.running {
@@ -489,9 +488,7 @@ impl Browser {
                 found: spec.id().to_string(),
             });
         }
-        if spec.manifest.background().is_some() && spec.script.is_none() {
-            return Err(InstallError::MissingScript.into());
-        }
+        spec.check()?;
         Ok(())
     }
 

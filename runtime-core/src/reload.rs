@@ -102,8 +102,7 @@ impl Sim {
         }
         let reinstalled = rec.location.is_unpacked();
         let version = rec.manifest.version().to_owned();
-        self.close_extension(ext);
-        self.remove_content_scripts(ext);
+        self.unload_extension(ext);
         self.record(
             Some(ext),
             Some(Context::Browser),
@@ -130,8 +129,7 @@ impl Sim {
         } else {
             FAST_RELOAD_TIME
         };
-        self.close_extension(ext);
-        self.remove_content_scripts(ext);
+        self.unload_extension(ext);
         self.record(
             Some(ext),
             Some(Context::Browser),

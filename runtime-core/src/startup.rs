@@ -115,6 +115,14 @@ impl Sim {
         }
     }
 
+    /// Unloads an extension to replace, set aside or remove it (an update, a reload, a
+    /// termination, an uninstall):
+    /// everything it runs closes, and its content scripts lose their context.
+    pub(crate) fn unload_extension(&mut self, id: &ExtensionId) {
+        self.close_extension(id);
+        self.remove_content_scripts(id);
+    }
+
     /// Brings an extension up after an install, an update or a reload: a persistent page
     /// loads, and `onInstalled` (if given) is on its way.
     pub(crate) fn activate(&mut self, ext: &ExtensionId, installed: Option<OnInstalledDetails>) {

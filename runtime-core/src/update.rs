@@ -176,8 +176,6 @@ pub(crate) struct Updates {
     pub(crate) published: BTreeMap<ExtensionId, ExtensionSpec>,
     /// `requestUpdateCheck` state (the browser's memory: gone at a restart).
     pub(crate) checks: BTreeMap<ExtensionId, UpdateCheckInfo>,
-    /// Bumped when the browser stops, so the periodic check of an earlier run does not fire.
-    pub(crate) generation: u64,
 }
 
 impl Sim {
@@ -236,11 +234,11 @@ impl Sim {
     /// time.
     fn start_update_check(&mut self, ext: &ExtensionId, trigger: UpdateTrigger) {
         let ext = ext.clone();
-        let generation = self.updates.generation;
+        let run = self.run;
         self.bus.post_after(
             self.config.update_check_duration,
             Work::Complete(Box::new(move |sim: &mut Sim| {
-                if sim.updates.generation == generation {
+                if sim.run == run && sim.running {
                     sim.complete_update_check(&ext, trigger);
                 }
             })),
@@ -341,9 +339,9 @@ impl Sim {
         let delay = Duration::from_millis(
             (self.config.update_check_period.as_millis() as f64 * jitter) as u64,
         );
-        let generation = self.updates.generation;
+        let run = self.run;
         self.post_ambient_after(delay, move |sim: &mut Sim| {
-            if sim.updates.generation != generation || !sim.running {
+            if sim.run != run || !sim.running {
                 return;
             }
             let ids: Vec<ExtensionId> = sim.extensions.keys().cloned().collect();
@@ -354,9 +352,9 @@ impl Sim {
         });
     }
 
-    /// The browser stops: checks in flight and the periodic check end with it.
+    /// The browser stops: checks in flight and the periodic check end with it (they belong to
+    /// the run that started them).
     pub(crate) fn stop_updater(&mut self) {
-        self.updates.generation += 1;
         self.updates.checks.clear();
     }
 
@@ -436,8 +434,7 @@ impl Sim {
         };
         let from = rec.manifest.version().to_owned();
         let to = spec.manifest.version().to_owned();
-        self.close_extension(ext);
-        self.remove_content_scripts(ext);
+        self.unload_extension(ext);
         let lifecycle = self.config.lifecycle_for(&spec.manifest);
         let Some(rec) = self.extensions.get_mut(ext) else {
             return;
