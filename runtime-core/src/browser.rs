@@ -66,6 +66,7 @@ impl Default for BrowserBuilder {
                 update_check_duration: Duration::ZERO,
                 kiosk: false,
                 kiosk_uptime_limit: None,
+                trace_limit: None,
             },
         }
     }
@@ -174,6 +175,14 @@ impl BrowserBuilder {
     /// long, extensions get `onRestartRequired("periodic")` (default: no limit).
     pub fn kiosk_uptime_limit(mut self, limit: Duration) -> Self {
         self.config.kiosk_uptime_limit = Some(limit);
+        self
+    }
+
+    /// Keeps only the newest `limit` entries of the trace (default: every entry), so that a
+    /// long run's memory stays flat; `0` keeps none. Every entry is still a `tracing` event,
+    /// and [`Trace::recorded`](crate::Trace::recorded) still counts them all.
+    pub fn trace_limit(mut self, limit: usize) -> Self {
+        self.config.trace_limit = Some(limit);
         self
     }
 

@@ -53,6 +53,8 @@ pub(crate) struct Config {
     pub(crate) kiosk: bool,
     /// The uptime after which a kiosk device must restart (`onRestartRequired("periodic")`).
     pub(crate) kiosk_uptime_limit: Option<Duration>,
+    /// How many trace entries to keep (the newest), if not all.
+    pub(crate) trace_limit: Option<usize>,
 }
 
 impl Config {
@@ -200,12 +202,13 @@ pub(crate) struct Sim {
 impl Sim {
     pub(crate) fn new(config: Config) -> Self {
         let rng = SimRng::new(config.seed);
+        let trace = Trace::with_limit(config.trace_limit);
         Sim {
             bus: Bus::new(),
             config,
             running: false,
             extensions: BTreeMap::new(),
-            trace: Trace::default(),
+            trace,
             deferred: VecDeque::new(),
             next_id: 0,
             channels: BTreeMap::new(),

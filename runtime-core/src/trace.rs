@@ -580,13 +580,31 @@ fn serialize_instant<S: serde::Serializer>(at: &SimInstant, s: S) -> Result<S::O
 
 /// The trace of a simulation: entries in the order they happened, and the names of the
 /// extensions they mention.
+///
+/// By default it keeps every entry. A browser built with
+/// [`BrowserBuilder::trace_limit`](crate::BrowserBuilder::trace_limit) keeps only the newest
+/// entries, so that a long run's memory stays flat; [`Trace::recorded`] still counts them all.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
+    /// The kept entries; with a limit, the newest `limit` of them are the visible ones and
+    /// older ones are dropped in chunks (at most `limit` of them wait here to be dropped).
     entries: Vec<TraceEntry>,
     names: BTreeMap<ExtensionId, String>,
+    /// How many entries to keep, if not all.
+    limit: Option<usize>,
+    /// How many entries were dropped from the front.
+    dropped: u64,
 }
 
 impl Trace {
+    /// An empty trace that keeps the newest `limit` entries (all of them with `None`).
+    pub(crate) fn with_limit(limit: Option<usize>) -> Self {
+        Trace {
+            limit,
+            ..Trace::default()
+        }
+    }
+
     pub(crate) fn record(&mut self, entry: TraceEntry) {
         // Formatting is paid only when a subscriber listens.
         if tracing::enabled!(target: "runtime_sim::trace", tracing::Level::ERROR) {
@@ -598,16 +616,40 @@ impl Trace {
                 tracing::info!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
             }
         }
-        self.entries.push(entry);
+        match self.limit {
+            None => self.entries.push(entry),
+            Some(0) => self.dropped += 1,
+            Some(limit) => {
+                // Dropping `limit` entries at once keeps the cost per entry constant.
+                if self.entries.len() == 2 * limit {
+                    self.entries.drain(..limit);
+                    self.dropped += limit as u64;
+                }
+                self.entries.push(entry);
+            }
+        }
     }
 
     pub(crate) fn name_extension(&mut self, id: &ExtensionId, name: &str) {
         self.names.insert(id.clone(), name.to_owned());
     }
 
-    /// The entries, oldest first.
+    /// The entries, oldest first: all of them, or with a limit the newest `limit`.
     pub fn entries(&self) -> &[TraceEntry] {
-        &self.entries
+        match self.limit {
+            Some(limit) => &self.entries[self.entries.len().saturating_sub(limit)..],
+            None => &self.entries,
+        }
+    }
+
+    /// How many entries were recorded since the browser was built, kept or not.
+    pub fn recorded(&self) -> u64 {
+        self.dropped + self.entries.len() as u64
+    }
+
+    /// How many of the oldest entries are no longer kept (always 0 without a limit).
+    pub fn dropped(&self) -> u64 {
+        self.recorded() - self.entries().len() as u64
     }
 
     /// The name of an extension the trace mentions.
@@ -618,7 +660,7 @@ impl Trace {
     /// The entries as JSON Lines: one JSON object per line.
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();
-        for entry in &self.entries {
+        for entry in self.entries() {
             // A TraceEntry holds only strings, numbers and JSON values: it always serialises.
             if let Ok(line) = serde_json::to_string(entry) {
                 out.push_str(&line);
@@ -631,7 +673,7 @@ impl Trace {
     /// A readable timeline: virtual time, extension name, context, what happened.
     pub fn timeline(&self) -> String {
         let mut out = String::new();
-        for entry in &self.entries {
+        for entry in self.entries() {
             let who = entry
                 .extension
                 .as_ref()
@@ -657,8 +699,60 @@ impl Trace {
         &'a self,
         id: &'a ExtensionId,
     ) -> impl Iterator<Item = &'a TraceEntry> + 'a {
-        self.entries
+        self.entries()
             .iter()
             .filter(move |e| e.extension.as_ref() == Some(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u64) -> TraceEntry {
+        TraceEntry {
+            at: SimInstant::from_start(std::time::Duration::from_millis(n)),
+            extension: None,
+            context: None,
+            event: TraceEvent::BrowserStopped,
+        }
+    }
+
+    fn times(trace: &Trace) -> Vec<u64> {
+        trace.entries().iter().map(|e| e.at.as_millis()).collect()
+    }
+
+    #[test]
+    fn without_a_limit_every_entry_is_kept() {
+        let mut trace = Trace::default();
+        (0..10).for_each(|n| trace.record(entry(n)));
+        assert_eq!(times(&trace), (0..10).collect::<Vec<_>>());
+        assert_eq!((trace.recorded(), trace.dropped()), (10, 0));
+    }
+
+    #[test]
+    fn a_limit_keeps_exactly_the_newest_entries_and_bounds_storage() {
+        let mut trace = Trace::with_limit(Some(3));
+        for n in 0..100 {
+            trace.record(entry(n));
+            let kept = times(&trace);
+            let first = n.saturating_sub(2);
+            assert_eq!(kept, (first..=n).collect::<Vec<_>>(), "after entry {n}");
+            assert!(
+                trace.entries.len() <= 6,
+                "storage stays under twice the limit"
+            );
+        }
+        assert_eq!((trace.recorded(), trace.dropped()), (100, 97));
+        let lines = trace.to_jsonl();
+        assert_eq!(lines.lines().count(), 3);
+    }
+
+    #[test]
+    fn a_limit_of_zero_keeps_nothing_but_counts() {
+        let mut trace = Trace::with_limit(Some(0));
+        (0..5).for_each(|n| trace.record(entry(n)));
+        assert!(trace.entries().is_empty());
+        assert_eq!((trace.recorded(), trace.dropped()), (5, 5));
     }
 }
