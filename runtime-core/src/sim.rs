@@ -615,6 +615,13 @@ impl Sim {
         if let Some(id) = creating {
             self.release(ext, id);
         }
+        if let Some(rec) = self.extensions.get_mut(ext) {
+            // An emptied map keeps its node: give it back, as thousands of suspended
+            // extensions would each hold one.
+            if rec.keepalives.is_empty() {
+                rec.keepalives = BTreeMap::new();
+            }
+        }
         self.after_going_idle(ext);
     }
 
