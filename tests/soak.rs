@@ -1229,8 +1229,8 @@ fn soak(soak: Soak) {
             books.closed_by_opener, books.byes, books.closed_with_context, books.posts_after_disconnect
         );
         println!(
-            "  native: {} hosts started, {} ended; {} ports ({} hung up, {} host exited), {} pings, {} answers, {} unanswered when the host exited; sendNativeMessage {} answered of {}, {} not found of {}",
-            hosts_started, hosts_ended, books.native_ports, books.native_hangups, books.native_exits,
+            "  native: {} hosts started, {} left running at the end; {} ports, whose hosts all ended ({} in the trace): {} hung up, {} host exited; {} pings, {} answers, {} unanswered when the host exited; sendNativeMessage {} answered of {}, {} not found of {}",
+            hosts_started, hosts_left, books.native_ports, hosts_ended, books.native_hangups, books.native_exits,
             books.native_posts, books.native_replies, books.native_unanswered,
             books.native_answers, books.native_sends, books.native_not_found, books.native_sends_to_missing
         );
