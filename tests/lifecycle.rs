@@ -484,3 +484,41 @@ fn two_runs_give_identical_traces() {
     assert!(a.lines().count() > 200);
     assert_eq!(a, b);
 }
+
+/// When an event page unloads, its listeners go with it, as a page's JavaScript does, even a
+/// listener that holds the page's own `runtime` (as most do, to call the API). Regression: the
+/// listener held the `runtime`, which held the page's events, which held the listener; nothing
+/// dropped them, so every load of a page stayed in memory for good (the soak test's pages).
+#[test]
+fn an_unloaded_page_drops_its_listeners_even_those_holding_its_runtime() {
+    let alive = Arc::new(());
+    let held = Arc::clone(&alive);
+    let script = script_fn(move |rt| {
+        let held = Arc::clone(&held);
+        async move {
+            let page = rt.clone();
+            rt.event("alarms.onAlarm").add_listener(move |_| {
+                let _ = (&page, &held);
+            });
+            rt.on_message().add_listener({
+                let page = rt.clone();
+                move |_: runtime_sim::OnMessage| {
+                    let _ = &page;
+                }
+            });
+            Ok(())
+        }
+    });
+    let (mut browser, id) = browser_with(extension("holder", false, script));
+    // Held here, by the script, and by the loaded page's listener.
+    for load in 1..=3 {
+        assert_eq!(Arc::strong_count(&alive), 3, "load {load}");
+        browser.advance(secs(20));
+        assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+        assert_eq!(Arc::strong_count(&alive), 2, "after load {load}");
+        browser
+            .fire_event(&id, "alarms.onAlarm", json!({}))
+            .unwrap();
+        browser.advance(Duration::ZERO);
+    }
+}

@@ -281,12 +281,14 @@ impl Sim {
         }
     }
 
-    /// A context has gone (page unloaded, view closed, frame gone): its message channels close
-    /// and its asynchronous work is dropped.
-    pub(crate) fn context_closed(&mut self, endpoint: &Endpoint) {
+    /// A context has gone (page unloaded, view closed, frame gone): its message channels close,
+    /// and its asynchronous work and its listeners are dropped.
+    pub(crate) fn context_closed(&mut self, endpoint: &Endpoint, events: &Arc<ContextEvents>) {
         self.close_channels_of(endpoint);
         self.deferred
             .push_back(Deferred::DropTasks(TaskOwner::Context(endpoint.clone())));
+        self.deferred
+            .push_back(Deferred::DropListeners(Arc::clone(events)));
     }
 
     /// Closes a frame and its children: their content scripts and pages go.
@@ -313,13 +315,16 @@ impl Sim {
             return;
         };
         for runtime in state.content_scripts.values() {
-            self.context_closed(runtime.endpoint());
+            self.context_closed(runtime.endpoint(), runtime.events());
         }
-        self.context_closed(&Endpoint::WebPage {
-            tab,
-            frame,
-            document: state.document,
-        });
+        self.context_closed(
+            &Endpoint::WebPage {
+                tab,
+                frame,
+                document: state.document,
+            },
+            &state.page,
+        );
         self.record(
             None,
             Some(Context::WebPage { tab, frame }),
@@ -420,12 +425,12 @@ impl Sim {
         for state in self.tabs.values_mut() {
             for f in state.frames.values_mut() {
                 if let Some(runtime) = f.content_scripts.remove(ext) {
-                    gone.push(runtime.endpoint().clone());
+                    gone.push(runtime);
                 }
             }
         }
-        for endpoint in gone {
-            self.context_closed(&endpoint);
+        for runtime in gone {
+            self.context_closed(runtime.endpoint(), runtime.events());
         }
     }
 

@@ -76,6 +76,8 @@ pub(crate) enum Deferred {
         keepalive: u64,
     },
     DropTasks(TaskOwner),
+    /// Drop the listeners of a context that has gone.
+    DropListeners(Arc<ContextEvents>),
     /// Ask the receiving contexts of a channel.
     OpenChannel(u64),
     /// Hand a message to a port's `onMessage` listeners.
@@ -344,6 +346,7 @@ impl Shared {
             Deferred::DropTasks(owner) => {
                 self.executor.cancel_owned_by(&owner);
             }
+            Deferred::DropListeners(events) => events.clear_listeners(),
             Deferred::OpenChannel(id) => self.open_channel(id),
             Deferred::DeliverPortMessage {
                 port,
@@ -423,10 +426,11 @@ impl Shared {
             }
             Polled::Failed(Failure { message, .. }) => {
                 sim.record_bg(&ext, TraceEvent::ScriptFailed { message });
-                if let Some(rec) = sim.extensions.get_mut(&ext) {
-                    rec.page = None;
-                }
+                let page = sim.extensions.get_mut(&ext).and_then(|r| r.page.take());
                 sim.deferred.push_back(Deferred::DropTasks(owner));
+                if let Some(page) = page {
+                    sim.deferred.push_back(Deferred::DropListeners(page.events));
+                }
                 sim.drive(&ext, Input::LoadFailed);
             }
             Polled::Gone => {}

@@ -210,6 +210,27 @@ impl ContextEvents {
             .clone()
     }
 
+    /// Drops every listener of the context, which has gone: a listener that holds the
+    /// context's own `runtime` (as most do) would otherwise keep it, and itself, for good.
+    pub(crate) fn clear_listeners(&self) {
+        self.on_startup.clear_listeners();
+        self.on_installed.clear_listeners();
+        self.on_suspend.clear_listeners();
+        self.on_suspend_canceled.clear_listeners();
+        self.on_update_available.clear_listeners();
+        self.on_browser_update_available.clear_listeners();
+        self.on_restart_required.clear_listeners();
+        self.on_message.clear_listeners();
+        self.on_message_external.clear_listeners();
+        self.on_connect.clear_listeners();
+        self.on_connect_external.clear_listeners();
+        self.on_connect_native.clear_listeners();
+        let named = std::mem::take(&mut *lock(&self.named));
+        for event in named.values() {
+            event.clear_listeners();
+        }
+    }
+
     pub(crate) fn dispatch(&self, event: &RuntimeEvent) -> Dispatch {
         match event {
             RuntimeEvent::Startup => self.on_startup.dispatch(()),

@@ -602,10 +602,13 @@ impl Sim {
             None => Vec::new(),
         };
         if let Some(page) = page {
-            self.context_closed(&Endpoint::Background {
-                ext: ext.clone(),
-                life: page.life,
-            });
+            self.context_closed(
+                &Endpoint::Background {
+                    ext: ext.clone(),
+                    life: page.life,
+                },
+                &page.events,
+            );
         }
         for id in bound {
             self.release(ext, id);
@@ -675,10 +678,13 @@ impl Sim {
             }),
             TraceEvent::ViewClosed,
         );
-        self.context_closed(&Endpoint::View {
-            ext: ext.clone(),
-            view,
-        });
+        self.context_closed(
+            &Endpoint::View {
+                ext: ext.clone(),
+                view,
+            },
+            v.runtime.events(),
+        );
         self.release(ext, v.keepalive);
         self.after_going_idle(ext);
         true

@@ -212,6 +212,14 @@ impl<A> Event<A> {
         }
     }
 
+    /// Drops every listener, without telling the observer: for when the context that owns the
+    /// event has gone, and its listeners (and whatever they hold) with it.
+    pub fn clear_listeners(&self) {
+        let listeners = std::mem::take(&mut *self.lock());
+        // Dropped with the lock released: a listener may hold anything, this event included.
+        drop(listeners);
+    }
+
     /// Whether this listener is registered.
     pub fn has_listener(&self, id: ListenerId) -> bool {
         self.lock().iter().any(|e| e.id == id)
@@ -379,6 +387,9 @@ mod tests {
         event.add_listener(|()| {});
         assert!(event.remove_listener(a));
         assert!(!event.remove_listener(a));
+        // Clearing drops the rest and tells the observer nothing.
+        event.clear_listeners();
+        assert!(!event.has_listeners());
         assert_eq!(
             *counter.0.lock().unwrap(),
             vec![
@@ -387,5 +398,19 @@ mod tests {
                 ("e".into(), 1, false)
             ]
         );
+    }
+
+    #[test]
+    fn cleared_listeners_are_dropped_with_what_they_hold() {
+        let held = Arc::new(());
+        let event: Event<()> = Event::new("e");
+        let inside = Arc::clone(&held);
+        event.add_listener(move |()| {
+            let _ = &inside;
+        });
+        assert_eq!(Arc::strong_count(&held), 2);
+        event.clear_listeners();
+        assert_eq!(Arc::strong_count(&held), 1);
+        assert_eq!(event.dispatch(()).listeners, 0);
     }
 }

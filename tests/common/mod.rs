@@ -271,24 +271,37 @@ pub fn native_host(
     body: &str,
     caller: &str,
 ) -> (tempfile::TempDir, runtime_sim::native::Launcher) {
+    native_hosts(browser, &[(NATIVE_HOST, body)], caller)
+}
+
+/// Installs native hosts for `browser` in one folder, each a name and the shell script its
+/// executable (`<name>.sh`) runs, allowing `caller`; gives the folder (keep it alive) and a
+/// launcher that looks only there.
+pub fn native_hosts(
+    browser: runtime_sim::native::BrowserKind,
+    hosts: &[(&str, &str)],
+    caller: &str,
+) -> (tempfile::TempDir, runtime_sim::native::Launcher) {
     use runtime_sim::native::{lookup::Lookup, BrowserKind, Launcher};
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let exe = dir.path().join("host.sh");
-    std::fs::write(&exe, format!("#!/bin/sh\n{body}\n")).expect("writes the host");
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let mut manifest = json!({
-        "name": NATIVE_HOST, "description": "test host", "path": exe, "type": "stdio"
-    });
-    match browser {
-        BrowserKind::Firefox => manifest["allowed_extensions"] = json!([caller]),
-        _ => manifest["allowed_origins"] = json!([format!("chrome-extension://{caller}/")]),
+    for (name, body) in hosts {
+        let exe = dir.path().join(format!("{name}.sh"));
+        std::fs::write(&exe, format!("#!/bin/sh\n{body}\n")).expect("writes the host");
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut manifest = json!({
+            "name": name, "description": "test host", "path": exe, "type": "stdio"
+        });
+        match browser {
+            BrowserKind::Firefox => manifest["allowed_extensions"] = json!([caller]),
+            _ => manifest["allowed_origins"] = json!([format!("chrome-extension://{caller}/")]),
+        }
+        std::fs::write(
+            dir.path().join(format!("{name}.json")),
+            manifest.to_string(),
+        )
+        .expect("writes the manifest");
     }
-    std::fs::write(
-        dir.path().join(format!("{NATIVE_HOST}.json")),
-        manifest.to_string(),
-    )
-    .expect("writes the manifest");
     let launcher = Launcher::new(browser)
         .with_lookup(Lookup::new(browser).dir(dir.path()).without_default_dirs());
     (dir, launcher)
