@@ -123,6 +123,7 @@ mod startup;
 mod trace;
 mod update;
 mod version;
+mod watchdog;
 mod web_page;
 
 pub use browser::{
@@ -166,6 +167,7 @@ pub use update::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,
 };
+pub use watchdog::{WatchdogAction, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_EXIT_CODE};
 pub use web_page::WebPage;
 
 pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};
