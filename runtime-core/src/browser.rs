@@ -190,13 +190,13 @@ impl BrowserBuilder {
         self
     }
 
-    /// How long one listener call or one poll of a task may block the thread driving the
-    /// simulation, in wall time, before the watchdog fires (default
+    /// How long one dispatch (the listeners of one event in one context) or one poll of a task
+    /// may block the thread driving the simulation, in wall time, before the watchdog fires (default
     /// [`DEFAULT_WATCHDOG_LIMIT`](crate::DEFAULT_WATCHDOG_LIMIT), 30 s).
     ///
     /// Listeners and tasks run on the thread that calls [`Browser::advance`],
     /// [`Browser::block_on`], …; one that blocks it (`std::thread::sleep`, a blocking receive)
-    /// stops the whole simulation. When the watchdog sees the same listener call or poll still
+    /// stops the whole simulation. When the watchdog sees the same dispatch or poll still
     /// running after `limit` (it samples every `limit / 4`), it writes to stderr, and emits as a
     /// `tracing` error (target `runtime_sim::watchdog`), what is blocked — the extension, the
     /// context, the listener or task, the virtual time — and by default ends the process with

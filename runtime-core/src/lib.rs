@@ -91,6 +91,15 @@
 //! hosts when nothing else can move its future. Simulations with no host never wait, and stay
 //! byte-for-byte deterministic; with hosts, when a host's message is observed depends on the
 //! host.
+//!
+//! ## The watchdog
+//! Listeners and task polls run on the driving thread, so one that blocks it (a
+//! `std::thread::sleep`, a blocking receive) would hang the run. A watchdog thread, shared by
+//! every browser of the process, notices a single dispatch to listeners or task poll that has run for
+//! longer than [`BrowserBuilder::watchdog`] (30 s by default), reports what is blocked and ends
+//! the process with [`WATCHDOG_EXIT_CODE`] (or only reports: [`WatchdogAction::Report`]). It is
+//! the only part that reads wall time, and the driving thread only publishes what it runs with
+//! relaxed atomic stores; see `watchdog.rs`.
 
 mod browser;
 mod channel;

@@ -43,7 +43,7 @@ use crate::ExtensionId;
 /// Distinct from a failed test's (101) and from `runtime-sim`'s own failures (1 and 2).
 pub const WATCHDOG_EXIT_CODE: i32 = 124;
 
-/// How long a single listener call or task poll may block the driving thread before the
+/// How long a single dispatch to listeners or task poll may block the driving thread before the
 /// watchdog fires, unless [`BrowserBuilder::watchdog`](crate::BrowserBuilder::watchdog) says
 /// otherwise: 30 s. Long enough that a slow, loaded CI machine or a pause in a debugger does
 /// not trip it in practice (on Linux, a process with a debugger attached is only reported,
