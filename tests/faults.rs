@@ -1,5 +1,6 @@
 //! Faults the simulator must survive without hanging the run: a native host that stops
-//! reading, a listener that never answers, a listener that panics on every message.
+//! reading, a listener that never answers, a listener that panics on every message, and a
+//! listener that blocks its thread (the watchdog ends the run, or reports it).
 
 mod common;
 
@@ -113,4 +114,280 @@ fn a_listener_that_panics_on_every_message_does_not_stop_the_run() {
     });
     assert_eq!(failures.len(), 100);
     assert_eq!(browser.page_state(&ids[0]), Some(PageState::Active));
+}
+
+/// The variable that tells a copy of this test binary, started by [`run_alone`], which test
+/// it runs as the child.
+const CHILD: &str = "RUNTIME_SIM_FAULTS_CHILD";
+
+/// Whether this process is the child that runs the test `name` on its own.
+fn is_child(name: &str) -> bool {
+    std::env::var(CHILD).as_deref() == Ok(name)
+}
+
+/// What a child run of one test gave.
+struct ChildRun {
+    code: Option<i32>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Runs the test `name` alone in a child process (this test binary again, with [`CHILD`] set),
+/// and waits for it at most a minute: a child that hangs is killed, and the test fails rather
+/// than hanging the suite.
+fn run_alone(name: &str) -> ChildRun {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let started = Instant::now();
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the child starts");
+    let mut pipe = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the child running {name} still ran after a minute: {}",
+                reader.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    ChildRun {
+        code: status.code(),
+        stderr: reader.join().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// An event page whose `onMessage` listener calls `block` before it answers, and a popup of
+/// another extension's to message it from; the browser is built from `builder`.
+fn blocking_receiver(
+    builder: runtime_sim::BrowserBuilder,
+    block: impl Fn() + Send + Sync + Clone + 'static,
+) -> (Browser, runtime_sim::ExtensionId, Runtime) {
+    let (script, _) = top_level(move |rt: &Runtime| {
+        let block = block.clone();
+        rt.on_message_external().add_listener(move |m: OnMessage| {
+            block();
+            m.respond(&json!("done"));
+        });
+    });
+    let (mut browser, ids) = started(builder, vec![event_page("sleeper", json!({}), script)]);
+    let other = browser.install(pageless("asker", json!({}))).unwrap();
+    let popup = popup_runtime(&mut browser, &other);
+    (browser, ids[0].clone(), popup)
+}
+
+/// A listener that blocks its thread for an hour (`std::thread::sleep`) does not hang the run:
+/// with a 200 ms limit the watchdog ends the process within moments, with
+/// `WATCHDOG_EXIT_CODE`, and its message on stderr names the extension (name and id), the
+/// context, the listener, the virtual time and the limit. Checked in a child process (this
+/// test binary, run again for this test alone), since it must end.
+#[test]
+fn a_listener_that_blocks_its_thread_ends_the_run_with_a_clear_message() {
+    const NAME: &str = "a_listener_that_blocks_its_thread_ends_the_run_with_a_clear_message";
+    if is_child(NAME) {
+        let (mut browser, id, popup) = blocking_receiver(
+            Browser::builder().watchdog(Duration::from_millis(200)),
+            || std::thread::sleep(Duration::from_secs(3600)),
+        );
+        println!("{id}");
+        let reply = popup.send_message_to(id.as_str(), &json!("anyone?"));
+        let _ = browser.block_on(reply);
+        unreachable!("the watchdog ends the process");
+    }
+    let run = run_alone(NAME);
+    assert_eq!(
+        run.code,
+        Some(runtime_sim::WATCHDOG_EXIT_CODE),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "it took {:?}",
+        run.elapsed
+    );
+    let id = event_page("sleeper", json!({}), top_level(|_| {}).0).id();
+    for expected in [
+        "runtime-sim watchdog: a listener of runtime.onMessageExternal has blocked the thread driving the simulation for longer than 200 ms.",
+        &format!("extension:    sleeper ({id})"),
+        "context:      the background page",
+        "virtual time: ",
+        "limit:        200 ms",
+        "Do not block in a listener",
+        "Ending the process with exit code 124",
+    ] {
+        assert!(run.stderr.contains(expected), "no {expected:?} in {}", run.stderr);
+    }
+}
+
+/// In report mode the watchdog reports a blocked async listener (a poll of its task) and keeps
+/// waiting; when the listener returns at last, the run goes on (the message is answered) and
+/// the trace has a warning, in the background page's name, that says it overran — with the
+/// limit and no wall-clock figure.
+#[test]
+fn in_report_mode_an_overrun_is_reported_then_recorded_in_the_trace() {
+    const NAME: &str = "in_report_mode_an_overrun_is_reported_then_recorded_in_the_trace";
+    if is_child(NAME) {
+        let (script, _) = top_level(|rt: &Runtime| {
+            rt.on_message_external()
+                .add_async_listener(|m: OnMessage| async move {
+                    std::thread::sleep(Duration::from_millis(800));
+                    m.respond(&json!("late"));
+                });
+        });
+        let (mut browser, ids) = started(
+            Browser::builder()
+                .watchdog(Duration::from_millis(200))
+                .watchdog_action(runtime_sim::WatchdogAction::Report),
+            vec![event_page("sleeper", json!({}), script)],
+        );
+        let other = browser.install(pageless("asker", json!({}))).unwrap();
+        let popup = popup_runtime(&mut browser, &other);
+        let reply = wait(
+            &mut browser,
+            popup.send_message_to(ids[0].as_str(), &json!(1)),
+        );
+        assert_eq!(reply, Ok(Some(json!("late"))));
+        let overruns: Vec<_> = browser
+            .trace()
+            .entries()
+            .iter()
+            .filter(|e| matches!(&e.event, TraceEvent::Warning { .. }))
+            .map(|e| (e.extension.clone(), e.context.clone(), e.event.to_string()))
+            .collect();
+        assert_eq!(
+            overruns,
+            vec![(
+                Some(ids[0].clone()),
+                Some(runtime_sim::Context::Background),
+                "warning: An async listener of runtime.onMessageExternal blocked the thread driving the simulation for longer than the watchdog's limit (200 ms), then returned. Do not block in a listener or a task (std::thread::sleep, a blocking receive, a lock held elsewhere): everything in the simulation runs on that one thread. Use an async listener and wait on the simulated clock (Runtime::sleep) or on the browser's events instead.".to_owned()
+            )]
+        );
+        return;
+    }
+    let run = run_alone(NAME);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for expected in [
+        "an async listener of runtime.onMessageExternal has blocked the thread driving the simulation for longer than 200 ms.",
+        "context:      the background page",
+        "Still waiting for it",
+    ] {
+        assert!(run.stderr.contains(expected), "no {expected:?} in {}", run.stderr);
+    }
+}
+
+/// A listener that blocks for less than the limit does not fire the watchdog (report mode
+/// would leave a warning), and the trace is byte-identical to that of a browser with no
+/// watchdog.
+#[test]
+fn a_listener_that_blocks_for_less_than_the_limit_does_not_fire_the_watchdog() {
+    let run = |builder: runtime_sim::BrowserBuilder| {
+        let (mut browser, id, popup) =
+            blocking_receiver(builder, || std::thread::sleep(Duration::from_millis(50)));
+        for i in 0..3 {
+            let reply = wait(&mut browser, popup.send_message_to(id.as_str(), &json!(i)));
+            assert_eq!(reply, Ok(Some(json!("done"))));
+        }
+        browser.trace().to_jsonl()
+    };
+    let watched = run(Browser::builder()
+        .watchdog(Duration::from_secs(2))
+        .watchdog_action(runtime_sim::WatchdogAction::Report));
+    let unwatched = run(Browser::builder().without_watchdog());
+    assert!(!watched.contains("warning"), "{watched}");
+    assert_eq!(watched, unwatched);
+}
+
+/// The names of this process's threads (`/proc/self/task/*/comm`).
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect()
+}
+
+fn watchdog_threads() -> usize {
+    thread_names()
+        .iter()
+        .filter(|n| *n == "sim-watchdog")
+        .count()
+}
+
+/// Waits up to `limit` for `condition`.
+fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while !condition() {
+        if started.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// Browsers share one watchdog thread, which ends soon after the last of them is dropped: a
+/// thousand browsers alive at once have one watchdog thread between them, a thousand built
+/// and dropped one after another never more than one, and none is left afterwards (nor any
+/// other thread). Checked in a child process, alone, so that no other test's browser keeps
+/// the thread.
+#[test]
+fn building_and_dropping_many_browsers_leaves_no_watchdog_thread() {
+    const NAME: &str = "building_and_dropping_many_browsers_leaves_no_watchdog_thread";
+    if is_child(NAME) {
+        let threads_before = thread_names().len();
+        assert_eq!(watchdog_threads(), 0);
+        let (script, _) = top_level(|_| {});
+        let spec = event_page("idle", json!({}), script);
+        let started_at = Instant::now();
+        let browsers: Vec<Browser> = (0..1000)
+            .map(|_| {
+                let mut browser = Browser::builder().build();
+                browser.install(spec.clone()).unwrap();
+                browser.start();
+                browser.advance(Duration::from_secs(1));
+                browser
+            })
+            .collect();
+        assert_eq!(watchdog_threads(), 1);
+        drop(browsers);
+        let alive_at_once = started_at.elapsed();
+        let started_at = Instant::now();
+        for _ in 0..1000 {
+            let mut browser = Browser::builder().build();
+            browser.install(spec.clone()).unwrap();
+            browser.start();
+            browser.advance(Duration::from_secs(1));
+            assert!(watchdog_threads() <= 1);
+        }
+        let one_by_one = started_at.elapsed();
+        assert!(
+            eventually(Duration::from_secs(10), || watchdog_threads() == 0),
+            "{:?}",
+            thread_names()
+        );
+        assert_eq!(thread_names().len(), threads_before, "{:?}", thread_names());
+        eprintln!(
+            "1000 browsers alive at once: {alive_at_once:?}; one after another: {one_by_one:?}"
+        );
+        return;
+    }
+    let run = run_alone(NAME);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
 }

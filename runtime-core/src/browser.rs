@@ -20,6 +20,7 @@ use crate::profile::Profile;
 use crate::sim::{Config, ExtState, Sim};
 use crate::trace::{Context, Trace, TraceEvent};
 use crate::update::DEFAULT_UPDATE_FREQUENCY;
+use crate::watchdog::{self, WatchdogAction, WatchdogSettings};
 use crate::{
     ExtensionId, ExtensionSpec, FrameId, InstallError, Keepalive, KeepaliveReason, Location,
     OnRestartRequiredReason, PageState, PlatformInfo, PlatformOs, Port, PublishError, Runtime,
@@ -43,6 +44,8 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct BrowserBuilder {
     config: Config,
+    /// Kept out of `Config`: the watchdog is no part of the simulation.
+    watchdog: WatchdogSettings,
 }
 
 /// The browser version a simulated browser reports unless told otherwise.
@@ -68,6 +71,7 @@ impl Default for BrowserBuilder {
                 kiosk_uptime_limit: None,
                 trace_limit: None,
             },
+            watchdog: WatchdogSettings::default(),
         }
     }
 }
@@ -186,12 +190,52 @@ impl BrowserBuilder {
         self
     }
 
+    /// How long one dispatch (the listeners of one event in one context) or one poll of a task
+    /// may block the thread driving the simulation, in wall time, before the watchdog fires (default
+    /// [`DEFAULT_WATCHDOG_LIMIT`](crate::DEFAULT_WATCHDOG_LIMIT), 30 s).
+    ///
+    /// Listeners and tasks run on the thread that calls [`Browser::advance`],
+    /// [`Browser::block_on`], …; one that blocks it (`std::thread::sleep`, a blocking receive)
+    /// stops the whole simulation. When the watchdog sees the same dispatch or poll still
+    /// running after `limit` (it samples every `limit / 4`), it writes to stderr, and emits as a
+    /// `tracing` error (target `runtime_sim::watchdog`), what is blocked — the extension, the
+    /// context, the listener or task, the virtual time — and by default ends the process with
+    /// [`WATCHDOG_EXIT_CODE`](crate::WATCHDOG_EXIT_CODE) (see
+    /// [`BrowserBuilder::watchdog_action`]). Nothing of the simulation depends on it: the trace
+    /// is the same with or without a watchdog as long as nothing overruns.
+    ///
+    /// ```
+    /// use runtime_core::Browser;
+    /// use std::time::Duration;
+    ///
+    /// let browser = Browser::builder().watchdog(Duration::from_secs(5)).build();
+    /// ```
+    pub fn watchdog(mut self, limit: Duration) -> Self {
+        self.watchdog.limit = Some(limit);
+        self
+    }
+
+    /// Builds the browser with no watchdog: a listener that blocks its thread hangs the run.
+    pub fn without_watchdog(mut self) -> Self {
+        self.watchdog.limit = None;
+        self
+    }
+
+    /// What the watchdog does when it fires (default [`WatchdogAction::Exit`]: report, then end
+    /// the process). [`WatchdogAction::Report`] reports and keeps waiting; if the blocked
+    /// listener returns at last, the trace gets a warning that it overran.
+    pub fn watchdog_action(mut self, action: WatchdogAction) -> Self {
+        self.watchdog.action = action;
+        self
+    }
+
     /// The browser, stopped, with no extension. Install extensions, then
     /// [`Browser::start`] it.
     pub fn build(mut self) -> Browser {
         let profile = self.config.profile;
         self.config.timers.idle_delay = profile.clamp_idle(self.config.timers.idle_delay);
         let shared = Arc::new(Shared::new(Sim::new(self.config)));
+        watchdog::watch(Arc::downgrade(&shared), self.watchdog);
         Browser { shared }
     }
 }
@@ -1042,10 +1086,14 @@ const BLOCK_ON_HOST_LIMIT: Duration = Duration::from_secs(30);
 impl Drop for Browser {
     fn drop(&mut self) {
         // Drop every script's pending work now, while the simulation still exists.
-        self.shared.executor.clear();
+        {
+            let _section = self.shared.watched_step(watchdog::StepKind::DroppingTasks);
+            self.shared.executor.clear();
+        }
         // End the native hosts' runtime here, on the driving thread: its tasks are dropped and
         // every host process is killed and reaped.
         let runtime = lock(&self.shared.native).take();
         drop(runtime);
+        watchdog::unwatch(&self.shared);
     }
 }

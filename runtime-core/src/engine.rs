@@ -22,6 +22,7 @@ use crate::port::Port;
 use crate::profile::BackgroundModel;
 use crate::sim::{Page, Sim};
 use crate::trace::TraceEvent;
+use crate::watchdog::{Beat, StepKind};
 use crate::{ExtensionId, Keepalive, KeepaliveReason, PageState, Runtime};
 
 /// An item of the bus.
@@ -144,6 +145,8 @@ pub(crate) struct Shared {
     pub(crate) realtime: AtomicUsize,
     /// The Tokio runtime native hosts run on, once one has been started.
     pub(crate) native: Mutex<Option<tokio::runtime::Runtime>>,
+    /// What the driving thread runs, for the watchdog.
+    pub(crate) beat: Beat,
 }
 
 impl Shared {
@@ -160,6 +163,7 @@ impl Shared {
             inbox_ready: Condvar::new(),
             realtime: AtomicUsize::new(0),
             native: Mutex::new(None),
+            beat: Beat::default(),
         }
     }
 
@@ -264,7 +268,10 @@ impl Shared {
         label: &'static str,
         mut future: Pin<&mut Option<F>>,
     ) -> Option<F::Output> {
-        let polled = task.poll(future.as_mut().as_pin_mut()?);
+        let polled = {
+            let _section = self.watched_foreign(task.id());
+            task.poll(future.as_mut().as_pin_mut()?)
+        };
         if !matches!(polled, Ok(Poll::Pending)) {
             future.set(None);
         }
@@ -287,6 +294,7 @@ impl Shared {
         let next = self.sim().bus.pop_due(until);
         match next {
             Some(delivery) => {
+                let _section = self.watched_step(StepKind::Browser);
                 self.handle(delivery.item);
                 true
             }
@@ -326,6 +334,18 @@ impl Shared {
     }
 
     fn run_deferred(self: &Arc<Self>, step: Deferred) {
+        let _section = self.watched_step(match step {
+            Deferred::Dispatch { .. }
+            | Deferred::Suspend { .. }
+            | Deferred::SuspendCanceled { .. }
+            | Deferred::OpenChannel(_)
+            | Deferred::DeliverPortMessage { .. }
+            | Deferred::NotifyDisconnect { .. } => StepKind::Listeners,
+            Deferred::DropTasks(_) => StepKind::DroppingTasks,
+            Deferred::Release { .. } | Deferred::ResponderDropped { .. } | Deferred::Sim(_) => {
+                StepKind::Browser
+            }
+        });
         match step {
             Deferred::Dispatch { ext, life, event } => self.dispatch(ext, life, event),
             Deferred::Suspend { ext, life } if self.awaits_on_suspend(&ext) => {
@@ -414,7 +434,10 @@ impl Shared {
         let id = self
             .executor
             .spawn(owner.clone(), "the top-level script", future);
-        let outcome = self.executor.poll(id);
+        let outcome = {
+            let _section = self.watched_task(id);
+            self.executor.poll(id)
+        };
         let mut sim = self.sim();
         match outcome {
             Polled::Finished | Polled::Pending => {
@@ -683,7 +706,11 @@ impl Shared {
 
     /// Polls a task once and records its failure.
     pub(crate) fn poll_task(self: &Arc<Self>, id: u64) {
-        if let Polled::Failed(failure) = self.executor.poll(id) {
+        let polled = {
+            let _section = self.watched_task(id);
+            self.executor.poll(id)
+        };
+        if let Polled::Failed(failure) = polled {
             self.record_task_failure(failure);
         }
     }

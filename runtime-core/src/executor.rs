@@ -250,6 +250,15 @@ impl Executor {
         }
     }
 
+    /// The owner and label of a task, if it exists and its lock is free within a moment (for
+    /// the watchdog, from another thread).
+    pub(crate) fn describe(&self, id: u64) -> Option<(TaskOwner, TaskLabel)> {
+        let slots =
+            crate::watchdog::try_lock_for(&self.slots, std::time::Duration::from_millis(100))?;
+        let slot = slots.tasks.get(&id)?;
+        Some((slot.owner.clone(), slot.label.clone()))
+    }
+
     /// Drops every task of `owner`. The futures are dropped after the lock is released, so
     /// their destructors may use the simulator.
     pub(crate) fn cancel_owned_by(&self, owner: &TaskOwner) -> usize {

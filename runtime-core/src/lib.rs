@@ -91,6 +91,15 @@
 //! hosts when nothing else can move its future. Simulations with no host never wait, and stay
 //! byte-for-byte deterministic; with hosts, when a host's message is observed depends on the
 //! host.
+//!
+//! ## The watchdog
+//! Listeners and task polls run on the driving thread, so one that blocks it (a
+//! `std::thread::sleep`, a blocking receive) would hang the run. A watchdog thread, shared by
+//! every browser of the process, notices a single dispatch to listeners or task poll that has run for
+//! longer than [`BrowserBuilder::watchdog`] (30 s by default), reports what is blocked and ends
+//! the process with [`WATCHDOG_EXIT_CODE`] (or only reports: [`WatchdogAction::Report`]). It is
+//! the only part that reads wall time, and the driving thread only publishes what it runs with
+//! relaxed atomic stores; see `watchdog.rs`.
 
 mod browser;
 mod channel;
@@ -123,6 +132,7 @@ mod startup;
 mod trace;
 mod update;
 mod version;
+mod watchdog;
 mod web_page;
 
 pub use browser::{
@@ -166,6 +176,7 @@ pub use update::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,
 };
+pub use watchdog::{WatchdogAction, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_EXIT_CODE};
 pub use web_page::WebPage;
 
 pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};
