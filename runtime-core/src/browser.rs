@@ -1087,7 +1087,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Drop every script's pending work now, while the simulation still exists.
         {
-            let _section = self.shared.watched_step(watchdog::StepKind::DroppingTasks);
+            let _section = self.shared.watched_step(watchdog::StepKind::Dropping);
             self.shared.executor.clear();
         }
         // End the native hosts' runtime here, on the driving thread: its tasks are dropped and

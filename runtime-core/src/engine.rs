@@ -341,7 +341,7 @@ impl Shared {
             | Deferred::OpenChannel(_)
             | Deferred::DeliverPortMessage { .. }
             | Deferred::NotifyDisconnect { .. } => StepKind::Listeners,
-            Deferred::DropTasks(_) => StepKind::DroppingTasks,
+            Deferred::DropTasks(_) | Deferred::DropListeners(_) => StepKind::Dropping,
             Deferred::Release { .. } | Deferred::ResponderDropped { .. } | Deferred::Sim(_) => {
                 StepKind::Browser
             }

@@ -94,8 +94,8 @@ const STEP: u64 = 3 << 62;
 pub(crate) enum StepKind {
     /// A dispatch to listeners (of an event, a message, a port).
     Listeners = 1,
-    /// Dropping tasks (their futures' destructors run).
-    DroppingTasks = 2,
+    /// Dropping the tasks or listeners of a context that went (their destructors run).
+    Dropping = 2,
     /// The browser's own work.
     Browser = 3,
 }
@@ -448,8 +448,8 @@ fn describe(shared: &Shared, what: u64, limit: Duration) -> Blocked {
                 last_dispatch(&mut blocked, sim);
             }
         }
-        _ if id == StepKind::DroppingTasks as u64 => {
-            blocked.what = "the destructor of a task being dropped".to_owned();
+        _ if id == StepKind::Dropping as u64 => {
+            blocked.what = "the destructor of a task or listener being dropped".to_owned();
         }
         _ => blocked.what = "the browser's own work".to_owned(),
     }
