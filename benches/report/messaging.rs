@@ -1,13 +1,6 @@
-//! Messaging benchmarks, each beside a baseline measured in the same run.
-//!
-//! `cargo bench --bench messaging` prints:
-//! - the round trip of a one-time message from a content script to its event page (kept
-//!   active) and back, `browser.block_on(content_script.send_message(..))`, beside a `tokio`
-//!   round trip of the same JSON (a request over an mpsc channel carrying a oneshot sender, a
-//!   responder task answering, on a current-thread runtime) (goal: baseline time / simulator
-//!   time ≥ 0.25), with a rough split of the simulator's time;
-//! - port messages per second from a popup to the background page, which counts them, beside a
-//!   raw `tokio::sync::mpsc` channel carrying the same JSON values.
+//! Figures 2 and 3: a one-time message round trip (content script → event page → response)
+//! beside a `tokio` mpsc + oneshot round trip of the same JSON, and port messages per second
+//! beside a raw `tokio::sync::mpsc` channel of the same JSON.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,22 +14,9 @@ use runtime_sim::{
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
-const ROUND_TRIPS: u64 = 20_000;
-const PORT_MESSAGES: u64 = 200_000;
-const BATCH: u64 = 256;
-
-/// Best (shortest) of `runs` measurements of `f`, which says how long its timed part took.
-fn best_time(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    (0..runs).map(|_| f()).min().unwrap_or(Duration::ZERO)
-}
-
-fn per_op_ns(elapsed: Duration, ops: u64) -> f64 {
-    elapsed.as_nanos() as f64 / ops as f64
-}
-
-fn per_second(elapsed: Duration, ops: u64) -> f64 {
-    ops as f64 / elapsed.as_secs_f64()
-}
+use crate::bus::{raw_mpsc, BATCH};
+use crate::measure::{best, best_of, ns_per_op, per_second, Mode};
+use crate::table::{number, Figure, Goal, Quantity};
 
 /// An event page that answers every message with the message, and counts what its ports
 /// receive; a content script in a tab; a keepalive that keeps the page active throughout.
@@ -110,6 +90,8 @@ fn sim_round_trips(n: u64) -> Duration {
     elapsed
 }
 
+/// A request over an mpsc channel carrying a oneshot sender, a responder task answering with
+/// the request, on a current-thread runtime.
 fn tokio_round_trips(n: u64) -> Duration {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -173,6 +155,35 @@ fn trace_entries_per_round_trip() -> usize {
     s.browser.with_trace(|t| t.entries().len()) - before
 }
 
+/// Figure 2 (goal: ratio ≥ 0.25), with a rough split of the simulator's time in its notes.
+pub fn round_trip(mode: Mode) -> Figure {
+    let n = mode.ops(20_000, 1_000);
+    let (raw, sim) = best_of(mode, || tokio_round_trips(n), || sim_round_trips(n));
+    let alone = best(mode, || block_on_alone(n));
+    let callback = best(mode, || callback_round_trips(n));
+    Figure::new(
+        "2",
+        "one-time message round trip: content script → event page (active) → response",
+        Quantity::new("block_on(send_message)", per_second(n, sim), "round trips/s"),
+        Quantity::new("tokio mpsc + oneshot, same JSON", per_second(n, raw), "round trips/s"),
+    )
+    .goal(Goal::ratio_at_least(0.25))
+    .note(format!(
+        "{} ns per round trip; baseline {} ns",
+        number(ns_per_op(n, sim)),
+        number(ns_per_op(n, raw))
+    ))
+    .note(format!(
+        "of which block_on of a ready future {} ns; the callback form driven by advance(0) takes {} ns",
+        number(ns_per_op(n, alone)),
+        number(ns_per_op(n, callback))
+    ))
+    .note(format!(
+        "{} trace entries recorded per round trip",
+        trace_entries_per_round_trip()
+    ))
+}
+
 fn sim_port_messages(n: u64) -> Duration {
     let mut s = setup();
     let view = s
@@ -196,78 +207,22 @@ fn sim_port_messages(n: u64) -> Duration {
     elapsed
 }
 
-fn tokio_port_messages(n: u64) -> Duration {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
-    let mut received = 0u64;
-    let start = Instant::now();
-    let mut sent = 0;
-    while sent < n {
-        for i in 0..BATCH {
-            let _ = tx.send(json!({"n": sent + i}));
-        }
-        sent += BATCH;
-        while let Ok(message) = rx.try_recv() {
-            black_box(message);
-            received += 1;
-        }
-    }
-    let elapsed = start.elapsed();
-    assert_eq!(received, sent);
-    elapsed
-}
-
-fn main() {
-    // `cargo test --benches` runs bench targets with `--bench` absent: keep that quick.
-    let quick = !std::env::args().any(|a| a == "--bench");
-    let (runs, round_trips, port_messages) = if quick {
-        (1, ROUND_TRIPS / 20, PORT_MESSAGES / 20)
-    } else {
-        (5, ROUND_TRIPS, PORT_MESSAGES)
-    };
-
-    let baseline = best_time(runs, || tokio_round_trips(round_trips));
-    let sim = best_time(runs, || sim_round_trips(round_trips));
-    let ratio = baseline.as_secs_f64() / sim.as_secs_f64();
-    println!("one-time message round trip, content script -> event page (active) -> response");
-    println!(
-        "  tokio mpsc + oneshot (baseline)  {:>12.0} ns per round trip",
-        per_op_ns(baseline, round_trips)
+/// Figure 3 (no goal): port messages per second, popup → background page.
+pub fn port_throughput(mode: Mode) -> Figure {
+    let n = mode.ops(200_000, 10_240);
+    let (raw, port) = best_of(
+        mode,
+        || raw_mpsc(n, |i| json!({"n": i})),
+        || sim_port_messages(n),
     );
-    println!(
-        "  runtime-sim block_on(send_message) {:>10.0} ns per round trip",
-        per_op_ns(sim, round_trips)
-    );
-    println!(
-        "  ratio baseline / simulator       {:>12.3}   (goal ≥ 0.25: {})",
-        ratio,
-        if ratio >= 0.25 { "met" } else { "MISSED" }
-    );
-
-    let alone = best_time(runs, || block_on_alone(round_trips));
-    let callback = best_time(runs, || callback_round_trips(round_trips));
-    let entries = trace_entries_per_round_trip();
-    println!("  where the simulator's time goes (rough):");
-    println!(
-        "    block_on of a ready future     {:>12.0} ns",
-        per_op_ns(alone, round_trips)
-    );
-    println!(
-        "    callback form + advance(0)     {:>12.0} ns per round trip (no block_on task)",
-        per_op_ns(callback, round_trips)
-    );
-    println!("    trace entries recorded         {entries:>12}   per round trip");
-
-    let raw = best_time(runs, || tokio_port_messages(port_messages));
-    let port = best_time(runs, || sim_port_messages(port_messages));
-    let port_ratio = raw.as_secs_f64() / port.as_secs_f64();
-    println!("port messages, popup -> background page (which counts them), in batches of {BATCH}");
-    println!(
-        "  raw tokio mpsc of the same JSON (baseline) {:>12.0} messages/s",
-        per_second(raw, port_messages)
-    );
-    println!(
-        "  runtime-sim Port                           {:>12.0} messages/s",
-        per_second(port, port_messages)
-    );
-    println!("  ratio simulator / baseline                 {port_ratio:>12.3}");
+    Figure::new(
+        "3",
+        format!("port messages, popup → background page (which counts them), batches of {BATCH}"),
+        Quantity::new("runtime-sim Port", per_second(n, port), "messages/s"),
+        Quantity::new(
+            "raw tokio mpsc, same JSON",
+            per_second(n, raw),
+            "messages/s",
+        ),
+    )
 }

@@ -1,0 +1,278 @@
+//! Figures 6a–6d: native messaging beside raw pipes — a small message's round trip, the
+//! throughput of 512 KiB messages, and a host's spawn to first reply beside a bare spawn.
+//!
+//! The host is this very executable: started by the launcher as Chrome starts a host (its first
+//! argument `chrome-extension://<id>/`), it serves the ping-pong host
+//! ([`serve_if_host`]). So the report needs no other binary, and the host is the same code as
+//! `runtime-native-ping-pong` and `runtime-sim host ping-pong`.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use runtime_sim::native::{
+    host, BrowserKind, FoundHost, HostProcess, Launch, Manifest, Received, ShutdownPolicy,
+    StderrSink,
+};
+use serde_json::Value;
+
+use crate::measure::{best_of, best_of_runs, Mode};
+use crate::table::{Figure, Goal, Quantity};
+
+const EXTENSION_ID: &str = "knldjmfmopnpolahpmmgbagdohdnhkik";
+const BIG: usize = 512 * 1024;
+
+/// When this executable was started as a native host, serves the ping-pong host on stdin and
+/// stdout and gives the exit code; otherwise `None`.
+pub fn serve_if_host() -> Option<ExitCode> {
+    let first = std::env::args().nth(1)?;
+    if !first.starts_with("chrome-extension://") {
+        return None;
+    }
+    Some(match host::serve(host::ping_pong) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ping_pong: {e}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+fn this_executable() -> PathBuf {
+    std::env::current_exe().expect("the report's own path")
+}
+
+fn launch() -> Launch {
+    let found = FoundHost {
+        manifest_path: PathBuf::from("/nonexistent/ping_pong.json"),
+        manifest: Manifest::new("ping_pong", "bench host", this_executable())
+            .allow(BrowserKind::Chrome, EXTENSION_ID),
+    };
+    Launch::new(BrowserKind::Chrome, &found, EXTENSION_ID).expect("the ping-pong host's launch")
+}
+
+fn spawn(launch: &Launch) -> HostProcess {
+    launch
+        .spawn(ShutdownPolicy::chrome(), StderrSink::Inherit)
+        .expect("the ping-pong host starts")
+}
+
+async fn ping(host: &mut HostProcess) {
+    host.send(&Value::from("ping")).await.expect("send");
+    match host.recv().await {
+        Ok(Received::Message(v)) if v == "pong" => {}
+        other => panic!("unexpected reply {other:?}"),
+    }
+}
+
+/// A message as the wire carries it: a native-endian length, then the body.
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut v = (body.len() as u32).to_ne_bytes().to_vec();
+    v.extend_from_slice(body);
+    v
+}
+
+/// Drives `f` on a current-thread Tokio runtime with I/O, as the browser drives hosts.
+fn on_tokio<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+fn host_round_trips(launch: &Launch, n: u64) -> Duration {
+    on_tokio(async {
+        let mut host = spawn(launch);
+        for _ in 0..200 {
+            ping(&mut host).await;
+        }
+        let start = Instant::now();
+        for _ in 0..n {
+            ping(&mut host).await;
+        }
+        let elapsed = start.elapsed();
+        host.close().await.expect("close");
+        elapsed
+    })
+}
+
+/// The same frames through `cat` with blocking reads and writes.
+fn raw_round_trips(n: u64) -> Duration {
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cat");
+    let mut stdin = cat.stdin.take().expect("stdin");
+    let mut stdout = cat.stdout.take().expect("stdout");
+    let request = frame(b"\"ping\"");
+    let mut reply = vec![0u8; request.len()];
+    let mut once = || {
+        stdin.write_all(&request).expect("write");
+        stdout.read_exact(&mut reply).expect("read");
+    };
+    for _ in 0..200 {
+        once();
+    }
+    let start = Instant::now();
+    for _ in 0..n {
+        once();
+    }
+    let elapsed = start.elapsed();
+    drop(stdin);
+    cat.wait().expect("wait");
+    elapsed
+}
+
+/// Sends `n` big messages, serialised from a `Value` (`send_json` false) or pre-serialised,
+/// then one ping, whose answer says that the host has read them all.
+fn host_throughput(launch: &Launch, n: u64, big: &Value, send_json: bool) -> Duration {
+    let encoded = bytes::Bytes::from(serde_json::to_vec(big).expect("json"));
+    on_tokio(async {
+        let mut host = spawn(launch);
+        ping(&mut host).await;
+        let start = Instant::now();
+        for _ in 0..n {
+            if send_json {
+                host.send_json(encoded.clone()).await.expect("send");
+            } else {
+                host.send(big).await.expect("send");
+            }
+        }
+        ping(&mut host).await;
+        let elapsed = start.elapsed();
+        host.close().await.expect("close");
+        elapsed
+    })
+}
+
+/// The same frames written into a pipe of the same 1 MiB capacity, read by `cat`.
+fn raw_throughput(n: u64, body: &[u8]) -> Duration {
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("cat");
+    let mut stdin = cat.stdin.take().expect("stdin");
+    // The pipe capacity runtime-native asks for, so that only the protocol differs.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: F_SETPIPE_SZ on a descriptor we own.
+        let _ = unsafe { libc::fcntl(stdin.as_raw_fd(), libc::F_SETPIPE_SZ, 1024 * 1024) };
+    }
+    let frame = frame(body);
+    let start = Instant::now();
+    for _ in 0..n {
+        stdin.write_all(&frame).expect("write");
+    }
+    drop(stdin);
+    cat.wait().expect("wait");
+    start.elapsed()
+}
+
+fn host_spawns(launch: &Launch, n: u64) -> Duration {
+    on_tokio(async {
+        let start = Instant::now();
+        for _ in 0..n {
+            let mut host = spawn(launch);
+            ping(&mut host).await;
+            host.close().await.expect("close");
+        }
+        start.elapsed()
+    })
+}
+
+/// The same executable with the same argument, its stdin empty: it starts, reads end of file
+/// and exits.
+fn bare_spawns(n: u64) -> Duration {
+    let exe = this_executable();
+    let start = Instant::now();
+    for _ in 0..n {
+        let status = Command::new(&exe)
+            .arg(format!("chrome-extension://{EXTENSION_ID}/"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .expect("spawn");
+        assert!(status.success());
+    }
+    start.elapsed()
+}
+
+fn micros(d: Duration, n: u64) -> f64 {
+    d.as_secs_f64() * 1e6 / n as f64
+}
+
+/// Figures 6a–6d (goals: round trip ≤ 1.5× raw; throughput ≥ 0.3 of raw).
+pub fn figures(mode: Mode) -> Vec<Figure> {
+    let launch = launch();
+    let mut figures = Vec::new();
+
+    // Two processes that answer each other are at the mercy of the scheduler: many short runs.
+    let n = mode.ops(4_000, 200);
+    let (raw, ours) = best_of_runs(
+        mode,
+        15,
+        || raw_round_trips(n),
+        || host_round_trips(&launch, n),
+    );
+    figures.push(
+        Figure::new(
+            "6a",
+            "native messaging round trip of a small message (\"ping\" → \"pong\")",
+            Quantity::new("HostProcess send + recv", micros(ours, n), "µs"),
+            Quantity::new("raw pipe ping-pong with cat", micros(raw, n), "µs"),
+        )
+        .goal(Goal::ratio_at_most(1.5))
+        .note(format!("best of 15 runs of {n} round trips per side")),
+    );
+
+    let n = mode.ops(400, 8);
+    let big = Value::from("x".repeat(BIG - 2));
+    let body = serde_json::to_vec(&big).expect("json");
+    assert_eq!(body.len(), BIG);
+    let mib = n as f64 * (BIG + 4) as f64 / (1024.0 * 1024.0);
+    for (id, what, send_json) in [
+        ("6b", "HostProcess::send(&Value)", false),
+        ("6c", "HostProcess::send_json(Bytes)", true),
+    ] {
+        let (raw, ours) = best_of(
+            mode,
+            || raw_throughput(n, &body),
+            || host_throughput(&launch, n, &big, send_json),
+        );
+        figures.push(
+            Figure::new(
+                id,
+                "native messaging throughput of 512 KiB messages to the host",
+                Quantity::new(what, mib / ours.as_secs_f64(), "MiB/s"),
+                Quantity::new(
+                    "the same frames into a raw pipe to cat",
+                    mib / raw.as_secs_f64(),
+                    "MiB/s",
+                ),
+            )
+            .goal(Goal::ratio_at_least(0.3)),
+        );
+    }
+
+    let n = mode.ops(200, 3);
+    let (bare, ours) = best_of(mode, || bare_spawns(n), || host_spawns(&launch, n));
+    figures.push(
+        Figure::new(
+            "6d",
+            "native host spawn to first reply (spawn, ping, pong, close)",
+            Quantity::new("Launch::spawn + ping + close", micros(ours, n) / 1e3, "ms"),
+            Quantity::new(
+                "bare spawn + wait of the same executable",
+                micros(bare, n) / 1e3,
+                "ms",
+            ),
+        )
+        .note(format!("{n} spawns per side and run")),
+    );
+    figures
+}
