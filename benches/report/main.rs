@@ -7,6 +7,9 @@
 //! build, and the JSON goes to `bench-report.quick.json` instead, so a real report is not
 //! overwritten.
 //!
+//! `cargo bench -- native scale` runs only the areas named (bus, messaging, lifecycle, scale,
+//! native, updates) and writes `bench-report.partial.json`.
+//!
 //! This executable also plays two other parts, decided before anything else: the native
 //! messaging host of figures 6 (started by the launcher with a `chrome-extension://` argument)
 //! and the child process of figures 5 (started with `RUNTIME_SIM_BENCH_ROLE=scale`).
@@ -41,7 +44,43 @@ struct Report<'a> {
 
 /// Where the JSON goes: `$RUNTIME_SIM_BENCH_JSON`, else the target directory that holds this
 /// executable (`<target>/<profile>/deps/report-…`), else `target/`.
-fn json_path(mode: Mode) -> PathBuf {
+/// The areas named on the command line (`cargo bench -- native scale`): all when none is.
+struct Areas(Vec<String>);
+
+impl Areas {
+    const ALL: [&'static str; 6] = [
+        "bus",
+        "messaging",
+        "lifecycle",
+        "scale",
+        "native",
+        "updates",
+    ];
+
+    fn from_args() -> Result<Areas, String> {
+        let named: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        match named.iter().find(|a| !Self::ALL.contains(&a.as_str())) {
+            Some(unknown) => Err(format!(
+                "no area {unknown}; the areas are {}",
+                Self::ALL.join(", ")
+            )),
+            None => Ok(Areas(named)),
+        }
+    }
+
+    fn all(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn wants(&self, area: &str) -> bool {
+        self.all() || self.0.iter().any(|a| a == area)
+    }
+}
+
+fn json_path(mode: Mode, areas: &Areas) -> PathBuf {
     if let Some(path) = std::env::var_os("RUNTIME_SIM_BENCH_JSON") {
         return PathBuf::from(path);
     }
@@ -49,8 +88,11 @@ fn json_path(mode: Mode) -> PathBuf {
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
         .unwrap_or_else(|| PathBuf::from("target"));
+    // A run of some areas only does not overwrite the whole report.
     let name = if mode.quick {
         "bench-report.quick.json"
+    } else if !areas.all() {
+        "bench-report.partial.json"
     } else {
         "bench-report.json"
     };
@@ -65,6 +107,13 @@ fn main() -> ExitCode {
         return code;
     }
     let mode = Mode::from_args();
+    let areas = match Areas::from_args() {
+        Ok(areas) => areas,
+        Err(e) => {
+            eprintln!("runtime-sim bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let machine = Machine::this();
     println!("runtime-sim benchmark report ({} mode)", mode.name());
     println!("{}\n", machine.summary());
@@ -74,19 +123,34 @@ fn main() -> ExitCode {
         println!("{}", figure.to_text());
         figures.push(figure);
     };
-    show(bus::throughput(mode));
-    show(messaging::round_trip(mode));
-    show(messaging::port_throughput(mode));
-    let (week, one_extension_cycles) = lifecycle::idle_week(mode);
-    show(week);
-    scale::figures(mode, one_extension_cycles)
-        .into_iter()
-        .for_each(&mut show);
-    native::figures(mode).into_iter().for_each(&mut show);
-    show(updates::month_of_updates(mode));
+    if areas.wants("bus") {
+        show(bus::throughput(mode));
+    }
+    if areas.wants("messaging") {
+        show(messaging::round_trip(mode));
+        show(messaging::port_throughput(mode));
+    }
+    // The idle week also gives the scale figures their baseline.
+    if areas.wants("lifecycle") || areas.wants("scale") {
+        let (week, one_extension_cycles) = lifecycle::idle_week(mode);
+        if areas.wants("lifecycle") {
+            show(week);
+        }
+        if areas.wants("scale") {
+            scale::figures(mode, one_extension_cycles)
+                .into_iter()
+                .for_each(&mut show);
+        }
+    }
+    if areas.wants("native") {
+        native::figures(mode).into_iter().for_each(&mut show);
+    }
+    if areas.wants("updates") {
+        show(updates::month_of_updates(mode));
+    }
 
     println!("{}", table::markdown(&figures));
-    let path = json_path(mode);
+    let path = json_path(mode, &areas);
     let report = Report {
         mode: mode.name(),
         machine: &machine,
