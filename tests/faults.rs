@@ -1,15 +1,17 @@
 //! Faults the simulator must survive without hanging the run: a native host that stops
-//! reading, a listener that never answers, a listener that panics on every message, and a
+//! reading, one that writes a lot before it reads, a listener that never answers, a listener that panics on every message, and a
 //! listener that blocks its thread (the watchdog ends the run, or reports it).
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
 use runtime_sim::native::BrowserKind;
-use runtime_sim::{Browser, OnMessage, PageState, Runtime, TraceEvent};
-use serde_json::json;
+use runtime_sim::{Browser, OnMessage, PageState, Port, Runtime, TraceEvent};
+use serde_json::{json, Value};
 
 /// A host that never reads its stdin: the browser's writes fill the pipe, and must not block
 /// the simulation — posting goes on, time moves, and the disconnect still ends the host (after
@@ -50,6 +52,86 @@ fn a_host_that_stops_reading_does_not_block_the_simulation() {
         "the run took {:?}",
         started.elapsed()
     );
+}
+
+/// A host that writes a lot before it reads anything, while the extension posts a lot to it:
+/// both pipes fill. The browser reads the host's output while its own writes wait, as
+/// browsers do, so the host finishes writing, then reads, and every message of both sides
+/// goes through. Regression: the port's pump did not read while a write waited, so the host
+/// waited on its full stdout while the pump waited on the host's full stdin, for good.
+#[test]
+fn a_host_that_writes_before_it_reads_does_not_deadlock_its_port() {
+    const MESSAGES: usize = 48;
+    // 48 messages of 64 KiB each way: 3 MiB, more than either pipe holds.
+    let body = format!("\"{}\"", "x".repeat(64 * 1024 - 2));
+    let frames = tempfile::tempdir().expect("a folder for the host's output");
+    let mut wire = Vec::new();
+    for _ in 0..MESSAGES {
+        wire.extend_from_slice(&(body.len() as u32).to_ne_bytes());
+        wire.extend_from_slice(body.as_bytes());
+    }
+    let output = frames.path().join("frames.bin");
+    std::fs::write(&output, wire).expect("the host's output");
+
+    let probe = event_page(
+        "chatty",
+        json!({"permissions": ["nativeMessaging"]}),
+        top_level(|_| {}).0,
+    );
+    let script_body = format!("cat '{}'\nexec cat >/dev/null", output.display());
+    let (_dir, launcher) = native_host(BrowserKind::Chrome, &script_body, probe.id().as_str());
+    let (script, loads) = top_level(|_| {});
+    let spec = event_page(
+        "chatty",
+        json!({"permissions": ["nativeMessaging"]}),
+        script,
+    );
+    let (mut browser, _ids) = started(Browser::builder().native_launcher(launcher), vec![spec]);
+    let rt = loads.last().unwrap();
+    let port = rt.connect_native(NATIVE_HOST).unwrap();
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&received);
+    port.on_message()
+        .add_listener(move |(message, _port): (Value, Port)| {
+            assert_eq!(message.as_str().map(str::len), Some(64 * 1024 - 2));
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+    let chunk = "y".repeat(64 * 1024 - 2);
+    for _ in 0..MESSAGES {
+        port.post_message(&json!(chunk)).unwrap();
+    }
+    let started = Instant::now();
+    let all = browser.run_until(Duration::from_secs(60), |_| {
+        received.load(Ordering::SeqCst) == MESSAGES
+    });
+    assert!(
+        all,
+        "{} of the host's {MESSAGES} messages arrived",
+        received.load(Ordering::SeqCst)
+    );
+    // The host read everything the extension posted: it exits at end of file, by itself.
+    port.disconnect();
+    let ended = browser.run_until(Duration::from_secs(60), |b| {
+        b.with_trace(|t| {
+            t.entries().iter().find_map(|e| match &e.event {
+                TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
+                _ => None,
+            })
+        })
+        .is_some()
+    });
+    assert!(ended, "the host never ended");
+    let exit = browser.with_trace(|t| {
+        t.entries().iter().find_map(|e| match &e.event {
+            TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
+            _ => None,
+        })
+    });
+    assert!(
+        exit.as_deref().is_some_and(|e| !e.contains("SIGKILL")),
+        "the host had to be killed: {exit:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
 }
 
 /// A listener that keeps the channel open (`return true`) and never answers: the open

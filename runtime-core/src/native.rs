@@ -156,29 +156,33 @@ async fn pump(
     channel: u64,
     end: u64,
 ) {
-    // Messages posted while a write is blocked (a host that does not read fills the pipe) wait
-    // here; a disconnect ends the wait, so such a host is still ended.
+    let (writer, reader) = host.split();
+    // Messages posted while a write waits (a host that does not read fills its stdin) queue
+    // here. The host's output is read all the while, as browsers read it: a host that writes
+    // while it does not read would otherwise wait on its stdout as the pump waits on its
+    // stdin. A disconnect ends the wait, so such a host is still ended.
     let mut pending: VecDeque<Value> = VecDeque::new();
-    let error = loop {
+    let error = 'pump: loop {
         if let Some(message) = pending.pop_front() {
-            let written = {
-                let send = host.send(&message);
-                tokio::pin!(send);
-                loop {
-                    tokio::select! {
-                        result = &mut send => break Some(result),
-                        more = outgoing.recv() => match more {
-                            Some(next) => pending.push_back(next),
-                            None => break None,
-                        },
+            let send = writer.send(&message);
+            tokio::pin!(send);
+            loop {
+                tokio::select! {
+                    result = &mut send => match result {
+                        Ok(()) => continue 'pump,
+                        Err(e) => break 'pump Some(e.to_string()),
+                    },
+                    more = outgoing.recv() => match more {
+                        Some(next) => pending.push_back(next),
+                        // The extension disconnected while the host was not reading.
+                        None => break 'pump None,
+                    },
+                    got = reader.recv() => {
+                        if let Err(e) = hand_in_received(&shared, channel, end, got) {
+                            break 'pump Some(e);
+                        }
                     }
                 }
-            };
-            match written {
-                Some(Ok(())) => continue,
-                Some(Err(e)) => break Some(e.to_string()),
-                // The extension disconnected while the host was not reading.
-                None => break None,
             }
         }
         tokio::select! {
@@ -187,19 +191,11 @@ async fn pump(
                 // The extension disconnected the port (or its page went away).
                 None => break None,
             },
-            got = host.recv() => match got {
-                Ok(Received::Message(message)) => hand_in(
-                    &shared,
-                    Deferred::Sim(Box::new(move |sim: &mut Sim| sim.post(channel, end, message))),
-                ),
-                Ok(Received::Invalid(invalid)) => hand_in(
-                    &shared,
-                    Deferred::Sim(Box::new(move |sim: &mut Sim| {
-                        sim.native_message_ignored(channel, invalid.to_string());
-                    })),
-                ),
-                Err(e) => break Some(e.to_string()),
-            },
+            got = reader.recv() => {
+                if let Err(e) = hand_in_received(&shared, channel, end, got) {
+                    break Some(e);
+                }
+            }
         }
     };
     let failed = error.as_ref().map(|_| ());
@@ -228,6 +224,33 @@ async fn pump(
         Err(e) => format!("could not be reaped: {e}"),
     };
     host_ended(&shared, name, exit, true);
+}
+
+/// Hands what the host wrote to the channel's far end: a message is posted to it, an invalid
+/// one is noted and dropped. The host's end of output (or a failure) is the error that ends
+/// the port.
+fn hand_in_received(
+    shared: &Weak<Shared>,
+    channel: u64,
+    end: u64,
+    got: Result<Received, NativeError>,
+) -> Result<(), String> {
+    match got {
+        Ok(Received::Message(message)) => hand_in(
+            shared,
+            Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                sim.post(channel, end, message)
+            })),
+        ),
+        Ok(Received::Invalid(invalid)) => hand_in(
+            shared,
+            Deferred::Sim(Box::new(move |sim: &mut Sim| {
+                sim.native_message_ignored(channel, invalid.to_string());
+            })),
+        ),
+        Err(e) => return Err(e.to_string()),
+    }
+    Ok(())
 }
 
 /// Records that a host ended; `counted` if it was still one of the browser's real-time

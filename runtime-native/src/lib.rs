@@ -82,6 +82,6 @@ pub use error::{ErrorKind, NativeError, NotFoundReason};
 pub use launch::{Launch, Launcher, NativeReply};
 pub use lookup::{FoundHost, Lookup, Os};
 pub use manifest::{Manifest, ManifestError};
-pub use process::{ClosingHost, HostProcess};
+pub use process::{ClosingHost, HostProcess, HostReader, HostWriter};
 pub use shutdown::{GraceStep, HostExit, SentSignal, ShutdownPolicy, Signal};
 pub use stderr::{StderrLine, StderrSink};

@@ -49,18 +49,33 @@ enum ReadEnd {
 /// A running host: send it messages, receive its messages, close it like the browser.
 ///
 /// [`recv`](Self::recv) is cancel-safe, so a port can `select!` over it and an outgoing
-/// queue.
+/// queue. To write and read at the same time (a host may write while it does not read, and a
+/// browser keeps reading while its write waits), [`split`](Self::split) it.
 #[derive(Debug)]
 pub struct HostProcess {
     name: String,
     pid: u32,
     child: Option<Child>,
-    writer: Option<FramedWrite<ChildStdin, NativeCodec>>,
-    reader: Option<FramedRead<ChildStdout, NativeCodec>>,
-    read_end: Option<ReadEnd>,
-    stdin_closed_at: Option<Instant>,
+    writer: HostWriter,
+    reader: HostReader,
     stderr_task: Option<JoinHandle<()>>,
     policy: ShutdownPolicy,
+}
+
+/// The browser's writing side of a host: the host's stdin. Borrowed from a [`HostProcess`]
+/// with [`HostProcess::split`].
+#[derive(Debug)]
+pub struct HostWriter {
+    writer: Option<FramedWrite<ChildStdin, NativeCodec>>,
+    stdin_closed_at: Option<Instant>,
+}
+
+/// The browser's reading side of a host: the host's stdout. Borrowed from a [`HostProcess`]
+/// with [`HostProcess::split`].
+#[derive(Debug)]
+pub struct HostReader {
+    reader: Option<FramedRead<ChildStdout, NativeCodec>>,
+    read_end: Option<ReadEnd>,
 }
 
 impl HostProcess {
@@ -85,13 +100,24 @@ impl HostProcess {
             name,
             pid,
             child: Some(child),
-            writer,
-            reader,
-            read_end: None,
-            stdin_closed_at: None,
+            writer: HostWriter {
+                writer,
+                stdin_closed_at: None,
+            },
+            reader: HostReader {
+                reader,
+                read_end: None,
+            },
             stderr_task,
             policy,
         }
+    }
+
+    /// Both sides at once: a port can write a message and go on reading what the host writes
+    /// meanwhile, as browsers do. A host that writes much while it does not read would
+    /// otherwise wait on its full stdout while the browser waits on its full stdin.
+    pub fn split(&mut self) -> (&mut HostWriter, &mut HostReader) {
+        (&mut self.writer, &mut self.reader)
     }
 
     /// The host's name.
@@ -114,77 +140,25 @@ impl HostProcess {
         self.policy = policy;
     }
 
-    /// Sends one message. A broken pipe (the host is gone) is `Native host has exited.`;
-    /// other failures are communication errors. A message over the 64 MiB limit is
-    /// refused without touching the pipe.
+    /// Sends one message; see [`HostWriter::send`].
     pub async fn send<T: Serialize + ?Sized>(&mut self, message: &T) -> Result<(), NativeError> {
-        let Some(writer) = self.writer.as_mut() else {
-            return Err(stdin_closed());
-        };
-        let result = writer.send(message).await;
-        self.write_result(result)
+        self.writer.send(message).await
     }
 
-    /// Sends one message that is already serialized as JSON (as the browser does with a
-    /// message the extension's page serialized). The body is not checked; errors are as
-    /// for [`send`](Self::send).
+    /// Sends one message that is already serialized as JSON; see [`HostWriter::send_json`].
     pub async fn send_json(&mut self, body: Bytes) -> Result<(), NativeError> {
-        let Some(writer) = self.writer.as_mut() else {
-            return Err(stdin_closed());
-        };
-        let result = writer.send(body).await;
-        self.write_result(result)
+        self.writer.send_json(body).await
     }
 
-    fn write_result(&mut self, result: Result<(), FrameError>) -> Result<(), NativeError> {
-        match result {
-            Ok(()) => Ok(()),
-            Err(e @ (FrameError::TooLarge { .. } | FrameError::Encode(_))) => {
-                Err(NativeError::Communication { source: e })
-            }
-            Err(e) => {
-                self.close_stdin();
-                Err(NativeError::from_frame_error(e))
-            }
-        }
-    }
-
-    /// Receives the next frame: a message, or an invalid body ([`Received::Invalid`]) for
-    /// the caller to drop or report.
-    ///
-    /// End of file (also inside a frame) is `Native host has exited.`; an oversize
-    /// length or an I/O error is `Error when communicating with the native messaging
-    /// host.` After either, every later call fails the same way. Cancel-safe.
+    /// Receives the next frame; see [`HostReader::recv`]. Cancel-safe.
     pub async fn recv(&mut self) -> Result<Received, NativeError> {
-        if let Some(end) = self.read_end {
-            return Err(repeat_end(end));
-        }
-        let Some(reader) = self.reader.as_mut() else {
-            return Err(repeat_end(ReadEnd::Exited));
-        };
-        match reader.next().await {
-            Some(Ok(received)) => Ok(received),
-            None => {
-                self.read_end = Some(ReadEnd::Exited);
-                Err(NativeError::HostExited { source: None })
-            }
-            Some(Err(e)) => {
-                let error = NativeError::from_frame_error(e);
-                self.read_end = Some(match error {
-                    NativeError::HostExited { .. } => ReadEnd::Exited,
-                    _ => ReadEnd::Failed,
-                });
-                Err(error)
-            }
-        }
+        self.reader.recv().await
     }
 
     /// Closes the host's stdin (the host sees end of file) without waiting. Messages the
     /// host still writes can be received. Does nothing the second time.
     pub fn close_stdin(&mut self) {
-        if self.writer.take().is_some() {
-            self.stdin_closed_at = Some(Instant::now());
-        }
+        self.writer.close_stdin();
     }
 
     /// Whether the host has exited (without reaping it).
@@ -203,9 +177,9 @@ impl HostProcess {
     /// `Drop`.
     pub async fn close(mut self) -> io::Result<HostExit> {
         let exited_before_eof = self.has_exited();
-        self.reader = None;
+        self.reader.reader = None;
         self.close_stdin();
-        let eof = self.stdin_closed_at.unwrap_or_else(Instant::now);
+        let eof = self.writer.stdin_closed_at.unwrap_or_else(Instant::now);
         let steps = self.policy.steps().to_vec();
         let Some(child) = self.child.as_mut() else {
             return Err(io::Error::other("host process already reaped"));
@@ -271,10 +245,90 @@ impl HostProcess {
     }
 }
 
+impl HostWriter {
+    /// Sends one message. A broken pipe (the host is gone) is `Native host has exited.`;
+    /// other failures are communication errors. A message over the 64 MiB limit is
+    /// refused without touching the pipe.
+    ///
+    /// Not cancel-safe: a send dropped before it finishes may have queued its message, which
+    /// the next send writes. Keep the future until it is done (while reading, if need be).
+    pub async fn send<T: Serialize + ?Sized>(&mut self, message: &T) -> Result<(), NativeError> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(stdin_closed());
+        };
+        let result = writer.send(message).await;
+        self.write_result(result)
+    }
+
+    /// Sends one message that is already serialized as JSON (as the browser does with a
+    /// message the extension's page serialized). The body is not checked; errors are as
+    /// for [`send`](Self::send).
+    pub async fn send_json(&mut self, body: Bytes) -> Result<(), NativeError> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(stdin_closed());
+        };
+        let result = writer.send(body).await;
+        self.write_result(result)
+    }
+
+    fn write_result(&mut self, result: Result<(), FrameError>) -> Result<(), NativeError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(e @ (FrameError::TooLarge { .. } | FrameError::Encode(_))) => {
+                Err(NativeError::Communication { source: e })
+            }
+            Err(e) => {
+                self.close_stdin();
+                Err(NativeError::from_frame_error(e))
+            }
+        }
+    }
+
+    /// Closes the host's stdin (the host sees end of file) without waiting. Messages the
+    /// host still writes can be received. Does nothing the second time.
+    pub fn close_stdin(&mut self) {
+        if self.writer.take().is_some() {
+            self.stdin_closed_at = Some(Instant::now());
+        }
+    }
+}
+
+impl HostReader {
+    /// Receives the next frame: a message, or an invalid body ([`Received::Invalid`]) for
+    /// the caller to drop or report.
+    ///
+    /// End of file (also inside a frame) is `Native host has exited.`; an oversize
+    /// length or an I/O error is `Error when communicating with the native messaging
+    /// host.` After either, every later call fails the same way. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Received, NativeError> {
+        if let Some(end) = self.read_end {
+            return Err(repeat_end(end));
+        }
+        let Some(reader) = self.reader.as_mut() else {
+            return Err(repeat_end(ReadEnd::Exited));
+        };
+        match reader.next().await {
+            Some(Ok(received)) => Ok(received),
+            None => {
+                self.read_end = Some(ReadEnd::Exited);
+                Err(NativeError::HostExited { source: None })
+            }
+            Some(Err(e)) => {
+                let error = NativeError::from_frame_error(e);
+                self.read_end = Some(match error {
+                    NativeError::HostExited { .. } => ReadEnd::Exited,
+                    _ => ReadEnd::Failed,
+                });
+                Err(error)
+            }
+        }
+    }
+}
+
 impl Drop for HostProcess {
     fn drop(&mut self) {
-        self.reader = None;
-        self.writer = None;
+        self.reader.reader = None;
+        self.writer.writer = None;
         if let Some(task) = self.stderr_task.take() {
             task.abort();
         }
