@@ -210,6 +210,76 @@ fn background_and_view_senders_have_id_url_and_origin_but_no_tab_or_frame() {
     );
 }
 
+/// An extension page shown in a tab (a view of kind `Tab`) is that tab's top frame: its
+/// messages carry the tab (whose URL is the page's) and frameId 0, as a content script's do.
+/// Regression: such a view had no tab, so its sender looked like a popup's.
+#[test]
+fn an_extension_page_in_a_tab_sends_with_its_tab_and_frame_id_0() {
+    let (senders, script, _) = recording_senders();
+    let (mut browser, id) = browser_with(event_page("tab page", json!({}), script));
+    let web = browser.open_tab("https://example.com/").unwrap();
+    let view = browser.open_view(&id, ViewKind::Tab, "page.html").unwrap();
+    let tab = browser
+        .view_tab(&id, view)
+        .expect("the view is shown in a tab");
+    assert_ne!(tab, web);
+    assert_eq!(browser.tabs(), [web, tab]);
+    let page = browser.view_runtime(&id, view).unwrap();
+    wait(&mut browser, page.send_message(&json!("hi"))).unwrap();
+
+    let url = format!("chrome-extension://{id}/page.html");
+    let sender = senders.last().unwrap();
+    assert_eq!(sender.id, Some(id.clone()));
+    assert_eq!(sender.url.as_deref(), Some(url.as_str()));
+    assert_eq!(sender.origin, Some(format!("chrome-extension://{id}")));
+    assert_eq!(sender.frame_id, Some(0));
+    let sender_tab = sender.tab.expect("a page in a tab sends with its tab");
+    assert_eq!((sender_tab.id, sender_tab.index), (tab.0, 1));
+    assert_eq!(sender_tab.url, url);
+}
+
+/// Closing an extension page's tab closes the page (its view), and closing the view closes
+/// its tab; navigating the tab to a web page closes the view but keeps the tab.
+#[test]
+fn an_extension_page_and_its_tab_close_together() {
+    let (mut browser, id) = browser_with(event_page(
+        "tab page",
+        with_content_scripts(),
+        top_level(|_| {}).0,
+    ));
+    let first = browser.open_view(&id, ViewKind::Tab, "a.html").unwrap();
+    let first_tab = browser.view_tab(&id, first).unwrap();
+    assert!(browser.close_tab(first_tab));
+    assert!(browser.view_runtime(&id, first).is_none());
+    assert!(!browser.close_view(&id, first));
+
+    let second = browser.open_view(&id, ViewKind::Tab, "b.html").unwrap();
+    let second_tab = browser.view_tab(&id, second).unwrap();
+    assert!(browser.close_view(&id, second));
+    assert!(!browser.tabs().contains(&second_tab));
+    assert_eq!(browser.view_tab(&id, second), None);
+
+    let third = browser.open_view(&id, ViewKind::Tab, "c.html").unwrap();
+    let third_tab = browser.view_tab(&id, third).unwrap();
+    browser.navigate(third_tab, "https://example.com/").unwrap();
+    assert!(browser.view_runtime(&id, third).is_none());
+    assert_eq!(browser.tabs(), [third_tab]);
+    assert!(
+        browser
+            .content_script(&id, third_tab, FrameId::TOP)
+            .is_some(),
+        "the web page the tab shows now gets the content scripts"
+    );
+    let closed = browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .filter(|e| matches!(e.event, TraceEvent::TabClosed | TraceEvent::ViewClosed))
+            .map(|e| e.event.to_string())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(closed.len(), 5, "{closed:?}: 2 tabs closed, 3 views closed");
+}
+
 /// §4.1: a listener answers at once with `sendResponse`; the sender gets that value.
 #[test]
 fn a_listener_can_answer_at_once() {

@@ -704,8 +704,16 @@ impl Browser {
     pub fn navigate(&mut self, tab: TabId, url: &str) -> Result<(), BrowserError> {
         let weak = Arc::downgrade(&self.shared);
         let mut sim = self.shared.sim();
-        Self::frame_exists(&sim, tab, FrameId::TOP)?;
-        sim.close_frame(tab.0, 0);
+        let shows_extension_page = sim
+            .tabs
+            .get(&tab.0)
+            .is_some_and(|t| t.extension_page.is_some());
+        if shows_extension_page {
+            sim.leave_extension_page(tab.0);
+        } else {
+            Self::frame_exists(&sim, tab, FrameId::TOP)?;
+            sim.close_frame(tab.0, 0);
+        }
         sim.record(
             None,
             Some(Context::WebPage {
@@ -720,6 +728,13 @@ impl Browser {
         drop(sim);
         self.shared.settle();
         Ok(())
+    }
+
+    /// The tab an extension view of kind [`ViewKind::Tab`] is shown in, while it is open.
+    /// Messages from the view have that tab as `sender.tab` (and `frameId` 0); closing the tab
+    /// closes the view and the other way round; navigating the tab leaves the page.
+    pub fn view_tab(&self, id: &ExtensionId, view: ViewId) -> Option<TabId> {
+        self.shared.sim().view_tab(id, view.0).map(TabId)
     }
 
     /// Closes a tab. Returns whether it was open.

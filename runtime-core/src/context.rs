@@ -100,6 +100,9 @@ pub(crate) struct TabState {
     pub(crate) next_frame: u64,
     /// What `sender.tlsChannelId` is for the tab's pages, when a receiver asks for it.
     pub(crate) tls_channel_id: Option<String>,
+    /// The extension page the tab shows instead of a web page (an extension view of kind
+    /// `Tab`): its extension and view. Such a tab has no web page frames.
+    pub(crate) extension_page: Option<(ExtensionId, u64)>,
 }
 
 /// A frame of a tab: the page it shows and the content scripts running in it.
@@ -211,15 +214,19 @@ impl Sim {
     /// `tabs.Tab` for a tab.
     pub(crate) fn tab_info(&self, tab: u64) -> Option<Tab> {
         let state = self.tabs.get(&tab)?;
+        let url = match &state.extension_page {
+            Some((ext, view)) => self
+                .extensions
+                .get(ext)
+                .and_then(|r| r.views.get(view))
+                .map(|v| v.url.clone()),
+            None => state.frames.get(&0).map(|f| f.url.clone()),
+        };
         Some(Tab {
             id: tab,
             index: state.index,
             window_id: 1,
-            url: state
-                .frames
-                .get(&0)
-                .map(|f| f.url.clone())
-                .unwrap_or_default(),
+            url: url.unwrap_or_default(),
             active: true,
             incognito: false,
         })
@@ -256,6 +263,11 @@ impl Sim {
         let origin = url.as_deref().map(origin_of);
         let (tab, frame_id, tls) = match endpoint {
             Endpoint::ContentScript { tab, frame, .. } => (self.tab_info(*tab), Some(*frame), None),
+            // An extension page shown in a tab is that tab's top frame.
+            Endpoint::View { ext, view } => match self.view_tab(ext, *view) {
+                Some(tab) => (self.tab_info(tab), Some(0), None),
+                None => (None, None, None),
+            },
             Endpoint::WebPage { tab, frame, .. } => {
                 let tls = self
                     .tabs
@@ -348,6 +360,7 @@ impl Sim {
                 frames: BTreeMap::new(),
                 next_frame: 0,
                 tls_channel_id: None,
+                extension_page: None,
             },
         );
         self.record(
@@ -404,10 +417,72 @@ impl Sim {
         Some(state.next_frame)
     }
 
-    /// Closes a tab: every frame goes, with its page and content scripts.
+    /// Opens a tab that shows an extension page (the view `view` of `ext`, of kind `Tab`).
+    pub(crate) fn open_extension_tab(&mut self, ext: &ExtensionId, view: u64, url: &str) -> u64 {
+        self.next_tab += 1;
+        let tab = self.next_tab;
+        let index = self.tabs.len() as u64;
+        self.tabs.insert(
+            tab,
+            TabState {
+                index,
+                frames: BTreeMap::new(),
+                next_frame: 0,
+                tls_channel_id: None,
+                extension_page: Some((ext.clone(), view)),
+            },
+        );
+        self.record(
+            None,
+            Some(Context::WebPage { tab, frame: 0 }),
+            TraceEvent::TabOpened {
+                url: url.to_owned(),
+            },
+        );
+        tab
+    }
+
+    /// The tab an extension view is shown in (views of kind `Tab`).
+    pub(crate) fn view_tab(&self, ext: &ExtensionId, view: u64) -> Option<u64> {
+        self.tabs.iter().find_map(|(tab, state)| {
+            let (e, v) = state.extension_page.as_ref()?;
+            (e == ext && *v == view).then_some(*tab)
+        })
+    }
+
+    /// A view has closed: the tab it was shown in, if any, closes with it.
+    pub(crate) fn close_view_tab(&mut self, ext: &ExtensionId, view: u64) {
+        if let Some(tab) = self.view_tab(ext, view) {
+            self.tabs.remove(&tab);
+            self.record(
+                None,
+                Some(Context::WebPage { tab, frame: 0 }),
+                TraceEvent::TabClosed,
+            );
+        }
+    }
+
+    /// The tab stops showing its extension page (it navigates away): the page's view closes,
+    /// the tab stays, with no frame until the new page is added.
+    pub(crate) fn leave_extension_page(&mut self, tab: u64) {
+        let page = self
+            .tabs
+            .get_mut(&tab)
+            .and_then(|t| t.extension_page.take());
+        if let Some((ext, view)) = page {
+            self.close_view(&ext, view);
+        }
+    }
+
+    /// Closes a tab: every frame goes, with its page and content scripts; an extension page
+    /// shown in it closes (its view).
     pub(crate) fn close_tab(&mut self, tab: u64) -> bool {
-        if !self.tabs.contains_key(&tab) {
+        let Some(state) = self.tabs.get(&tab) else {
             return false;
+        };
+        if let Some((ext, view)) = state.extension_page.clone() {
+            // Closing the view closes its tab.
+            return self.close_view(&ext, view);
         }
         self.close_frame(tab, 0);
         self.tabs.remove(&tab);

@@ -685,6 +685,7 @@ impl Sim {
             },
             v.runtime.events(),
         );
+        self.close_view_tab(ext, view);
         self.release(ext, v.keepalive);
         self.after_going_idle(ext);
         true
@@ -758,6 +759,9 @@ impl Sim {
         let slash = if path.starts_with('/') { "" } else { "/" };
         let url = format!("{}{slash}{path}", rec.base_url());
         let runtime = Runtime::for_view(shared.clone(), rec, view, kind);
+        if kind == ViewKind::Tab {
+            self.open_extension_tab(ext, view, &url);
+        }
         self.record(
             Some(ext),
             Some(Context::View { id: view, kind }),
