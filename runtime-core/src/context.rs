@@ -344,12 +344,8 @@ impl Sim {
         );
     }
 
-    /// Opens a tab on `url`; the content scripts that match it start.
-    pub(crate) fn open_tab(
-        &mut self,
-        shared: &std::sync::Weak<crate::engine::Shared>,
-        url: &str,
-    ) -> u64 {
+    /// A new tab, last in the window, with no frame yet.
+    fn new_tab(&mut self, extension_page: Option<(ExtensionId, u64)>) -> u64 {
         self.next_tab += 1;
         let tab = self.next_tab;
         let index = self.tabs.len() as u64;
@@ -360,9 +356,19 @@ impl Sim {
                 frames: BTreeMap::new(),
                 next_frame: 0,
                 tls_channel_id: None,
-                extension_page: None,
+                extension_page,
             },
         );
+        tab
+    }
+
+    /// Opens a tab on `url`; the content scripts that match it start.
+    pub(crate) fn open_tab(
+        &mut self,
+        shared: &std::sync::Weak<crate::engine::Shared>,
+        url: &str,
+    ) -> u64 {
+        let tab = self.new_tab(None);
         self.record(
             None,
             Some(Context::WebPage { tab, frame: 0 }),
@@ -419,19 +425,7 @@ impl Sim {
 
     /// Opens a tab that shows an extension page (the view `view` of `ext`, of kind `Tab`).
     pub(crate) fn open_extension_tab(&mut self, ext: &ExtensionId, view: u64, url: &str) -> u64 {
-        self.next_tab += 1;
-        let tab = self.next_tab;
-        let index = self.tabs.len() as u64;
-        self.tabs.insert(
-            tab,
-            TabState {
-                index,
-                frames: BTreeMap::new(),
-                next_frame: 0,
-                tls_channel_id: None,
-                extension_page: Some((ext.clone(), view)),
-            },
-        );
+        let tab = self.new_tab(Some((ext.clone(), view)));
         self.record(
             None,
             Some(Context::WebPage { tab, frame: 0 }),
