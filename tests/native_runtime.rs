@@ -113,13 +113,28 @@ fn host_ended(browser: &Browser) -> bool {
         .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
 }
 
+/// `sendNativeMessage` answers with the host's first message; the host is then ended as the
+/// browser ends it (end of file: the ping-pong host exits by itself), and the trace says so,
+/// as for a port's host. Regression: only `connectNative` hosts had their end traced.
 #[test]
-fn send_native_message_answers_with_the_hosts_first_message() {
+fn send_native_message_answers_with_the_hosts_first_message_then_ends_the_host() {
     let (mut browser, _id, rt, _dir) = start(true, &ping_pong());
     let answer = browser
         .block_on(rt.send_native_message(HOST, &json!("ping")))
         .unwrap();
     assert_eq!(answer, Ok(json!("pong")));
+    assert!(browser.run_until(Duration::from_secs(10), host_ended));
+    let exit = browser
+        .trace()
+        .entries()
+        .iter()
+        .find_map(|e| match &e.event {
+            TraceEvent::NativeHostEnded { host, exit } => Some((host.clone(), exit.clone())),
+            _ => None,
+        });
+    let (host, exit) = exit.unwrap();
+    assert_eq!(host, HOST);
+    assert!(!exit.contains("SIGKILL"), "{exit}");
 }
 
 #[test]

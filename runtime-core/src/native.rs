@@ -356,25 +356,30 @@ fn start_native_call<T: Serialize + ?Sized>(
     let opener = opener.clone();
     strong.realtime.fetch_add(1, Ordering::AcqRel);
     runtime.spawn(async move {
-        let answer = if stdin_closed_first {
+        // The host, once it has answered (or failed to), is ended as the browser ends it; the
+        // browser goes on waiting for it as for a port's host, so that its end is traced.
+        let (answer, closing) = if stdin_closed_first {
             // Firefox, from onSuspend: the host starts, but its stdin is closed before the
             // message is written.
             match launcher.connect_native(&application, &caller) {
-                Ok(host) => {
-                    let _ = host.close().await;
+                Ok(host) => (
                     Err(SendNativeMessageError::Native(
                         NativeError::HostExited { source: None }.to_string(),
-                    ))
-                }
-                Err(e) => Err(SendNativeMessageError::Native(e.to_string())),
+                    )),
+                    Some(host.close_in_background()),
+                ),
+                Err(e) => (Err(SendNativeMessageError::Native(e.to_string())), None),
             }
         } else {
-            launcher
+            match launcher
                 .send_native_message(&application, &caller, &message)
                 .await
-                .map(|reply| reply.message)
-                .map_err(|e| SendNativeMessageError::Native(e.to_string()))
+            {
+                Ok(reply) => (Ok(reply.message), Some(reply.closing)),
+                Err(e) => (Err(SendNativeMessageError::Native(e.to_string())), None),
+            }
         };
+        let name = application.clone();
         if let Some(strong) = weak.upgrade() {
             strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
                 let context = opener.trace_context(sim);
@@ -394,8 +399,24 @@ fn start_native_call<T: Serialize + ?Sized>(
                 sim.release(&ext, keepalive);
                 let _ = tx.send(answer);
             })));
-            strong.realtime.fetch_sub(1, Ordering::AcqRel);
             strong.wake_driver();
+        }
+        match closing {
+            Some(closing) => {
+                let exit = match closing.await {
+                    Ok(exit) => exit.to_string(),
+                    Err(e) => format!("could not be reaped: {e}"),
+                };
+                host_ended(&weak, name, exit, true);
+            }
+            // No host to wait for: it could not start, or it failed before it answered (and
+            // is ended on its own).
+            None => {
+                if let Some(strong) = weak.upgrade() {
+                    strong.realtime.fetch_sub(1, Ordering::AcqRel);
+                    strong.wake_driver();
+                }
+            }
         }
     });
     Ok(rx)
