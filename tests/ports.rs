@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use runtime_sim::{
     BackgroundScript, Browser, Event, FrameId, MessageSender, PageState, Port, PostMessageError,
@@ -183,6 +185,38 @@ fn disconnect_tells_only_the_other_end_with_no_last_error() {
     assert_eq!(seen.disconnects.last().unwrap().last_error, None);
     assert!(port.is_disconnected());
     assert!(unchecked_errors(&browser.trace()).is_empty());
+}
+
+/// Once a port's channel has closed (and its far end has been told), both ends' listeners are
+/// dropped, with what they hold. Regression: a listener that held its own port (to answer on
+/// it, a common pattern) kept the port, and so itself, for the life of the process.
+#[test]
+fn a_closed_ports_listeners_are_dropped_even_those_holding_the_port() {
+    let seen = Seen::default();
+    let (mut browser, _id, popup) = page_and_popup(&seen, json!({}));
+    let port = popup.connect("held").unwrap();
+    browser.advance(secs(1));
+    let far = seen.port_of("background");
+    let token = Arc::new(());
+    for end in [&port, &far] {
+        let held = (Arc::clone(&token), end.clone());
+        end.on_message().add_listener(move |_: (Value, Port)| {
+            let _ = &held;
+        });
+        let held = (Arc::clone(&token), end.clone());
+        end.on_disconnect().add_listener(move |_: Port| {
+            let _ = &held;
+        });
+    }
+    assert_eq!(Arc::strong_count(&token), 5);
+    port.disconnect();
+    browser.advance(secs(1));
+    assert_eq!(
+        seen.disconnected(),
+        ["background"],
+        "the far end was told first"
+    );
+    assert_eq!(Arc::strong_count(&token), 1);
 }
 
 /// §4.2: a second `disconnect()` does nothing.

@@ -524,6 +524,15 @@ impl Sim {
             self.deferred
                 .push_back(Deferred::NotifyDisconnect { port, error });
         }
+        // No event fires on these ports any more: their listeners go, and with them what they
+        // hold (often the port itself, which would otherwise keep them for good).
+        let ports: Vec<Port> = std::iter::once(&ch.opener)
+            .chain(ch.receivers.values())
+            .filter_map(|end| end.port.clone())
+            .collect();
+        if !ports.is_empty() {
+            self.deferred.push_back(Deferred::DropPortListeners(ports));
+        }
     }
 
     /// `port.postMessage(message)` from end `from`.

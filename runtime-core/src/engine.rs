@@ -92,6 +92,8 @@ pub(crate) enum Deferred {
         port: Port,
         error: Option<String>,
     },
+    /// Drop the listeners of the ports of a closed channel, once they have been told.
+    DropPortListeners(Vec<Port>),
     /// Every copy of a `sendResponse` was dropped.
     ResponderDropped {
         channel: u64,
@@ -341,7 +343,9 @@ impl Shared {
             | Deferred::OpenChannel(_)
             | Deferred::DeliverPortMessage { .. }
             | Deferred::NotifyDisconnect { .. } => StepKind::Listeners,
-            Deferred::DropTasks(_) | Deferred::DropListeners(_) => StepKind::Dropping,
+            Deferred::DropTasks(_)
+            | Deferred::DropListeners(_)
+            | Deferred::DropPortListeners(_) => StepKind::Dropping,
             Deferred::Release { .. } | Deferred::ResponderDropped { .. } | Deferred::Sim(_) => {
                 StepKind::Browser
             }
@@ -374,6 +378,7 @@ impl Shared {
                 keepalive,
             } => self.deliver_port_message(port, message, keepalive),
             Deferred::NotifyDisconnect { port, error } => self.notify_disconnect(port, error),
+            Deferred::DropPortListeners(ports) => ports.iter().for_each(Port::clear_listeners),
             Deferred::ResponderDropped { channel, end } => {
                 self.sim().receiver_abandoned(channel, end);
             }

@@ -131,6 +131,12 @@ impl Port {
         }
     }
 
+    /// Drops the port's listeners: its channel has closed and it has been told.
+    pub(crate) fn clear_listeners(&self) {
+        self.inner.on_message.clear_listeners();
+        self.inner.on_disconnect.clear_listeners();
+    }
+
     /// Marks the port disconnected. Returns whether it was connected.
     pub(crate) fn mark_disconnected(&self) -> bool {
         !self.inner.disconnected.swap(true, Ordering::AcqRel)
