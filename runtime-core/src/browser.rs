@@ -15,6 +15,7 @@ use crate::engine::{LocalStep, Shared, Work};
 use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::lock;
+use crate::lazy_listeners::LazyListeners;
 use crate::lifecycle::{Lifecycle, Timers};
 use crate::profile::Profile;
 use crate::sim::{Config, ExtState, Sim};
@@ -408,7 +409,7 @@ impl Browser {
                 life: 0,
                 queue: VecDeque::new(),
                 creating: None,
-                lazy_listeners: Default::default(),
+                lazy_listeners: LazyListeners::with_room(),
                 keepalives: BTreeMap::new(),
                 storage: BTreeMap::new(),
                 uninstall_url: None,

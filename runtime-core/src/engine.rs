@@ -760,10 +760,11 @@ impl EventObserver for ListenerTracker {
             return;
         };
         let mut sim = shared.sim();
+        let sim = &mut *sim;
         let Some(rec) = sim.extensions.get_mut(&self.ext) else {
             return;
         };
-        rec.lazy_listeners.insert(event.to_owned());
+        rec.lazy_listeners.insert(event, &mut sim.event_names);
         let late = rec
             .page
             .as_mut()

@@ -113,6 +113,7 @@ mod extension_id;
 mod keepalive;
 mod kiosk;
 mod last_error;
+mod lazy_listeners;
 pub mod lifecycle;
 mod manifest;
 mod match_pattern;

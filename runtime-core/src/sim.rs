@@ -16,6 +16,7 @@ use crate::context::{Endpoint, TabState};
 use crate::engine::{Deferred, Work};
 use crate::events::{ContextEvents, RuntimeEvent};
 use crate::kiosk::Kiosk;
+use crate::lazy_listeners::{EventNames, LazyListeners};
 use crate::lifecycle::{Effect, Input, Lifecycle, Timers};
 use crate::profile::{BackgroundModel, KeepaliveRule, Profile, SERVICE_WORKER_REQUEST_TIMEOUT};
 use crate::reload::ReloadGuard;
@@ -139,7 +140,7 @@ pub(crate) struct ExtState {
     pub(crate) life: u64,
     pub(crate) queue: VecDeque<Queued>,
     pub(crate) creating: Option<u64>,
-    pub(crate) lazy_listeners: BTreeSet<String>,
+    pub(crate) lazy_listeners: LazyListeners,
     pub(crate) keepalives: BTreeMap<u64, Holder>,
     pub(crate) storage: BTreeMap<String, Value>,
     pub(crate) uninstall_url: Option<String>,
@@ -197,6 +198,8 @@ pub(crate) struct Sim {
     pub(crate) staged_version: Option<String>,
     /// How many [`Work::Ambient`] items are on the bus.
     pub(crate) ambient: usize,
+    /// The names of the events that pages listened to, shared by their lazy listeners.
+    pub(crate) event_names: EventNames,
 }
 
 impl Sim {
@@ -223,6 +226,7 @@ impl Sim {
             run: 0,
             staged_version: None,
             ambient: 0,
+            event_names: EventNames::default(),
         }
     }
 
