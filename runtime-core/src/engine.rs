@@ -538,9 +538,9 @@ impl Shared {
                 return false;
             };
             let listeners = if name == ON_SUSPEND {
-                events.on_suspend.listener_count()
+                events.on_suspend().listener_count()
             } else {
-                events.on_suspend_canceled.listener_count()
+                events.on_suspend_canceled().listener_count()
             };
             sim.record_bg(
                 ext,
@@ -553,9 +553,9 @@ impl Shared {
             events
         };
         let dispatch = if name == ON_SUSPEND {
-            events.on_suspend.dispatch(())
+            events.on_suspend().dispatch(())
         } else {
-            events.on_suspend_canceled.dispatch(())
+            events.on_suspend_canceled().dispatch(())
         };
         let endpoint = Endpoint::Background {
             ext: ext.clone(),
@@ -586,13 +586,13 @@ impl Shared {
                 &ext,
                 TraceEvent::EventDispatched {
                     event: ON_SUSPEND.to_owned(),
-                    listeners: events.on_suspend.listener_count(),
+                    listeners: events.on_suspend().listener_count(),
                     args: Arc::new(serde_json::Value::Null),
                 },
             );
             events
         };
-        let mut dispatch = events.on_suspend.dispatch(());
+        let mut dispatch = events.on_suspend().dispatch(());
         let pending: Vec<_> = std::mem::take(&mut dispatch.pending)
             .into_iter()
             .map(|(_, future)| future)
