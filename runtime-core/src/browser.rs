@@ -15,6 +15,7 @@ use crate::engine::{LocalStep, Shared, Work};
 use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::lock;
+use crate::holders::Holders;
 use crate::lazy_listeners::LazyListeners;
 use crate::lifecycle::{Lifecycle, Timers};
 use crate::profile::Profile;
@@ -400,7 +401,7 @@ impl Browser {
             id.clone(),
             ExtState {
                 id: id.clone(),
-                manifest: spec.manifest,
+                manifest: Arc::new(spec.manifest),
                 location: spec.location,
                 path: spec.path,
                 script: spec.script,
@@ -410,7 +411,7 @@ impl Browser {
                 queue: VecDeque::new(),
                 creating: None,
                 lazy_listeners: LazyListeners::with_room(),
-                keepalives: BTreeMap::new(),
+                keepalives: Holders::default(),
                 storage: BTreeMap::new(),
                 uninstall_url: None,
                 views: BTreeMap::new(),

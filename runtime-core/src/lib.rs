@@ -110,6 +110,7 @@ mod events;
 mod executor;
 mod extension;
 mod extension_id;
+mod holders;
 mod keepalive;
 mod kiosk;
 mod last_error;

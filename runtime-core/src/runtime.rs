@@ -42,7 +42,7 @@ struct Inner {
     context: Context,
     endpoint: Endpoint,
     events: Arc<ContextEvents>,
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     base_url: String,
 }
 
@@ -112,7 +112,7 @@ impl Runtime {
                 context,
                 endpoint,
                 events,
-                manifest: rec.manifest.clone(),
+                manifest: Arc::clone(&rec.manifest),
                 base_url: rec.base_url(),
             }),
         }
