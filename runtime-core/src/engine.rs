@@ -547,7 +547,7 @@ impl Shared {
                 TraceEvent::EventDispatched {
                     event: name.to_owned(),
                     listeners,
-                    args: Arc::new(serde_json::Value::Null),
+                    args: TraceEvent::no_args(),
                 },
             );
             events
@@ -587,7 +587,7 @@ impl Shared {
                 TraceEvent::EventDispatched {
                     event: ON_SUSPEND.to_owned(),
                     listeners: events.on_suspend().listener_count(),
-                    args: Arc::new(serde_json::Value::Null),
+                    args: TraceEvent::no_args(),
                 },
             );
             events

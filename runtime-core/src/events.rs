@@ -1,6 +1,6 @@
 //! The events of `chrome.runtime` and the event objects of one page load.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use runtime_events::{Dispatch, Event, EventObserver};
 use serde::Serialize;
@@ -111,6 +111,32 @@ pub(crate) const ON_CONNECT: &str = "runtime.onConnect";
 pub(crate) const ON_CONNECT_EXTERNAL: &str = "runtime.onConnectExternal";
 pub(crate) const ON_CONNECT_NATIVE: &str = "runtime.onConnectNative";
 
+/// `chrome.runtime`'s events.
+pub(crate) const RUNTIME_EVENTS: [&str; 12] = [
+    ON_STARTUP,
+    ON_INSTALLED,
+    ON_SUSPEND,
+    ON_SUSPEND_CANCELED,
+    ON_UPDATE_AVAILABLE,
+    ON_BROWSER_UPDATE_AVAILABLE,
+    ON_RESTART_REQUIRED,
+    ON_MESSAGE,
+    ON_MESSAGE_EXTERNAL,
+    ON_CONNECT,
+    ON_CONNECT_EXTERNAL,
+    ON_CONNECT_NATIVE,
+];
+
+/// The name of one of `chrome.runtime`'s events as an event object holds it: one copy for the
+/// whole process, so that making a page's event objects does not copy their names.
+fn shared_name(name: &'static str) -> Arc<str> {
+    static NAMES: LazyLock<[Arc<str>; 12]> = LazyLock::new(|| RUNTIME_EVENTS.map(Arc::from));
+    RUNTIME_EVENTS
+        .iter()
+        .position(|known| *known == name)
+        .map_or_else(|| Arc::from(name), |i| Arc::clone(&NAMES[i]))
+}
+
 impl RuntimeEvent {
     pub(crate) fn name(&self) -> &str {
         match self {
@@ -198,7 +224,7 @@ impl ContextEvents {
 
     /// The event in `slot`, made on first use.
     fn event<'a, A>(&self, slot: &'a OnceLock<Event<A>>, name: &'static str) -> &'a Event<A> {
-        slot.get_or_init(|| Event::with_observer(name, Arc::clone(&self.observer)))
+        slot.get_or_init(|| Event::with_observer(shared_name(name), Arc::clone(&self.observer)))
     }
 
     /// The messaging event in `slot`, made on first use.
@@ -208,7 +234,10 @@ impl ContextEvents {
         name: &'static str,
     ) -> &'a OnMessageEvent {
         slot.get_or_init(|| {
-            OnMessageEvent::new(Event::with_observer(name, Arc::clone(&self.observer)))
+            OnMessageEvent::new(Event::with_observer(
+                shared_name(name),
+                Arc::clone(&self.observer),
+            ))
         })
     }
 

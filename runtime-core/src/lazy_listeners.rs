@@ -10,27 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::events::{
-    ON_BROWSER_UPDATE_AVAILABLE, ON_CONNECT, ON_CONNECT_EXTERNAL, ON_CONNECT_NATIVE, ON_INSTALLED,
-    ON_MESSAGE, ON_MESSAGE_EXTERNAL, ON_RESTART_REQUIRED, ON_STARTUP, ON_SUSPEND,
-    ON_SUSPEND_CANCELED, ON_UPDATE_AVAILABLE,
-};
-
-/// `chrome.runtime`'s events, each a bit of [`LazyListeners`].
-const RUNTIME_EVENTS: [&str; 12] = [
-    ON_STARTUP,
-    ON_INSTALLED,
-    ON_SUSPEND,
-    ON_SUSPEND_CANCELED,
-    ON_UPDATE_AVAILABLE,
-    ON_BROWSER_UPDATE_AVAILABLE,
-    ON_RESTART_REQUIRED,
-    ON_MESSAGE,
-    ON_MESSAGE_EXTERNAL,
-    ON_CONNECT,
-    ON_CONNECT_EXTERNAL,
-    ON_CONNECT_NATIVE,
-];
+use crate::events::RUNTIME_EVENTS;
 
 /// How many other events' names an extension has room for from its install on (more are
 /// stored too, in room made when needed).
@@ -62,7 +42,7 @@ impl EventNames {
 
 /// The set of events one extension's page listened to.
 pub(crate) struct LazyListeners {
-    /// `chrome.runtime`'s events, by their place in `RUNTIME_EVENTS`.
+    /// `chrome.runtime`'s events, by their place in [`RUNTIME_EVENTS`].
     runtime: u16,
     /// Other events, by their interned names, in the order they were first listened to.
     named: Vec<Arc<str>>,
@@ -107,6 +87,7 @@ impl LazyListeners {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::{ON_INSTALLED, ON_SUSPEND};
 
     #[test]
     fn runtime_events_are_bits_and_others_shared_names() {
