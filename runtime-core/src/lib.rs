@@ -117,6 +117,7 @@ mod last_error;
 mod lazy_listeners;
 pub mod lifecycle;
 mod manifest;
+mod manifest_text;
 mod match_pattern;
 mod message;
 mod messaging;
