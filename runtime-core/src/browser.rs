@@ -15,6 +15,8 @@ use crate::engine::{LocalStep, Shared, Work};
 use crate::events::ContextEvents;
 use crate::events::{OnInstalledDetails, RuntimeEvent};
 use crate::executor::lock;
+use crate::holders::Holders;
+use crate::lazy_listeners::LazyListeners;
 use crate::lifecycle::{Lifecycle, Timers};
 use crate::profile::Profile;
 use crate::sim::{Config, ExtState, Sim};
@@ -399,7 +401,7 @@ impl Browser {
             id.clone(),
             ExtState {
                 id: id.clone(),
-                manifest: spec.manifest,
+                manifest: Arc::new(spec.manifest),
                 location: spec.location,
                 path: spec.path,
                 script: spec.script,
@@ -408,8 +410,8 @@ impl Browser {
                 life: 0,
                 queue: VecDeque::new(),
                 creating: None,
-                lazy_listeners: Default::default(),
-                keepalives: BTreeMap::new(),
+                lazy_listeners: LazyListeners::with_room(),
+                keepalives: Holders::default(),
                 storage: BTreeMap::new(),
                 uninstall_url: None,
                 views: BTreeMap::new(),

@@ -793,8 +793,8 @@ impl Shared {
             match &plan.message {
                 Some(message) => {
                     let event = match plan.via {
-                        Via::External => &events.on_message_external,
-                        Via::Own | Via::NativeApp => &events.on_message,
+                        Via::External => events.on_message_external(),
+                        Via::Own | Via::NativeApp => events.on_message(),
                     };
                     if !event.has_listeners() {
                         continue;
@@ -826,9 +826,9 @@ impl Shared {
                 }
                 None => {
                     let event = match plan.via {
-                        Via::External => &events.on_connect_external,
-                        Via::NativeApp => &events.on_connect_native,
-                        Via::Own => &events.on_connect,
+                        Via::External => events.on_connect_external(),
+                        Via::NativeApp => events.on_connect_native(),
+                        Via::Own => events.on_connect(),
                     };
                     if !event.has_listeners() {
                         continue;

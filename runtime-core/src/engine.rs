@@ -543,24 +543,24 @@ impl Shared {
                 return false;
             };
             let listeners = if name == ON_SUSPEND {
-                events.on_suspend.listener_count()
+                events.on_suspend().listener_count()
             } else {
-                events.on_suspend_canceled.listener_count()
+                events.on_suspend_canceled().listener_count()
             };
             sim.record_bg(
                 ext,
                 TraceEvent::EventDispatched {
                     event: name.to_owned(),
                     listeners,
-                    args: Arc::new(serde_json::Value::Null),
+                    args: TraceEvent::no_args(),
                 },
             );
             events
         };
         let dispatch = if name == ON_SUSPEND {
-            events.on_suspend.dispatch(())
+            events.on_suspend().dispatch(())
         } else {
-            events.on_suspend_canceled.dispatch(())
+            events.on_suspend_canceled().dispatch(())
         };
         let endpoint = Endpoint::Background {
             ext: ext.clone(),
@@ -591,13 +591,13 @@ impl Shared {
                 &ext,
                 TraceEvent::EventDispatched {
                     event: ON_SUSPEND.to_owned(),
-                    listeners: events.on_suspend.listener_count(),
-                    args: Arc::new(serde_json::Value::Null),
+                    listeners: events.on_suspend().listener_count(),
+                    args: TraceEvent::no_args(),
                 },
             );
             events
         };
-        let mut dispatch = events.on_suspend.dispatch(());
+        let mut dispatch = events.on_suspend().dispatch(());
         let pending: Vec<_> = std::mem::take(&mut dispatch.pending)
             .into_iter()
             .map(|(_, future)| future)
@@ -765,10 +765,11 @@ impl EventObserver for ListenerTracker {
             return;
         };
         let mut sim = shared.sim();
+        let sim = &mut *sim;
         let Some(rec) = sim.extensions.get_mut(&self.ext) else {
             return;
         };
-        rec.lazy_listeners.insert(event.to_owned());
+        rec.lazy_listeners.insert(event, &mut sim.event_names);
         let late = rec
             .page
             .as_mut()

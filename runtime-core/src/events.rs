@@ -1,7 +1,6 @@
 //! The events of `chrome.runtime` and the event objects of one page load.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use runtime_events::{Dispatch, Event, EventObserver};
 use serde::Serialize;
@@ -112,6 +111,32 @@ pub(crate) const ON_CONNECT: &str = "runtime.onConnect";
 pub(crate) const ON_CONNECT_EXTERNAL: &str = "runtime.onConnectExternal";
 pub(crate) const ON_CONNECT_NATIVE: &str = "runtime.onConnectNative";
 
+/// `chrome.runtime`'s events.
+pub(crate) const RUNTIME_EVENTS: [&str; 12] = [
+    ON_STARTUP,
+    ON_INSTALLED,
+    ON_SUSPEND,
+    ON_SUSPEND_CANCELED,
+    ON_UPDATE_AVAILABLE,
+    ON_BROWSER_UPDATE_AVAILABLE,
+    ON_RESTART_REQUIRED,
+    ON_MESSAGE,
+    ON_MESSAGE_EXTERNAL,
+    ON_CONNECT,
+    ON_CONNECT_EXTERNAL,
+    ON_CONNECT_NATIVE,
+];
+
+/// The name of one of `chrome.runtime`'s events as an event object holds it: one copy for the
+/// whole process, so that making a page's event objects does not copy their names.
+fn shared_name(name: &'static str) -> Arc<str> {
+    static NAMES: LazyLock<[Arc<str>; 12]> = LazyLock::new(|| RUNTIME_EVENTS.map(Arc::from));
+    RUNTIME_EVENTS
+        .iter()
+        .position(|known| *known == name)
+        .map_or_else(|| Arc::from(name), |i| Arc::clone(&NAMES[i]))
+}
+
 impl RuntimeEvent {
     pub(crate) fn name(&self) -> &str {
         match self {
@@ -146,50 +171,45 @@ impl RuntimeEvent {
 /// The event objects of one context (one load of a background page, a view, a content
 /// script, a web page) and its `runtime.lastError`. A new load gets new objects: listeners do
 /// not survive a suspend.
+///
+/// Each event object is made when it is first used: a page uses few of the twelve, and
+/// thousands of pages may be loaded at once.
 pub(crate) struct ContextEvents {
-    pub(crate) on_startup: Event<()>,
-    pub(crate) on_installed: Event<OnInstalledDetails>,
-    pub(crate) on_suspend: Event<()>,
-    pub(crate) on_suspend_canceled: Event<()>,
-    pub(crate) on_update_available: Event<Value>,
-    pub(crate) on_browser_update_available: Event<()>,
-    pub(crate) on_restart_required: Event<OnRestartRequiredReason>,
-    pub(crate) on_message: OnMessageEvent,
-    pub(crate) on_message_external: OnMessageEvent,
-    pub(crate) on_connect: Event<Port>,
-    pub(crate) on_connect_external: Event<Port>,
-    pub(crate) on_connect_native: Event<Port>,
+    on_startup: OnceLock<Event<()>>,
+    on_installed: OnceLock<Event<OnInstalledDetails>>,
+    on_suspend: OnceLock<Event<()>>,
+    on_suspend_canceled: OnceLock<Event<()>>,
+    on_update_available: OnceLock<Event<Value>>,
+    on_browser_update_available: OnceLock<Event<()>>,
+    on_restart_required: OnceLock<Event<OnRestartRequiredReason>>,
+    on_message: OnceLock<OnMessageEvent>,
+    on_message_external: OnceLock<OnMessageEvent>,
+    on_connect: OnceLock<Event<Port>>,
+    on_connect_external: OnceLock<Event<Port>>,
+    on_connect_native: OnceLock<Event<Port>>,
     pub(crate) last_error: LastErrorSlot,
-    named: Mutex<BTreeMap<String, Event<Value>>>,
+    /// Other APIs' events (`alarms.onAlarm`, …), in the order they were first used.
+    named: Mutex<Vec<Event<Value>>>,
     observer: Arc<dyn EventObserver>,
 }
 
 impl ContextEvents {
     pub(crate) fn new(observer: Arc<dyn EventObserver>) -> Self {
         ContextEvents {
-            on_startup: Event::with_observer(ON_STARTUP, Arc::clone(&observer)),
-            on_installed: Event::with_observer(ON_INSTALLED, Arc::clone(&observer)),
-            on_suspend: Event::with_observer(ON_SUSPEND, Arc::clone(&observer)),
-            on_suspend_canceled: Event::with_observer(ON_SUSPEND_CANCELED, Arc::clone(&observer)),
-            on_update_available: Event::with_observer(ON_UPDATE_AVAILABLE, Arc::clone(&observer)),
-            on_browser_update_available: Event::with_observer(
-                ON_BROWSER_UPDATE_AVAILABLE,
-                Arc::clone(&observer),
-            ),
-            on_restart_required: Event::with_observer(ON_RESTART_REQUIRED, Arc::clone(&observer)),
-            on_message: OnMessageEvent::new(Event::with_observer(
-                ON_MESSAGE,
-                Arc::clone(&observer),
-            )),
-            on_message_external: OnMessageEvent::new(Event::with_observer(
-                ON_MESSAGE_EXTERNAL,
-                Arc::clone(&observer),
-            )),
-            on_connect: Event::with_observer(ON_CONNECT, Arc::clone(&observer)),
-            on_connect_external: Event::with_observer(ON_CONNECT_EXTERNAL, Arc::clone(&observer)),
-            on_connect_native: Event::with_observer(ON_CONNECT_NATIVE, Arc::clone(&observer)),
+            on_startup: OnceLock::new(),
+            on_installed: OnceLock::new(),
+            on_suspend: OnceLock::new(),
+            on_suspend_canceled: OnceLock::new(),
+            on_update_available: OnceLock::new(),
+            on_browser_update_available: OnceLock::new(),
+            on_restart_required: OnceLock::new(),
+            on_message: OnceLock::new(),
+            on_message_external: OnceLock::new(),
+            on_connect: OnceLock::new(),
+            on_connect_external: OnceLock::new(),
+            on_connect_native: OnceLock::new(),
             last_error: LastErrorSlot::default(),
-            named: Mutex::new(BTreeMap::new()),
+            named: Mutex::new(Vec::new()),
             observer,
         }
     }
@@ -202,46 +222,147 @@ impl ContextEvents {
         ContextEvents::new(Arc::new(NoObserver))
     }
 
+    /// The event in `slot`, made on first use.
+    fn event<'a, A>(&self, slot: &'a OnceLock<Event<A>>, name: &'static str) -> &'a Event<A> {
+        slot.get_or_init(|| Event::with_observer(shared_name(name), Arc::clone(&self.observer)))
+    }
+
+    /// The messaging event in `slot`, made on first use.
+    fn on_message_event<'a>(
+        &self,
+        slot: &'a OnceLock<OnMessageEvent>,
+        name: &'static str,
+    ) -> &'a OnMessageEvent {
+        slot.get_or_init(|| {
+            OnMessageEvent::new(Event::with_observer(
+                shared_name(name),
+                Arc::clone(&self.observer),
+            ))
+        })
+    }
+
+    /// `runtime.onStartup`.
+    pub(crate) fn on_startup(&self) -> &Event<()> {
+        self.event(&self.on_startup, ON_STARTUP)
+    }
+
+    /// `runtime.onInstalled`.
+    pub(crate) fn on_installed(&self) -> &Event<OnInstalledDetails> {
+        self.event(&self.on_installed, ON_INSTALLED)
+    }
+
+    /// `runtime.onSuspend`.
+    pub(crate) fn on_suspend(&self) -> &Event<()> {
+        self.event(&self.on_suspend, ON_SUSPEND)
+    }
+
+    /// `runtime.onSuspendCanceled`.
+    pub(crate) fn on_suspend_canceled(&self) -> &Event<()> {
+        self.event(&self.on_suspend_canceled, ON_SUSPEND_CANCELED)
+    }
+
+    /// `runtime.onUpdateAvailable`.
+    pub(crate) fn on_update_available(&self) -> &Event<Value> {
+        self.event(&self.on_update_available, ON_UPDATE_AVAILABLE)
+    }
+
+    /// `runtime.onBrowserUpdateAvailable`.
+    pub(crate) fn on_browser_update_available(&self) -> &Event<()> {
+        self.event(
+            &self.on_browser_update_available,
+            ON_BROWSER_UPDATE_AVAILABLE,
+        )
+    }
+
+    /// `runtime.onRestartRequired`.
+    pub(crate) fn on_restart_required(&self) -> &Event<OnRestartRequiredReason> {
+        self.event(&self.on_restart_required, ON_RESTART_REQUIRED)
+    }
+
+    /// `runtime.onMessage`.
+    pub(crate) fn on_message(&self) -> &OnMessageEvent {
+        self.on_message_event(&self.on_message, ON_MESSAGE)
+    }
+
+    /// `runtime.onMessageExternal`.
+    pub(crate) fn on_message_external(&self) -> &OnMessageEvent {
+        self.on_message_event(&self.on_message_external, ON_MESSAGE_EXTERNAL)
+    }
+
+    /// `runtime.onConnect`.
+    pub(crate) fn on_connect(&self) -> &Event<Port> {
+        self.event(&self.on_connect, ON_CONNECT)
+    }
+
+    /// `runtime.onConnectExternal`.
+    pub(crate) fn on_connect_external(&self) -> &Event<Port> {
+        self.event(&self.on_connect_external, ON_CONNECT_EXTERNAL)
+    }
+
+    /// `runtime.onConnectNative`.
+    pub(crate) fn on_connect_native(&self) -> &Event<Port> {
+        self.event(&self.on_connect_native, ON_CONNECT_NATIVE)
+    }
+
     /// The event of another API with this name, created on first use.
     pub(crate) fn named(&self, name: &str) -> Event<Value> {
+        let mut named = lock(&self.named);
+        if let Some(event) = named.iter().find(|event| event.name() == name) {
+            return event.clone();
+        }
+        let event = Event::with_observer(name, Arc::clone(&self.observer));
+        named.push(event.clone());
+        event
+    }
+
+    /// The event of another API with this name, if it was used.
+    fn named_if_used(&self, name: &str) -> Option<Event<Value>> {
         lock(&self.named)
-            .entry(name.to_owned())
-            .or_insert_with(|| Event::with_observer(name, Arc::clone(&self.observer)))
-            .clone()
+            .iter()
+            .find(|event| event.name() == name)
+            .cloned()
     }
 
     /// Drops every listener of the context, which has gone: a listener that holds the
     /// context's own `runtime` (as most do) would otherwise keep it, and itself, for good.
     pub(crate) fn clear_listeners(&self) {
-        self.on_startup.clear_listeners();
-        self.on_installed.clear_listeners();
-        self.on_suspend.clear_listeners();
-        self.on_suspend_canceled.clear_listeners();
-        self.on_update_available.clear_listeners();
-        self.on_browser_update_available.clear_listeners();
-        self.on_restart_required.clear_listeners();
-        self.on_message.clear_listeners();
-        self.on_message_external.clear_listeners();
-        self.on_connect.clear_listeners();
-        self.on_connect_external.clear_listeners();
-        self.on_connect_native.clear_listeners();
+        fn clear<A>(slot: &OnceLock<Event<A>>) {
+            if let Some(event) = slot.get() {
+                event.clear_listeners();
+            }
+        }
+        clear(&self.on_startup);
+        clear(&self.on_installed);
+        clear(&self.on_suspend);
+        clear(&self.on_suspend_canceled);
+        clear(&self.on_update_available);
+        clear(&self.on_browser_update_available);
+        clear(&self.on_restart_required);
+        for slot in [&self.on_message, &self.on_message_external] {
+            if let Some(event) = slot.get() {
+                event.clear_listeners();
+            }
+        }
+        clear(&self.on_connect);
+        clear(&self.on_connect_external);
+        clear(&self.on_connect_native);
         let named = std::mem::take(&mut *lock(&self.named));
-        for event in named.values() {
+        for event in &named {
             event.clear_listeners();
         }
     }
 
     pub(crate) fn dispatch(&self, event: &RuntimeEvent) -> Dispatch {
         match event {
-            RuntimeEvent::Startup => self.on_startup.dispatch(()),
-            RuntimeEvent::Installed(details) => self.on_installed.dispatch(details.clone()),
+            RuntimeEvent::Startup => self.on_startup().dispatch(()),
+            RuntimeEvent::Installed(details) => self.on_installed().dispatch(details.clone()),
             RuntimeEvent::UpdateAvailable(manifest) => {
-                self.on_update_available.dispatch(manifest.clone())
+                self.on_update_available().dispatch(manifest.clone())
             }
-            RuntimeEvent::BrowserUpdateAvailable => self.on_browser_update_available.dispatch(()),
-            RuntimeEvent::RestartRequired(reason) => self.on_restart_required.dispatch(*reason),
+            RuntimeEvent::BrowserUpdateAvailable => self.on_browser_update_available().dispatch(()),
+            RuntimeEvent::RestartRequired(reason) => self.on_restart_required().dispatch(*reason),
             RuntimeEvent::Named { name, args } => {
-                let target = lock(&self.named).get(&**name).cloned();
+                let target = self.named_if_used(name);
                 match target {
                     Some(event) => event.dispatch(args.clone()),
                     None => Dispatch::default(),
@@ -255,11 +376,11 @@ impl ContextEvents {
     /// How many listeners a messaging event (`runtime.onMessage`, …) has now.
     pub(crate) fn listener_count_of(&self, event: &str) -> usize {
         match event {
-            ON_MESSAGE => self.on_message.listener_count(),
-            ON_MESSAGE_EXTERNAL => self.on_message_external.listener_count(),
-            ON_CONNECT => self.on_connect.listener_count(),
-            ON_CONNECT_EXTERNAL => self.on_connect_external.listener_count(),
-            ON_CONNECT_NATIVE => self.on_connect_native.listener_count(),
+            ON_MESSAGE => self.on_message().listener_count(),
+            ON_MESSAGE_EXTERNAL => self.on_message_external().listener_count(),
+            ON_CONNECT => self.on_connect().listener_count(),
+            ON_CONNECT_EXTERNAL => self.on_connect_external().listener_count(),
+            ON_CONNECT_NATIVE => self.on_connect_native().listener_count(),
             _ => 0,
         }
     }
@@ -267,16 +388,16 @@ impl ContextEvents {
     /// How many listeners the event would reach now.
     pub(crate) fn listener_count(&self, event: &RuntimeEvent) -> usize {
         match event {
-            RuntimeEvent::Startup => self.on_startup.listener_count(),
-            RuntimeEvent::Installed(_) => self.on_installed.listener_count(),
-            RuntimeEvent::UpdateAvailable(_) => self.on_update_available.listener_count(),
+            RuntimeEvent::Startup => self.on_startup().listener_count(),
+            RuntimeEvent::Installed(_) => self.on_installed().listener_count(),
+            RuntimeEvent::UpdateAvailable(_) => self.on_update_available().listener_count(),
             RuntimeEvent::BrowserUpdateAvailable => {
-                self.on_browser_update_available.listener_count()
+                self.on_browser_update_available().listener_count()
             }
-            RuntimeEvent::RestartRequired(_) => self.on_restart_required.listener_count(),
-            RuntimeEvent::Named { name, .. } => lock(&self.named)
-                .get(&**name)
-                .map_or(0, Event::listener_count),
+            RuntimeEvent::RestartRequired(_) => self.on_restart_required().listener_count(),
+            RuntimeEvent::Named { name, .. } => self
+                .named_if_used(name)
+                .map_or(0, |event| event.listener_count()),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::manifest_text::ManifestText;
 use crate::MatchPattern;
 
 /// Why a manifest was refused. The `Display` follows Chromium's `manifest_errors.cc` wording,
@@ -124,8 +125,9 @@ impl Background {
 
 /// A parsed and checked `manifest.json`.
 ///
-/// [`Manifest::raw`] keeps the whole object (`runtime.getManifest()` returns it); the fields the
-/// simulator acts on are read and checked once, here.
+/// [`Manifest::raw`] gives the whole object (`runtime.getManifest()` returns it; it is kept as
+/// its text and parsed again when first asked for); the fields the simulator acts on are read
+/// and checked once, here.
 ///
 /// ```
 /// use runtime_core::Manifest;
@@ -143,7 +145,7 @@ impl Background {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Manifest {
-    raw: Arc<Map<String, Value>>,
+    raw: Arc<ManifestText>,
     name: String,
     version: String,
     manifest_version: u64,
@@ -283,7 +285,7 @@ impl Manifest {
             parse_externally_connectable(raw.get("externally_connectable"))?;
         let content_scripts = parse_content_scripts(raw.get("content_scripts"))?;
         Ok(Manifest {
-            raw: Arc::new(raw),
+            raw: Arc::new(ManifestText::new(raw)),
             name,
             version,
             manifest_version,
@@ -299,12 +301,12 @@ impl Manifest {
 
     /// The whole manifest object, as `runtime.getManifest()` returns it.
     pub fn raw(&self) -> &Map<String, Value> {
-        &self.raw
+        self.raw.object()
     }
 
     /// The whole manifest as a JSON value.
     pub fn to_value(&self) -> Value {
-        Value::Object((*self.raw).clone())
+        Value::Object(self.raw().clone())
     }
 
     /// `name`.
@@ -378,17 +380,17 @@ impl Manifest {
     pub fn gecko_id(&self) -> Option<&str> {
         ["browser_specific_settings", "applications"]
             .iter()
-            .find_map(|key| self.raw.get(*key)?.get("gecko")?.get("id")?.as_str())
+            .find_map(|key| self.raw().get(*key)?.get("gecko")?.get("id")?.as_str())
     }
 
     /// Whether this extension is a shared module: its manifest has an `export` key.
     pub fn is_shared_module(&self) -> bool {
-        self.raw.contains_key("export")
+        self.raw().contains_key("export")
     }
 
     /// The ids of the shared modules this extension imports (`import: [{id, …}]`).
     pub fn imports(&self) -> Vec<String> {
-        self.raw
+        self.raw()
             .get("import")
             .and_then(Value::as_array)
             .map(|items| {

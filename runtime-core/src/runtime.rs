@@ -42,7 +42,7 @@ struct Inner {
     context: Context,
     endpoint: Endpoint,
     events: Arc<ContextEvents>,
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     base_url: String,
 }
 
@@ -112,7 +112,7 @@ impl Runtime {
                 context,
                 endpoint,
                 events,
-                manifest: rec.manifest.clone(),
+                manifest: Arc::clone(&rec.manifest),
                 base_url: rec.base_url(),
             }),
         }
@@ -202,25 +202,25 @@ impl Runtime {
     /// `onSuspend`, `onSuspendCanceled`, `onMessageExternal` and `onConnectExternal`).
     pub fn on_startup(&self) -> &Event<()> {
         self.event_of_extension_pages("onStartup");
-        &self.inner.events.on_startup
+        self.inner.events.on_startup()
     }
 
     /// `runtime.onInstalled`.
     pub fn on_installed(&self) -> &Event<OnInstalledDetails> {
         self.event_of_extension_pages("onInstalled");
-        &self.inner.events.on_installed
+        self.inner.events.on_installed()
     }
 
     /// `runtime.onSuspend`.
     pub fn on_suspend(&self) -> &Event<()> {
         self.event_of_extension_pages("onSuspend");
-        &self.inner.events.on_suspend
+        self.inner.events.on_suspend()
     }
 
     /// `runtime.onSuspendCanceled`.
     pub fn on_suspend_canceled(&self) -> &Event<()> {
         self.event_of_extension_pages("onSuspendCanceled");
-        &self.inner.events.on_suspend_canceled
+        self.inner.events.on_suspend_canceled()
     }
 
     /// An event of another extension API, by name (e.g. `alarms.onAlarm`), with JSON
@@ -505,20 +505,20 @@ impl Runtime {
     /// is in use); the argument is the new manifest (with its `version`).
     pub fn on_update_available(&self) -> &Event<Value> {
         self.event_of_extension_pages("onUpdateAvailable");
-        &self.inner.events.on_update_available
+        self.inner.events.on_update_available()
     }
 
     /// `runtime.onBrowserUpdateAvailable` (deprecated): a browser update needs a restart.
     pub fn on_browser_update_available(&self) -> &Event<()> {
         self.event_of_extension_pages("onBrowserUpdateAvailable");
-        &self.inner.events.on_browser_update_available
+        self.inner.events.on_browser_update_available()
     }
 
     /// `runtime.onRestartRequired`: in kiosk mode, the app or the device needs a restart; if
     /// the app does nothing, the device restarts after a 24 h grace period.
     pub fn on_restart_required(&self) -> &Event<OnRestartRequiredReason> {
         self.event_of_extension_pages("onRestartRequired");
-        &self.inner.events.on_restart_required
+        self.inner.events.on_restart_required()
     }
 
     /// Runs a call in the callback form: when `call` completes, `callback` runs in this
@@ -770,24 +770,24 @@ impl Runtime {
 
     /// `runtime.onMessage`: one-time messages from the own extension (and its content scripts).
     pub fn on_message(&self) -> &OnMessageEvent {
-        &self.inner.events.on_message
+        self.inner.events.on_message()
     }
 
     /// `runtime.onMessageExternal`: one-time messages from other extensions and web pages.
     pub fn on_message_external(&self) -> &OnMessageEvent {
         self.event_of_extension_pages("onMessageExternal");
-        &self.inner.events.on_message_external
+        self.inner.events.on_message_external()
     }
 
     /// `runtime.onConnect`: ports opened by the own extension (and its content scripts).
     pub fn on_connect(&self) -> &Event<Port> {
-        &self.inner.events.on_connect
+        self.inner.events.on_connect()
     }
 
     /// `runtime.onConnectExternal`: ports opened by other extensions and web pages.
     pub fn on_connect_external(&self) -> &Event<Port> {
         self.event_of_extension_pages("onConnectExternal");
-        &self.inner.events.on_connect_external
+        self.inner.events.on_connect_external()
     }
 
     /// `runtime.onConnectNative`: ports opened by a native application (ChromeOS); the port's
@@ -795,7 +795,7 @@ impl Runtime {
     /// [`Browser::connect_from_native_app`](crate::Browser::connect_from_native_app).
     pub fn on_connect_native(&self) -> &Event<Port> {
         self.event_of_extension_pages("onConnectNative");
-        &self.inner.events.on_connect_native
+        self.inner.events.on_connect_native()
     }
 
     /// `runtime.lastError`: set only while a callback runs after a failed call (or an

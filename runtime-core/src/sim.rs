@@ -15,7 +15,9 @@ use crate::channel::Channel;
 use crate::context::{Endpoint, TabState};
 use crate::engine::{Deferred, Work};
 use crate::events::{ContextEvents, RuntimeEvent};
+use crate::holders::{Holder, Holders};
 use crate::kiosk::Kiosk;
+use crate::lazy_listeners::{EventNames, LazyListeners};
 use crate::lifecycle::{Effect, Input, Lifecycle, Timers};
 use crate::profile::{BackgroundModel, KeepaliveRule, Profile, SERVICE_WORKER_REQUEST_TIMEOUT};
 use crate::reload::ReloadGuard;
@@ -106,12 +108,6 @@ pub(crate) struct CallSite {
     pub(crate) keepalive: u64,
 }
 
-pub(crate) struct Holder {
-    pub(crate) reason: KeepaliveReason,
-    /// The page life the keepalive belongs to; it goes with that life.
-    pub(crate) life: Option<u64>,
-}
-
 pub(crate) struct View {
     pub(crate) kind: ViewKind,
     pub(crate) url: String,
@@ -130,7 +126,7 @@ pub(crate) struct Page {
 
 pub(crate) struct ExtState {
     pub(crate) id: ExtensionId,
-    pub(crate) manifest: Manifest,
+    pub(crate) manifest: Arc<Manifest>,
     pub(crate) location: Location,
     pub(crate) path: PathBuf,
     pub(crate) script: Option<ScriptSource>,
@@ -139,8 +135,8 @@ pub(crate) struct ExtState {
     pub(crate) life: u64,
     pub(crate) queue: VecDeque<Queued>,
     pub(crate) creating: Option<u64>,
-    pub(crate) lazy_listeners: BTreeSet<String>,
-    pub(crate) keepalives: BTreeMap<u64, Holder>,
+    pub(crate) lazy_listeners: LazyListeners,
+    pub(crate) keepalives: Holders,
     pub(crate) storage: BTreeMap<String, Value>,
     pub(crate) uninstall_url: Option<String>,
     pub(crate) views: BTreeMap<u64, View>,
@@ -197,6 +193,8 @@ pub(crate) struct Sim {
     pub(crate) staged_version: Option<String>,
     /// How many [`Work::Ambient`] items are on the bus.
     pub(crate) ambient: usize,
+    /// The names of the events that pages listened to, shared by their lazy listeners.
+    pub(crate) event_names: EventNames,
 }
 
 impl Sim {
@@ -223,6 +221,7 @@ impl Sim {
             run: 0,
             staged_version: None,
             ambient: 0,
+            event_names: EventNames::default(),
         }
     }
 
@@ -335,7 +334,7 @@ impl Sim {
                 let Some(holder) = sim
                     .extensions
                     .get(&ext)
-                    .and_then(|r| r.keepalives.get(&keepalive))
+                    .and_then(|r| r.keepalives.get(keepalive))
                 else {
                     return;
                 };
@@ -354,7 +353,7 @@ impl Sim {
         let Some(rec) = self.extensions.get_mut(ext) else {
             return;
         };
-        let Some(holder) = rec.keepalives.remove(&id) else {
+        let Some(holder) = rec.keepalives.remove(id) else {
             return;
         };
         self.keepalive_changed(ext, -1, &holder.reason);
@@ -597,7 +596,7 @@ impl Sim {
                 .keepalives
                 .iter()
                 .filter(|(_, h)| h.life == Some(page.life))
-                .map(|(id, _)| *id)
+                .map(|(id, _)| id)
                 .collect(),
             None => Vec::new(),
         };
@@ -619,10 +618,10 @@ impl Sim {
             self.release(ext, id);
         }
         if let Some(rec) = self.extensions.get_mut(ext) {
-            // An emptied map keeps its node: give it back, as thousands of suspended
-            // extensions would each hold one.
+            // An emptied list keeps its room: give it back, as thousands of suspended
+            // extensions would each hold it.
             if rec.keepalives.is_empty() {
-                rec.keepalives = BTreeMap::new();
+                rec.keepalives = Holders::default();
             }
         }
         self.after_going_idle(ext);

@@ -108,7 +108,7 @@ impl Sim {
         let held: Vec<u64> = self
             .extensions
             .get(id)
-            .map(|r| r.keepalives.keys().copied().collect())
+            .map(|r| r.keepalives.ids().collect())
             .unwrap_or_default();
         for keepalive in held {
             self.release(id, keepalive);

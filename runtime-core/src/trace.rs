@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use runtime_events::SimInstant;
 use serde::Serialize;
@@ -357,6 +357,13 @@ pub enum TraceEvent {
 }
 
 impl TraceEvent {
+    /// The arguments of an event dispatched with none ([`TraceEvent::EventDispatched`]): one
+    /// shared `null`, so that recording such a dispatch allocates nothing for them.
+    pub(crate) fn no_args() -> Arc<Value> {
+        static NULL: LazyLock<Arc<Value>> = LazyLock::new(|| Arc::new(Value::Null));
+        Arc::clone(&NULL)
+    }
+
     fn is_error(&self) -> bool {
         matches!(
             self,

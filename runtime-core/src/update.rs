@@ -15,6 +15,7 @@
 //!   delayed (with `runtime.onUpdateAvailable`) while the extension is in use.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_events::SimInstant;
@@ -440,7 +441,7 @@ impl Sim {
             return;
         };
         rec.lifecycle = lifecycle;
-        rec.manifest = spec.manifest;
+        rec.manifest = Arc::new(spec.manifest);
         rec.script = spec.script;
         rec.pending_update = None;
         let exports = rec.manifest.is_shared_module();

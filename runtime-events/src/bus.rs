@@ -50,6 +50,10 @@ impl<M> Ord for Pending<M> {
     }
 }
 
+/// The most room (in items) the FIFO of items due now keeps once it empties; more, made for a
+/// burst (thousands of pages loading at once), is given back then, in one piece.
+const KEPT_ROOM: usize = 1024;
+
 /// The event bus of one simulated browser, and its virtual clock.
 ///
 /// Every event of every extension — lifecycle steps, timers, messages, API completions — is an
@@ -158,7 +162,11 @@ impl<M> Bus<M> {
             }
             self.scheduled.pop().map(|Reverse(p)| p)?
         } else {
-            self.immediate.pop_front()?
+            let pending = self.immediate.pop_front()?;
+            if self.immediate.is_empty() && self.immediate.capacity() > KEPT_ROOM {
+                self.immediate = VecDeque::new();
+            }
+            pending
         };
         debug_assert!(pending.key.at >= self.now, "the bus clock went backwards");
         self.now = pending.key.at;
@@ -214,6 +222,17 @@ mod tests {
 
     fn at(ms: u64) -> SimInstant {
         SimInstant::ZERO + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_burst_does_not_keep_its_room_once_delivered() {
+        let mut bus = Bus::new();
+        for i in 0..100_000u64 {
+            bus.post(i);
+        }
+        let delivered = std::iter::from_fn(|| bus.pop_due(at(0))).count();
+        assert_eq!(delivered, 100_000);
+        assert!(bus.immediate.capacity() <= KEPT_ROOM);
     }
 
     #[test]

@@ -1,0 +1,110 @@
+//! The events an extension's background page listened to when it last ran (its lazy
+//! listeners), stored so that a page's life allocates nothing that outlives the page.
+//!
+//! Thousands of pages may be loaded at once; whatever one of them allocates and keeps after it
+//! unloads sits between the page's freed objects and keeps the allocator from reusing or
+//! returning that memory. So `chrome.runtime`'s own events are bits, other events' names are
+//! interned once per browser ([`EventNames`]) and shared, and the few an extension listens to
+//! go in a list whose room is made when the extension is installed.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::events::RUNTIME_EVENTS;
+
+/// How many other events' names an extension has room for from its install on (more are
+/// stored too, in room made when needed).
+const NAMED_ROOM: usize = 2;
+
+fn runtime_bit(event: &str) -> Option<u16> {
+    RUNTIME_EVENTS
+        .iter()
+        .position(|known| *known == event)
+        .map(|i| 1 << i)
+}
+
+/// The names of events other than `chrome.runtime`'s (`alarms.onAlarm`, …) that pages listened
+/// to, one shared copy of each for the whole browser.
+#[derive(Default)]
+pub(crate) struct EventNames(BTreeSet<Arc<str>>);
+
+impl EventNames {
+    /// The shared copy of `name`, made on its first use.
+    pub(crate) fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(name) {
+            return Arc::clone(known);
+        }
+        let name: Arc<str> = Arc::from(name);
+        self.0.insert(Arc::clone(&name));
+        name
+    }
+}
+
+/// The set of events one extension's page listened to.
+pub(crate) struct LazyListeners {
+    /// `chrome.runtime`'s events, by their place in [`RUNTIME_EVENTS`].
+    runtime: u16,
+    /// Other events, by their interned names, in the order they were first listened to.
+    named: Vec<Arc<str>>,
+}
+
+impl LazyListeners {
+    /// An empty set with room for the few events a page usually listens to, made now (at
+    /// install) rather than while a page is loaded.
+    pub(crate) fn with_room() -> Self {
+        LazyListeners {
+            runtime: 0,
+            named: Vec::with_capacity(NAMED_ROOM),
+        }
+    }
+
+    /// Whether the page listened to `event`.
+    pub(crate) fn contains(&self, event: &str) -> bool {
+        match runtime_bit(event) {
+            Some(bit) => self.runtime & bit != 0,
+            None => self.named.iter().any(|name| **name == *event),
+        }
+    }
+
+    /// Adds `event`, interning its name in `names` if it is not one of `chrome.runtime`'s.
+    pub(crate) fn insert(&mut self, event: &str, names: &mut EventNames) {
+        match runtime_bit(event) {
+            Some(bit) => self.runtime |= bit,
+            None if self.contains(event) => {}
+            None => self.named.push(names.intern(event)),
+        }
+    }
+
+    /// Removes `event`.
+    pub(crate) fn remove(&mut self, event: &str) {
+        match runtime_bit(event) {
+            Some(bit) => self.runtime &= !bit,
+            None => self.named.retain(|name| **name != *event),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{ON_INSTALLED, ON_SUSPEND};
+
+    #[test]
+    fn runtime_events_are_bits_and_others_shared_names() {
+        let mut names = EventNames::default();
+        let mut a = LazyListeners::with_room();
+        let mut b = LazyListeners::with_room();
+        a.insert(ON_SUSPEND, &mut names);
+        a.insert("alarms.onAlarm", &mut names);
+        a.insert("alarms.onAlarm", &mut names);
+        b.insert("alarms.onAlarm", &mut names);
+        assert!(a.contains(ON_SUSPEND) && a.contains("alarms.onAlarm"));
+        assert!(!a.contains(ON_INSTALLED) && !a.contains("tabs.onUpdated"));
+        assert_eq!(a.named.len(), 1);
+        assert!(Arc::ptr_eq(&a.named[0], &b.named[0]));
+        a.remove(ON_SUSPEND);
+        a.remove("alarms.onAlarm");
+        assert!(!a.contains(ON_SUSPEND) && !a.contains("alarms.onAlarm"));
+        assert!(b.contains("alarms.onAlarm"));
+    }
+}
