@@ -237,7 +237,7 @@ impl BrowserBuilder {
         let profile = self.config.profile;
         self.config.timers.idle_delay = profile.clamp_idle(self.config.timers.idle_delay);
         let shared = Arc::new(Shared::new(Sim::new(self.config)));
-        watchdog::watch(Arc::downgrade(&shared), self.watchdog);
+        watchdog::watch(Arc::downgrade(&shared), self.watchdog.with_env_override());
         Browser { shared }
     }
 }

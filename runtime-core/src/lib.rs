@@ -179,7 +179,7 @@ pub use update::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,
 };
-pub use watchdog::{WatchdogAction, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_EXIT_CODE};
+pub use watchdog::{WatchdogAction, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_ENV, WATCHDOG_EXIT_CODE};
 pub use web_page::WebPage;
 
 pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};

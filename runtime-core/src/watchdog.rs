@@ -81,6 +81,53 @@ impl Default for WatchdogSettings {
     }
 }
 
+/// The environment variable that overrides, for one run, what the code set: `off`, `report`,
+/// `exit`, or a limit in seconds (`90`, `0.5`), or several of them separated by commas
+/// (`report,120`). So that a run can be debugged (in a debugger, where a pause would trip it)
+/// or given more time without editing it.
+pub const WATCHDOG_ENV: &str = "RUNTIME_SIM_WATCHDOG";
+
+impl WatchdogSettings {
+    /// These settings, with what [`WATCHDOG_ENV`] says over them. A value that cannot be read
+    /// is reported on stderr and ignored.
+    pub(crate) fn with_env_override(self) -> WatchdogSettings {
+        let Ok(value) = std::env::var(WATCHDOG_ENV) else {
+            return self;
+        };
+        match self.overridden_by(&value) {
+            Ok(settings) => settings,
+            Err(token) => {
+                eprintln!(
+                    "runtime-sim: {WATCHDOG_ENV}={value:?}: cannot read {token:?} (expected off, report, exit or a number of seconds); ignored"
+                );
+                self
+            }
+        }
+    }
+
+    /// These settings with `value` (see [`WATCHDOG_ENV`]) over them, or the token that could
+    /// not be read.
+    fn overridden_by(mut self, value: &str) -> Result<WatchdogSettings, String> {
+        for token in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            match token {
+                "off" => self.limit = None,
+                "report" => self.action = WatchdogAction::Report,
+                "exit" => self.action = WatchdogAction::Exit,
+                seconds => {
+                    let limit = seconds
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(|| token.to_owned())?;
+                    self.limit = Some(limit);
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// `what` of a beat: nothing runs.
 const IDLE: u64 = 0;
 /// The tag (top two bits) of what runs; the other bits are a task's id or a step's kind.
@@ -558,5 +605,35 @@ fn capitalized(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(value: &str) -> Result<WatchdogSettings, String> {
+        WatchdogSettings::default().overridden_by(value)
+    }
+
+    #[test]
+    fn the_environment_can_turn_it_off_change_its_action_and_its_limit() {
+        assert_eq!(read("off").map(|s| s.limit), Ok(None));
+        let settings = read("report, 0.5").unwrap();
+        assert_eq!(settings.action, WatchdogAction::Report);
+        assert_eq!(settings.limit, Some(Duration::from_millis(500)));
+        let settings = read("90,exit").unwrap();
+        assert_eq!(
+            (settings.limit, settings.action),
+            (Some(Duration::from_secs(90)), WatchdogAction::Exit)
+        );
+        assert_eq!(read("").map(|s| s.limit), Ok(Some(DEFAULT_WATCHDOG_LIMIT)));
+    }
+
+    #[test]
+    fn what_it_cannot_read_is_named() {
+        assert_eq!(read("report,soon").map(|_| ()), Err("soon".to_owned()));
+        assert_eq!(read("0").map(|_| ()), Err("0".to_owned()));
+        assert_eq!(read("-3").map(|_| ()), Err("-3".to_owned()));
     }
 }
