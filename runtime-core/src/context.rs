@@ -436,17 +436,19 @@ impl Sim {
         tab
     }
 
-    /// The tab an extension view is shown in (views of kind `Tab`).
+    /// The tab an open extension view is shown in (views of kind `Tab`).
     pub(crate) fn view_tab(&self, ext: &ExtensionId, view: u64) -> Option<u64> {
-        self.tabs.iter().find_map(|(tab, state)| {
-            let (e, v) = state.extension_page.as_ref()?;
-            (e == ext && *v == view).then_some(*tab)
-        })
+        self.extensions.get(ext)?.views.get(&view)?.tab
     }
 
-    /// A view has closed: the tab it was shown in, if any, closes with it.
-    pub(crate) fn close_view_tab(&mut self, ext: &ExtensionId, view: u64) {
-        if let Some(tab) = self.view_tab(ext, view) {
+    /// A view shown in `tab` has closed: the tab closes with it, unless it has navigated away.
+    pub(crate) fn close_view_tab(&mut self, tab: u64, ext: &ExtensionId, view: u64) {
+        let shows_it = self
+            .tabs
+            .get(&tab)
+            .and_then(|t| t.extension_page.as_ref())
+            .is_some_and(|(e, v)| e == ext && *v == view);
+        if shows_it {
             self.tabs.remove(&tab);
             self.record(
                 None,

@@ -379,7 +379,6 @@ fn start_native_call<T: Serialize + ?Sized>(
                 Err(e) => (Err(SendNativeMessageError::Native(e.to_string())), None),
             }
         };
-        let name = application.clone();
         if let Some(strong) = weak.upgrade() {
             strong.hand_in(Deferred::Sim(Box::new(move |sim: &mut Sim| {
                 let context = opener.trace_context(sim);
@@ -407,7 +406,7 @@ fn start_native_call<T: Serialize + ?Sized>(
                     Ok(exit) => exit.to_string(),
                     Err(e) => format!("could not be reaped: {e}"),
                 };
-                host_ended(&weak, name, exit, true);
+                host_ended(&weak, application, exit, true);
             }
             // No host to wait for: it could not start, or it failed before it answered (and
             // is ended on its own).

@@ -111,6 +111,8 @@ pub(crate) struct CallSite {
 pub(crate) struct View {
     pub(crate) kind: ViewKind,
     pub(crate) url: String,
+    /// The tab it is shown in (views of kind `Tab`).
+    pub(crate) tab: Option<u64>,
     pub(crate) keepalive: u64,
     pub(crate) runtime: Runtime,
 }
@@ -684,7 +686,9 @@ impl Sim {
             },
             v.runtime.events(),
         );
-        self.close_view_tab(ext, view);
+        if let Some(tab) = v.tab {
+            self.close_view_tab(tab, ext, view);
+        }
         self.release(ext, v.keepalive);
         self.after_going_idle(ext);
         true
@@ -758,9 +762,7 @@ impl Sim {
         let slash = if path.starts_with('/') { "" } else { "/" };
         let url = format!("{}{slash}{path}", rec.base_url());
         let runtime = Runtime::for_view(shared.clone(), rec, view, kind);
-        if kind == ViewKind::Tab {
-            self.open_extension_tab(ext, view, &url);
-        }
+        let tab = (kind == ViewKind::Tab).then(|| self.open_extension_tab(ext, view, &url));
         self.record(
             Some(ext),
             Some(Context::View { id: view, kind }),
@@ -773,6 +775,7 @@ impl Sim {
                 View {
                     kind,
                     url,
+                    tab,
                     keepalive,
                     runtime,
                 },
