@@ -1,9 +1,10 @@
 //! `runtime.PlatformInfo` and its enums.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `runtime.PlatformOs`: the operating system the browser runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]
 pub enum PlatformOs {
@@ -17,7 +18,8 @@ pub enum PlatformOs {
 }
 
 /// `runtime.PlatformArch`: the machine's processor architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[allow(missing_docs)]
 pub enum PlatformArch {
     #[serde(rename = "arm")]

@@ -137,43 +137,9 @@ impl ProfileName {
 #[serde(deny_unknown_fields)]
 pub struct Platform {
     /// `runtime.PlatformOs`.
-    pub os: Os,
+    pub os: crate::PlatformOs,
     /// `runtime.PlatformArch` (also used as `nacl_arch`).
-    pub arch: Arch,
-}
-
-/// `runtime.PlatformOs`.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum Os {
-    Mac,
-    Win,
-    Android,
-    Cros,
-    Linux,
-    Openbsd,
-    Fuchsia,
-}
-
-/// `runtime.PlatformArch`.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[allow(missing_docs)]
-pub enum Arch {
-    #[serde(rename = "arm")]
-    Arm,
-    #[serde(rename = "arm64")]
-    Arm64,
-    #[serde(rename = "x86-32")]
-    X86_32,
-    #[serde(rename = "x86-64")]
-    X86_64,
-    #[serde(rename = "mips")]
-    Mips,
-    #[serde(rename = "mips64")]
-    Mips64,
-    #[serde(rename = "riscv64")]
-    Riscv64,
+    pub arch: crate::PlatformArch,
 }
 
 /// A browser whose native messaging rules apply.

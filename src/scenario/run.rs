@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::check::{self, Check};
 use super::error::ScenarioError;
-use super::format::{Arch, BackgroundCode, BrowserSettings, NativeBrowser, Os, ProfileName};
+use super::format::{BackgroundCode, BrowserSettings, NativeBrowser, ProfileName};
 use super::hosts::{self, Hosts};
 use super::interpret::{Actor, Code, DeclaredScript, Env, Frame};
 use super::load::Loaded;
@@ -22,8 +22,8 @@ use super::scripts;
 use super::step::{Step, ViewKindName};
 use crate::native::BrowserKind;
 use crate::{
-    Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformArch,
-    PlatformInfo, PlatformOs, Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
+    Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo,
+    Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
 };
 
 /// How to run scenarios.
@@ -605,9 +605,9 @@ fn configure(settings: &BrowserSettings, profile: Profile, seed: Option<u64>) ->
         builder = builder.api_latency_for(api.clone(), latency.0);
     }
     if let Some(platform) = settings.platform {
-        let arch = arch(platform.arch);
+        let arch = platform.arch;
         builder = builder.platform_info(Some(PlatformInfo {
-            os: os(platform.os),
+            os: platform.os,
             arch,
             nacl_arch: arch,
         }));
@@ -632,30 +632,6 @@ fn configure(settings: &BrowserSettings, profile: Profile, seed: Option<u64>) ->
         builder = builder.kiosk_uptime_limit(limit.0);
     }
     builder
-}
-
-fn os(os: Os) -> PlatformOs {
-    match os {
-        Os::Mac => PlatformOs::Mac,
-        Os::Win => PlatformOs::Win,
-        Os::Android => PlatformOs::Android,
-        Os::Cros => PlatformOs::Cros,
-        Os::Linux => PlatformOs::Linux,
-        Os::Openbsd => PlatformOs::Openbsd,
-        Os::Fuchsia => PlatformOs::Fuchsia,
-    }
-}
-
-fn arch(arch: Arch) -> PlatformArch {
-    match arch {
-        Arch::Arm => PlatformArch::Arm,
-        Arch::Arm64 => PlatformArch::Arm64,
-        Arch::X86_32 => PlatformArch::X86_32,
-        Arch::X86_64 => PlatformArch::X86_64,
-        Arch::Mips => PlatformArch::Mips,
-        Arch::Mips64 => PlatformArch::Mips64,
-        Arch::Riscv64 => PlatformArch::Riscv64,
-    }
 }
 
 /// A step's line, where it goes among the trace entries, and how many happenings had been
