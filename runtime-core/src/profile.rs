@@ -10,14 +10,15 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keepalive::KeepaliveReason;
 use crate::lifecycle::Timers;
 use crate::{Background, BackgroundKind};
 
 /// Which browser the simulation is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Profile {
     /// Chromium with Manifest V2 event pages (§1.1): 10 s idle, `onSuspend`, a 5 s window.
     /// Persistent pages stay persistent.

@@ -56,7 +56,7 @@ pub struct Scenario {
 pub struct BrowserSettings {
     /// Which browser it is (default `chrome-mv2`; `--profile` overrides it): its background
     /// model, lifecycle timers, `getURL` scheme and native messaging rules.
-    pub profile: Option<ProfileName>,
+    pub profile: Option<crate::Profile>,
     /// How long a background must be idle before it is suspended (default: the profile's —
     /// `"10s"` for chrome-mv2, `"30s"` for chrome-mv3 and firefox).
     pub idle_delay: Option<Dur>,
@@ -103,33 +103,6 @@ pub struct BrowserSettings {
     /// In kiosk mode, the uptime the policy allows: after it, extensions get
     /// `runtime.onRestartRequired("periodic")` (default: no limit).
     pub kiosk_uptime_limit: Option<Dur>,
-}
-
-/// A browser profile: which browser the simulation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum ProfileName {
-    /// Chromium with Manifest V2 event pages: 10 s idle, `onSuspend`, a 5 s window.
-    #[serde(rename = "chrome-mv2")]
-    ChromeMv2,
-    /// Chromium with Manifest V3 service workers: every background is a service worker,
-    /// stopped 30 s after its last event or API call, with no `onSuspend`.
-    #[serde(rename = "chrome-mv3")]
-    ChromeMv3,
-    /// Firefox event pages: 30 s idle, `onSuspend` awaited, no fixed window,
-    /// `moz-extension://` URLs, Firefox's native messaging.
-    #[serde(rename = "firefox")]
-    Firefox,
-}
-
-impl ProfileName {
-    /// The simulator's profile.
-    pub fn profile(self) -> crate::Profile {
-        match self {
-            ProfileName::ChromeMv2 => crate::Profile::ChromeMv2,
-            ProfileName::ChromeMv3 => crate::Profile::ChromeMv3,
-            ProfileName::Firefox => crate::Profile::Firefox,
-        }
-    }
 }
 
 /// What `runtime.getPlatformInfo()` reports.

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::check::{self, Check};
 use super::error::ScenarioError;
-use super::format::{BackgroundCode, BrowserSettings, NativeBrowser, ProfileName};
+use super::format::{BackgroundCode, BrowserSettings, NativeBrowser};
 use super::hosts::{self, Hosts};
 use super::interpret::{Actor, Code, DeclaredScript, Env, Frame};
 use super::load::Loaded;
@@ -139,13 +139,10 @@ impl<'a> Runner<'a> {
             ids: Arc::new(loaded.ids.clone()),
             ..Env::default()
         };
-        let profile = options.profile.unwrap_or_else(|| {
-            loaded
-                .scenario
-                .browser
-                .profile
-                .map_or(Profile::default(), ProfileName::profile)
-        });
+        let profile = options
+            .profile
+            .or(loaded.scenario.browser.profile)
+            .unwrap_or_default();
         Runner {
             loaded,
             profile,
