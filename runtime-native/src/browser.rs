@@ -14,6 +14,7 @@ use crate::shutdown::ShutdownPolicy;
 /// host name rule, the manifest's allow list (`allowed_extensions`), the argv given to the
 /// host, the shutdown policy, and the wording of "not found" / "forbidden".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BrowserKind {
     /// Google Chrome.

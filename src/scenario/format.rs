@@ -81,7 +81,7 @@ pub struct BrowserSettings {
     /// Whose native messaging rules apply: where hosts are looked up, their arguments, how they
     /// are ended (default: the profile's browser — `firefox` for the firefox profile, else
     /// `chrome`).
-    pub native_browser: Option<NativeBrowser>,
+    pub native_browser: Option<crate::native::BrowserKind>,
     /// How long, in real time, the browser waits for a running native host before it moves the
     /// virtual clock past a quiet moment (default `"100ms"`).
     pub real_time_settle: Option<Dur>,
@@ -113,16 +113,6 @@ pub struct Platform {
     pub os: crate::PlatformOs,
     /// `runtime.PlatformArch` (also used as `nacl_arch`).
     pub arch: crate::PlatformArch,
-}
-
-/// A browser whose native messaging rules apply.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum NativeBrowser {
-    Chrome,
-    Chromium,
-    Firefox,
 }
 
 /// An extension of the scenario.

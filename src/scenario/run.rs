@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::check::{self, Check};
 use super::error::ScenarioError;
-use super::format::{BackgroundCode, BrowserSettings, NativeBrowser};
+use super::format::{BackgroundCode, BrowserSettings};
 use super::hosts::{self, Hosts};
 use super::interpret::{Actor, Code, DeclaredScript, Env, Frame};
 use super::load::Loaded;
@@ -20,7 +20,6 @@ use super::outcome::Happening;
 use super::position::JsonPath;
 use super::scripts;
 use super::step::{Step, ViewKindName};
-use crate::native::BrowserKind;
 use crate::{
     Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo,
     Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
@@ -162,12 +161,9 @@ impl<'a> Runner<'a> {
     fn go(&mut self, options: &RunOptions) -> Result<(), ScenarioError> {
         let scenario = &self.loaded.scenario;
         let settings = &scenario.browser;
-        let kind = match settings.native_browser {
-            None => self.profile.native_browser(),
-            Some(NativeBrowser::Chrome) => BrowserKind::Chrome,
-            Some(NativeBrowser::Chromium) => BrowserKind::Chromium,
-            Some(NativeBrowser::Firefox) => BrowserKind::Firefox,
-        };
+        let kind = settings
+            .native_browser
+            .unwrap_or_else(|| self.profile.native_browser());
         let names: Vec<String> = scenario.extensions.keys().cloned().collect();
         let hosts = hosts::prepare(
             &scenario.native_hosts,
