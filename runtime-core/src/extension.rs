@@ -3,17 +3,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::script::ScriptSource;
 use crate::{BackgroundScript, ExtensionId, InstallError, Manifest, ManifestError};
 
 /// How an extension was installed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
     /// Loaded unpacked from a folder ("Load unpacked").
+    #[default]
     Unpacked,
     /// Installed from a packed `.crx` (a store, policy).
     Packed,
@@ -34,7 +36,8 @@ impl Location {
 }
 
 /// The kind of an extension view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ViewKind {
     /// The browser action's or page action's popup.

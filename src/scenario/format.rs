@@ -125,7 +125,7 @@ pub struct Extension {
     pub background: Option<BackgroundCode>,
     /// How it is installed (default `unpacked`).
     #[serde(default)]
-    pub location: InstallLocation,
+    pub location: crate::Location,
     /// Whether it is installed before the timeline starts (default `true`); if not, an
     /// `install` step installs it.
     #[serde(default = "installed_by_default")]
@@ -134,31 +134,6 @@ pub struct Extension {
 
 fn installed_by_default() -> bool {
     true
-}
-
-/// How an extension is installed.
-#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InstallLocation {
-    /// Loaded unpacked from a folder.
-    #[default]
-    Unpacked,
-    /// Installed from a packed `.crx`.
-    Packed,
-    /// Loaded with `--load-extension`: `onInstalled` at every browser start, never
-    /// `onStartup`.
-    CommandLine,
-}
-
-impl InstallLocation {
-    /// How the file writes it: `unpacked`, `packed`, `command_line`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstallLocation::Unpacked => "unpacked",
-            InstallLocation::Packed => "packed",
-            InstallLocation::CommandLine => "command_line",
-        }
-    }
 }
 
 /// Where an extension's manifest comes from: the `manifest.json` object itself, or the path,

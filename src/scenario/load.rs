@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::error::ScenarioError;
-use super::format::{BackgroundCode, InstallLocation, ManifestSource, Scenario};
+use super::format::{BackgroundCode, ManifestSource, Scenario};
 use super::ids::Ids;
 use super::position::JsonPath;
 use super::step::Step;
@@ -160,11 +160,7 @@ fn extensions(
             }
             ManifestSource::Path(_) => spec,
         };
-        let spec = spec.location(match extension.location {
-            InstallLocation::Unpacked => Location::Unpacked,
-            InstallLocation::Packed => Location::Packed,
-            InstallLocation::CommandLine => Location::CommandLine,
-        });
+        let spec = spec.location(extension.location);
         has_its_code(&spec, extension.background.as_ref(), &at(&name))
             .map_err(|(path, message)| error(path, message.to_owned()))?;
         specs.insert(name, spec);

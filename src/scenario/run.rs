@@ -19,7 +19,7 @@ use super::load::Loaded;
 use super::outcome::Happening;
 use super::position::JsonPath;
 use super::scripts;
-use super::step::{Step, ViewKindName};
+use super::step::Step;
 use crate::{
     Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo,
     Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
@@ -331,11 +331,7 @@ impl<'a> Runner<'a> {
             }
             Step::OpenView(open) => {
                 let id = self.id(&open.extension)?;
-                let kind = match open.kind {
-                    ViewKindName::Popup => ViewKind::Popup,
-                    ViewKindName::Options => ViewKind::Options,
-                    ViewKindName::Tab => ViewKind::Tab,
-                };
+                let kind = open.kind;
                 let view = self
                     .browser()
                     .open_view(&id, kind, &open.path)

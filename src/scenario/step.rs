@@ -153,24 +153,12 @@ pub struct OpenView {
     /// The extension.
     pub extension: String,
     /// What kind of view.
-    pub kind: ViewKindName,
+    pub kind: crate::ViewKind,
     /// The page of the extension it shows (e.g. `popup.html`).
     pub path: String,
     /// The name later steps use for it.
     #[serde(rename = "as")]
     pub label: String,
-}
-
-/// The kind of an extension view.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ViewKindName {
-    /// The browser action's or page action's popup.
-    Popup,
-    /// The options page.
-    Options,
-    /// A tab showing a page of the extension.
-    Tab,
 }
 
 /// Opens a tab.
@@ -411,17 +399,6 @@ impl Step {
             Step::RequireRestart(reason) => {
                 format!("require a device restart ({})", reason.reason().as_str())
             }
-        }
-    }
-}
-
-impl ViewKindName {
-    /// `popup`, `options` or `tab`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ViewKindName::Popup => "popup",
-            ViewKindName::Options => "options",
-            ViewKindName::Tab => "tab",
         }
     }
 }

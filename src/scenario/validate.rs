@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::action::{Action, Listen, Parameter, Returns, SendMessage, TabTarget};
 use super::error::ScenarioError;
 use super::expect::{Expectation, Window};
-use super::format::{BackgroundCode, InstallLocation, ManifestSource, Scenario};
+use super::format::{BackgroundCode, ManifestSource, Scenario};
 use super::ids::{names_in, names_in_value, PathPart};
 use super::position::JsonPath;
 use super::scripts;
@@ -241,7 +241,7 @@ impl<'a> Checker<'a> {
     fn publish_update(&self, publish: &PublishUpdate, at: &JsonPath) -> Checked {
         self.extension(&publish.extension, at.key("extension"))?;
         let location = self.scenario.extensions[&publish.extension].location;
-        if !matches!(location, InstallLocation::Packed) {
+        if !matches!(location, crate::Location::Packed) {
             return Err(self.error(
                 at.key("extension"),
                 format!(
