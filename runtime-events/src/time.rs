@@ -25,6 +25,18 @@ impl SimInstant {
     /// The start of the simulation.
     pub const ZERO: SimInstant = SimInstant(Duration::ZERO);
 
+    /// The latest instant the virtual clock can reach: 365 000 days (about 1 000 years) after
+    /// the start. Every span a user can ask the simulation to cover is checked against it, so
+    /// that no arithmetic on virtual time overflows and a mistyped duration gets a clear error
+    /// instead of a run that never ends.
+    pub const MAX: SimInstant = SimInstant(Duration::from_secs(365_000 * 86_400));
+
+    /// `self + duration`, or `None` beyond [`SimInstant::MAX`].
+    pub fn checked_add(self, duration: Duration) -> Option<SimInstant> {
+        let at = self.0.checked_add(duration)?;
+        (at <= SimInstant::MAX.0).then_some(SimInstant(at))
+    }
+
     /// The instant `elapsed` after the start of the simulation.
     pub const fn from_start(elapsed: Duration) -> Self {
         SimInstant(elapsed)
@@ -93,6 +105,17 @@ mod tests {
     fn displays_days_when_long() {
         let t = SimInstant::from_start(Duration::from_secs(2 * 86_400 + 3661));
         assert_eq!(t.to_string(), "+2d01:01:01.000");
+    }
+
+    #[test]
+    fn checked_addition_stops_at_the_maximum() {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(
+            SimInstant::ZERO.checked_add(day * 365_000),
+            Some(SimInstant::MAX)
+        );
+        assert_eq!(SimInstant::MAX.checked_add(Duration::from_nanos(1)), None);
+        assert_eq!(SimInstant::ZERO.checked_add(Duration::MAX), None);
     }
 
     #[test]
