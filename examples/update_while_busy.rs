@@ -49,7 +49,10 @@ fn version(v: &'static str) -> Result<ExtensionSpec, Box<dyn std::error::Error>>
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Storage writes take 30 minutes here: the sync keeps the page busy that long.
     let mut browser = Browser::builder()
-        .api_latency_for("storage.local.set", Duration::from_secs(30 * 60))
+        .api_latency_for(
+            runtime_sim::ApiFunction::StorageLocalSet,
+            Duration::from_secs(30 * 60),
+        )
         .build();
     let id = browser.install(version("1.0")?)?;
     browser.publish_update_at(&id, version("2.0")?, browser.now() + Duration::from_secs(1))?;

@@ -69,7 +69,7 @@ fn receiving_extension(name: &str, ec: Option<Value>, inbox: &Inbox) -> Extensio
 fn disconnect_error(
     browser: &mut Browser,
     port: &Port,
-    last: impl Fn() -> Option<String> + Send + Sync + 'static,
+    last: impl Fn() -> Option<String> + 'static,
 ) -> Log<Option<String>> {
     let told: Log<Option<String>> = Log::new();
     let t = told.clone();
@@ -319,8 +319,8 @@ fn matching_web_pages_are_let_in_and_others_are_not() {
     assert_eq!(sender.id, None);
     assert_eq!(sender.url.as_deref(), Some(url));
     assert_eq!(sender.origin.as_deref(), Some("https://example.com"));
-    assert_eq!(sender.frame_id, Some(0));
-    assert_eq!(sender.tab.as_ref().map(|t| t.id), Some(tab.0));
+    assert_eq!(sender.frame_id, Some(runtime_sim::FrameId::TOP));
+    assert_eq!(sender.tab.as_ref().map(|t| t.id), Some(tab));
     assert_eq!(sender.tab.as_ref().map(|t| t.url.as_str()), Some(url));
 
     let port = page.connect(Some(&receiver), "page port").unwrap();
@@ -463,7 +463,7 @@ fn externally_connectable_does_not_affect_the_own_content_scripts() {
     assert_eq!(events, ["onMessage", "onMessage"]);
     let sender = inbox.senders().pop().unwrap();
     assert_eq!(sender.id.as_ref(), Some(&id));
-    assert_eq!(sender.tab.map(|t| t.id), Some(tab.0));
+    assert_eq!(sender.tab.map(|t| t.id), Some(tab));
     assert_eq!(inbox.ports.last().unwrap().0, "onConnect");
     assert!(!port.is_disconnected());
 }

@@ -207,9 +207,10 @@ fn is_child(name: &str) -> bool {
     std::env::var(CHILD).as_deref() == Ok(name)
 }
 
-/// What a child run of one test gave.
+/// What a child run of tests gave.
 struct ChildRun {
     code: Option<i32>,
+    stdout: String,
     stderr: String,
     elapsed: Duration,
 }
@@ -218,22 +219,33 @@ struct ChildRun {
 /// and waits for it at most a minute: a child that hangs is killed, and the test fails rather
 /// than hanging the suite.
 fn run_alone(name: &str) -> ChildRun {
+    run_with(name, &[name], &["--nocapture", "--test-threads=1"])
+}
+
+/// Runs the tests `tests` in a child process (this test binary again, with [`CHILD`] set to
+/// `child`), with `args`, and waits for it at most a minute.
+fn run_with(child_name: &str, tests: &[&str], args: &[&str]) -> ChildRun {
     use std::io::Read;
     use std::process::{Command, Stdio};
     let started = Instant::now();
     let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .stdout(Stdio::null())
+        .args(tests)
+        .arg("--exact")
+        .args(args)
+        .env(CHILD, child_name)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the child starts");
-    let mut pipe = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    });
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = read(Box::new(child.stderr.take().expect("stderr")));
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
@@ -242,15 +254,16 @@ fn run_alone(name: &str) -> ChildRun {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "the child running {name} still ran after a minute: {}",
-                reader.join().unwrap_or_default()
+                "the child running {tests:?} still ran after a minute: {}",
+                stderr.join().unwrap_or_default()
             );
         }
         std::thread::sleep(Duration::from_millis(10));
     };
     ChildRun {
         code: status.code(),
-        stderr: reader.join().unwrap_or_default(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
         elapsed: started.elapsed(),
     }
 }
@@ -259,7 +272,7 @@ fn run_alone(name: &str) -> ChildRun {
 /// another extension's to message it from; the browser is built from `builder`.
 fn blocking_receiver(
     builder: runtime_sim::BrowserBuilder,
-    block: impl Fn() + Send + Sync + Clone + 'static,
+    block: impl Fn() + Clone + 'static,
 ) -> (Browser, runtime_sim::ExtensionId, Runtime) {
     let (script, _) = top_level(move |rt: &Runtime| {
         let block = block.clone();
@@ -274,49 +287,63 @@ fn blocking_receiver(
     (browser, ids[0].clone(), popup)
 }
 
-/// A listener that blocks its thread for an hour (`std::thread::sleep`) does not hang the run:
-/// with a 200 ms limit the watchdog ends the process within moments, with
-/// `WATCHDOG_EXIT_CODE`, and its message on stderr names the extension (name and id), the
-/// context, the listener, the virtual time and the limit. Checked in a child process (this
-/// test binary, run again for this test alone), since it must end.
+/// A listener that blocks its thread fails the test that drives it, with the watchdog's message,
+/// and the other tests of the same binary run on. Before, the watchdog ended the whole process
+/// (exit code 124) from its own thread, which killed every test of the `cargo test` binary.
+///
+/// Checked in a child process (this test binary again, running this test and a quick one at
+/// once): the blocking test fails with a panic that names the extension (name and id), the
+/// context, the listener, the virtual time and the limit; the quick one passes.
 #[test]
-fn a_listener_that_blocks_its_thread_ends_the_run_with_a_clear_message() {
-    const NAME: &str = "a_listener_that_blocks_its_thread_ends_the_run_with_a_clear_message";
+fn a_listener_that_blocks_its_thread_fails_its_test_with_the_watchdogs_message() {
+    const NAME: &str =
+        "a_listener_that_blocks_its_thread_fails_its_test_with_the_watchdogs_message";
     if is_child(NAME) {
         let (mut browser, id, popup) = blocking_receiver(
             Browser::builder().watchdog(Duration::from_millis(200)),
-            || std::thread::sleep(Duration::from_secs(3600)),
+            || std::thread::sleep(Duration::from_millis(1500)),
         );
-        println!("{id}");
         let reply = popup.send_message_to(id.as_str(), &json!("anyone?"));
         let _ = browser.block_on(reply);
-        unreachable!("the watchdog ends the process");
+        unreachable!("the watchdog panics once the listener returns");
     }
-    let run = run_alone(NAME);
-    assert_eq!(
-        run.code,
-        Some(runtime_sim::WATCHDOG_EXIT_CODE),
-        "{}",
-        run.stderr
-    );
+    let run = run_with(NAME, &[NAME, OTHER_TEST], &["--test-threads=2"]);
+    assert_eq!(run.code, Some(101), "{}", run.stdout);
     assert!(
-        run.elapsed < Duration::from_secs(10),
+        run.elapsed < Duration::from_secs(20),
         "it took {:?}",
         run.elapsed
     );
+    assert!(
+        run.stdout.contains(&format!("test {OTHER_TEST} ... ok")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("test {NAME} ... FAILED")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("1 passed; 1 failed"), "{}", run.stdout);
     let id = event_page("sleeper", json!({}), top_level(|_| {}).0).id();
     for expected in [
         "runtime-sim watchdog: a listener of runtime.onMessageExternal has blocked the thread driving the simulation for longer than 200 ms.",
         &format!("extension:    sleeper ({id})"),
         "context:      the background page",
-        "virtual time: ",
+        "virtual time: +00:00:00.000",
         "limit:        200 ms",
         "Do not block in a listener",
-        "Ending the process with exit code 124",
+        "panics with this message when the blocked code returns",
     ] {
+        // The report is on stderr at once, and again in the failed test's panic message.
         assert!(run.stderr.contains(expected), "no {expected:?} in {}", run.stderr);
+        assert!(run.stdout.contains(expected), "no {expected:?} in {}", run.stdout);
     }
 }
+
+/// The quick test run beside the blocking one above.
+const OTHER_TEST: &str =
+    "a_listener_that_blocks_for_less_than_the_limit_does_not_fire_the_watchdog";
 
 /// In report mode the watchdog reports a blocked async listener (a poll of its task) and keeps
 /// waiting; when the listener returns at last, the run goes on (the message is answered) and

@@ -116,7 +116,7 @@ fn saving_on_suspend(latency: Duration) -> (Browser, impl runtime_sim::Backgroun
         Ok(())
     });
     let browser = Browser::builder()
-        .api_latency_for("storage.local.set", latency)
+        .api_latency_for(runtime_sim::ApiFunction::StorageLocalSet, latency)
         .build();
     (browser, script)
 }
@@ -382,7 +382,7 @@ fn nothing_survives_a_suspend_but_storage() {
     struct Script {
         loads_seen_by_this_instance: AtomicUsize,
     }
-    #[async_trait::async_trait]
+    #[async_trait::async_trait(?Send)]
     impl runtime_sim::BackgroundScript for Script {
         async fn run(&self, rt: runtime_sim::Runtime) -> Result<(), runtime_sim::ScriptError> {
             // Listening to onStartup is what makes each restart load the page again.

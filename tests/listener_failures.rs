@@ -60,7 +60,7 @@ fn a_panicking_listener_is_recorded_and_everything_else_goes_on() {
                 event,
                 failure,
                 message,
-            } => Some((event.clone(), *failure, message.clone())),
+            } => Some((event.to_string(), *failure, message.clone())),
             _ => None,
         })
         .collect();

@@ -139,9 +139,9 @@ fn a_content_script_sender_has_id_url_origin_tab_and_frame_id() {
     assert_eq!(sender.id, Some(id));
     assert_eq!(sender.url.as_deref(), Some(url));
     assert_eq!(sender.origin.as_deref(), Some("https://example.com"));
-    assert_eq!(sender.frame_id, Some(0));
+    assert_eq!(sender.frame_id, Some(runtime_sim::FrameId::TOP));
     let sender_tab = sender.tab.expect("a content script's sender has its tab");
-    assert_eq!(sender_tab.id, tab.0);
+    assert_eq!(sender_tab.id, tab);
     assert_eq!(sender_tab.url, url);
     assert_eq!(sender.native_application, None);
     assert_eq!(sender.tls_channel_id, None);
@@ -168,14 +168,14 @@ fn a_child_frame_sender_has_its_own_frame_id_and_url() {
 
     let sender = senders.last().unwrap();
     assert_eq!(sender.id, Some(id));
-    assert_eq!(sender.frame_id, Some(frame.0));
+    assert_eq!(sender.frame_id, Some(frame));
     assert_eq!(sender.url.as_deref(), Some(frame_url));
     assert_eq!(
         sender.origin.as_deref(),
         Some("https://widgets.example.net")
     );
     let sender_tab = sender.tab.unwrap();
-    assert_eq!(sender_tab.id, tab.0);
+    assert_eq!(sender_tab.id, tab);
     assert_eq!(sender_tab.url, top_url);
 }
 
@@ -232,9 +232,9 @@ fn an_extension_page_in_a_tab_sends_with_its_tab_and_frame_id_0() {
     assert_eq!(sender.id, Some(id.clone()));
     assert_eq!(sender.url.as_deref(), Some(url.as_str()));
     assert_eq!(sender.origin, Some(format!("chrome-extension://{id}")));
-    assert_eq!(sender.frame_id, Some(0));
+    assert_eq!(sender.frame_id, Some(runtime_sim::FrameId::TOP));
     let sender_tab = sender.tab.expect("a page in a tab sends with its tab");
-    assert_eq!((sender_tab.id, sender_tab.index), (tab.0, 1));
+    assert_eq!((sender_tab.id, sender_tab.index), (tab, 1));
     assert_eq!(sender_tab.url, url);
 }
 

@@ -1,7 +1,9 @@
 //! Native messaging from extensions: `connectNative` ports and `sendNativeMessage` against real
 //! host processes, joined to the virtual clock.
 
+use std::cell::RefCell;
 use std::os::unix::fs::PermissionsExt;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ const HOST: &str = "com.example.host";
 
 /// An event page with (or without) the `nativeMessaging` permission; its script keeps its
 /// `runtime` where the test can reach it.
-fn spec(permission: bool, slot: Arc<Mutex<Option<Runtime>>>) -> ExtensionSpec {
+fn spec(permission: bool, slot: Rc<RefCell<Option<Runtime>>>) -> ExtensionSpec {
     let permissions: Vec<&str> = if permission {
         vec!["nativeMessaging"]
     } else {
@@ -36,7 +38,7 @@ fn spec(permission: bool, slot: Arc<Mutex<Option<Runtime>>>) -> ExtensionSpec {
     .script(script_fn(move |rt| {
         let slot = slot.clone();
         async move {
-            *slot.lock().unwrap() = Some(rt);
+            *slot.borrow_mut() = Some(rt);
             Ok(())
         }
     }))
@@ -72,7 +74,7 @@ fn ping_pong() -> String {
 
 /// A running browser with the extension's page loaded, and its background `runtime`.
 fn start(permission: bool, body: &str) -> (Browser, ExtensionId, Runtime, TempDir) {
-    let slot = Arc::new(Mutex::new(None));
+    let slot = Rc::new(RefCell::new(None));
     let spec = spec(permission, slot.clone());
     let id = spec.id();
     let (dir, launcher) = host(body, &id);
@@ -80,7 +82,7 @@ fn start(permission: bool, body: &str) -> (Browser, ExtensionId, Runtime, TempDi
     browser.install(spec).unwrap();
     browser.start();
     browser.advance(Duration::ZERO);
-    let rt = slot.lock().unwrap().clone().expect("the page loaded");
+    let rt = slot.borrow().clone().expect("the page loaded");
     (browser, id, rt, dir)
 }
 

@@ -68,7 +68,7 @@ fn a_service_worker_stops_30_s_after_its_last_event_with_no_on_suspend() {
 #[test]
 fn a_service_worker_stops_30_s_after_its_last_api_call_finished() {
     let (mut browser, id, _, loads) = one(
-        mv3().api_latency_for("storage.local.set", secs(12)),
+        mv3().api_latency_for(runtime_sim::ApiFunction::StorageLocalSet, secs(12)),
         json!({}),
     );
     browser.advance(secs(20));
@@ -123,7 +123,10 @@ fn a_port_keeps_a_service_worker_alive_only_by_its_messages() {
 #[test]
 fn an_api_call_longer_than_5_minutes_stops_the_service_worker() {
     let (mut browser, id, _, loads) = one(
-        mv3().api_latency_for("storage.local.get", Duration::from_secs(6 * 60)),
+        mv3().api_latency_for(
+            runtime_sim::ApiFunction::StorageLocalGet,
+            Duration::from_secs(6 * 60),
+        ),
         json!({}),
     );
     let rt = loads.last().unwrap();
@@ -281,7 +284,7 @@ fn firefox_api_calls_made_in_on_suspend_do_not_cancel_it() {
         async { Ok(()) }
     });
     let (mut browser, ids) = started(
-        firefox().api_latency_for("storage.local.set", secs(2)),
+        firefox().api_latency_for(runtime_sim::ApiFunction::StorageLocalSet, secs(2)),
         vec![event_page("saver", json!({}), script)],
     );
     browser.advance(secs(60));
@@ -479,7 +482,7 @@ fn firefox_closes_the_stdin_of_a_host_started_from_on_suspend_before_any_message
         b.with_trace(|t| {
             t.entries().iter().any(|e| {
                 matches!(&e.event, runtime_sim::TraceEvent::ApiResult { api, ok: false, result }
-                    if api == "runtime.sendNativeMessage" && result == "Native host has exited.")
+                    if *api == runtime_sim::ApiFunction::SendNativeMessage && result == "Native host has exited.")
             })
         })
     });

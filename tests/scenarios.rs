@@ -26,6 +26,7 @@ fn options() -> RunOptions {
         seed: None,
         profile: None,
         program: Some(PathBuf::from(BIN)),
+        on_watchdog: None,
     }
 }
 
@@ -304,7 +305,7 @@ fn mermaid_draws_the_run_as_a_sequence_diagram() {
     assert_eq!(lines[0], "sequenceDiagram");
     assert!(lines.contains(&"    participant B as Browser"));
     assert!(lines.contains(&"    participant P1 as Stopwatch (background)"));
-    assert!(lines.contains(&"    participant P2 as Stopwatch (popup#35;3)"));
+    assert!(lines.contains(&"    participant P2 as Stopwatch (popup#35;1)"));
     assert!(lines.contains(&"    P2->>P1: runtime.onConnect"));
     assert!(lines.contains(&"    P2->>P1: Port.onMessage {\"tick\":1}"));
     assert!(lines.contains(&"    P1->>P2: Port.onMessage {\"ack\":1}"));

@@ -223,7 +223,7 @@ fn answer_to(m: &OnMessage) -> Value {
 
 /// A receiver's `onConnect` / `onConnectExternal` listener: echoes each message, and
 /// disconnects when asked with a "bye".
-fn serve_ports(ledger: &Ledger) -> impl Fn(Port) + Send + Sync + 'static {
+fn serve_ports(ledger: &Ledger) -> impl Fn(Port) + 'static {
     let ledger = ledger.clone();
     move |port: Port| {
         ledger.books().receiver_ports += 1;
@@ -249,10 +249,7 @@ fn serve_ports(ledger: &Ledger) -> impl Fn(Port) + Send + Sync + 'static {
 
 /// A background script whose top-level code is `setup`, given the page's `runtime` and the
 /// books.
-fn script(
-    ledger: &Ledger,
-    setup: impl Fn(&Runtime, &Ledger) + Send + Sync + 'static,
-) -> impl BackgroundScript {
+fn script(ledger: &Ledger, setup: impl Fn(&Runtime, &Ledger) + 'static) -> impl BackgroundScript {
     let ledger = ledger.clone();
     script_fn(move |rt| {
         setup(&rt, &ledger);

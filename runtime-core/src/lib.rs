@@ -35,22 +35,33 @@
 //! ```
 //!
 //! # How it fits together
-//! - [`Browser`] is one profile, built by [`BrowserBuilder`]. It holds the extensions, one
-//!   [`runtime_events::Bus`] (the virtual clock and the ordered queue of everything due) and
-//!   the [`Trace`].
-//! - An extension is an [`ExtensionSpec`]: a [`Manifest`] (from a folder on disk or JSON in
-//!   code), its location, and a [`BackgroundScript`] — a Rust trait object whose `run` is the
-//!   page's top-level code, called at every load with that load's [`Runtime`].
-//! - The lifecycle of a background page is one state machine, [`lifecycle::Lifecycle`], with
-//!   one transition function; the browser carries out the effects it asks for.
-//! - Contexts: the background page, extension views, content scripts in tabs' frames, web
-//!   pages and native applications. Messages go between them on message channels
-//!   (`channel.rs`): a one-time message (`sendMessage`) and a [`Port`] (`connect`) are both a
-//!   channel from an opener to the receiving contexts that have a listener, as in Chromium's
-//!   message service.
-//! - Every lifecycle transition, event dispatch, keepalive change and API call is a
-//!   [`TraceEntry`], also emitted as a `tracing` event (target `runtime_sim::trace`), so
-//!   `RUST_LOG=runtime_sim=info` shows the timeline.
+//! The browser is two layers, each a folder:
+//! - **The model** (`model/`): the browser's state and rules as plain data, with no I/O, no
+//!   lock, no thread, and no extension code run. Typed ids ([`TabId`], [`ViewId`],
+//!   [`ChannelId`], …) and typed names ([`EventName`], [`ApiFunction`]); a browser's rules as
+//!   data ([`Profile`]); two state machines that alone decide — the page lifecycle (a
+//!   background page's states, and where work for a page goes: run now, cancel a suspend
+//!   first, or queue it and load the page) and the extension lifecycle (installed, an update
+//!   waiting, terminated). It takes typed commands and bus items, and leaves typed actions
+//!   (run a script, dispatch an event, open a channel, …) for the driver; everything pending
+//!   is data that prints. Its modules import each other without cycles.
+//! - **The driver** (`driver/`): [`Browser`] = the model + a local executor + one inbox. It
+//!   runs extension code — background scripts ([`BackgroundScript`], given the page's
+//!   [`Runtime`]), listeners, their futures — on the thread that drives it, so none of it need
+//!   be `Send`: a script may keep its state in an `Rc<RefCell<…>>`. The inbox is the only part
+//!   other threads reach (native hosts' tasks, a [`Keepalive`] dropped anywhere, wakers). One
+//!   function calls listeners, for every event, message, new port, port message and
+//!   disconnect, with one place for their trace entries, keepalives and the explanation of a
+//!   missed or late listener.
+//!
+//! An extension is an [`ExtensionSpec`]: a [`Manifest`] (from a folder on disk or JSON in
+//! code), its location, and its background script. Contexts are the background page,
+//! extension views, content scripts in tabs' frames, web pages and native applications.
+//! Messages go between them on message channels: a one-time message (`sendMessage`) and a
+//! [`Port`] (`connect`) are both a channel from an opener to the receiving contexts that have a
+//! listener, as in Chromium's message service. Every lifecycle transition, event dispatch,
+//! keepalive change and API call is a [`TraceEntry`], also emitted as a `tracing` event (target
+//! `runtime_sim::trace`), so `RUST_LOG=runtime_sim=info` shows the timeline.
 //!
 //! # Updates, reloads and restarts
 //! [`Browser::publish_update`] puts a new version of a packed extension on the simulated
@@ -69,21 +80,21 @@
 //! # Profiles
 //! [`BrowserBuilder::profile`] chooses the browser ([`Profile`]): Chrome event pages,
 //! Chrome MV3 service workers or Firefox event pages. A profile is data, not another state
-//! machine: the [`BackgroundModel`] of each extension, the timers, and a [`KeepaliveRule`] per
-//! keepalive reason feed the one [`lifecycle::Lifecycle`].
+//! machine: the [`BackgroundModel`] of each extension, the [`Timers`], and a [`KeepaliveRule`]
+//! per keepalive reason feed the one page lifecycle.
 //!
 //! # Time
 //! Nothing in the simulation reads wall time: every timer — the idle delay, the suspending
 //! window, script timers ([`Runtime::sleep`]), API latencies — is an item on the bus, due at a
 //! virtual instant. The browser moves only when driven ([`Browser::advance`],
 //! [`Browser::run_until_idle`], [`Browser::run_until`], [`Browser::block_on`]), and one step does
-//! one thing in a fixed order (a deferred step, else a woken task, else the next bus item), so
-//! the same inputs give a byte-identical trace.
+//! one thing in a fixed order (an action the model left, else a woken task, else the next bus
+//! item), so the same inputs give a byte-identical trace.
 //!
 //! ## Real time beside virtual time
 //! Native messaging hosts are real processes and run in real time, on a Tokio runtime the
 //! browser starts on first use. They join the simulation without changing the clock: a host's
-//! task hands what it reads to the engine's thread-safe inbox (the same way a dropped
+//! task hands what it reads to the browser's thread-safe inbox (the same way a dropped
 //! [`Keepalive`] is released), and the simulation observes it at the virtual time of the step
 //! that takes it. While a host is running, the driver, when nothing is due at the current
 //! virtual instant, waits in real time (at most [`BrowserBuilder::real_time_settle`], 100 ms by
@@ -95,91 +106,63 @@
 //! ## The watchdog
 //! Listeners and task polls run on the driving thread, so one that blocks it (a
 //! `std::thread::sleep`, a blocking receive) would hang the run. A watchdog thread, shared by
-//! every browser of the process, notices a single dispatch to listeners or task poll that has run for
-//! longer than [`BrowserBuilder::watchdog`] (30 s by default), reports what is blocked and ends
-//! the process with [`WATCHDOG_EXIT_CODE`] (or only reports: [`WatchdogAction::Report`]). It is
-//! the only part that reads wall time, and the driving thread only publishes what it runs with
-//! relaxed atomic stores; see `watchdog.rs`.
+//! every browser of the process, notices a single dispatch to listeners or task poll that has
+//! run for longer than [`BrowserBuilder::watchdog`] (30 s by default) and reports what is
+//! blocked; when the blocked code returns, the driving thread panics with that report, so the
+//! test that blocked fails and the others run on ([`WatchdogAction::Report`] only reports). A
+//! library never ends the process; a program that must (the `runtime-sim` command) does it in
+//! its hook, [`BrowserBuilder::on_watchdog`]. The watchdog is the only part that reads wall
+//! time; see `driver/watchdog.rs`.
 
-mod browser;
-mod channel;
-mod context;
-mod engine;
-mod error;
-mod events;
-mod executor;
-mod extension;
-mod extension_id;
-mod holders;
-mod keepalive;
-mod kiosk;
-mod last_error;
-mod lazy_listeners;
-pub mod lifecycle;
-mod manifest;
-mod manifest_text;
-mod match_pattern;
-mod message;
-mod messaging;
-mod native;
-mod on_message;
-mod platform;
-mod port;
-mod profile;
-mod reload;
-mod rng;
-mod runtime;
-mod script;
-mod sim;
-mod startup;
-mod trace;
-mod update;
-mod version;
-mod watchdog;
-mod web_page;
+mod driver;
+mod model;
 
-pub use browser::{
-    Browser, BrowserBuilder, BrowserError, ExtensionInfo, Stalled, ViewId, DEFAULT_BROWSER_VERSION,
+pub use driver::browser::{Browser, BrowserError, ExtensionInfo, Stalled};
+pub use driver::builder::{BrowserBuilder, DEFAULT_BROWSER_VERSION};
+pub use driver::keepalive::Keepalive;
+pub use driver::last_error::LastError;
+pub use driver::on_message::{OnMessage, OnMessageEvent, SendResponse};
+pub use driver::port::Port;
+pub use driver::runtime::{Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH};
+pub use driver::script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
+pub use driver::spec::{ExtensionSpec, ManifestInput};
+pub use driver::watchdog::{
+    WatchdogAction, WatchdogHook, WatchdogReport, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_ENV,
 };
-pub use context::{FrameId, TabId};
-pub use error::{
+pub use driver::web_page::WebPage;
+pub use model::calls::{BackgroundPage, PackageDirectory};
+pub use model::contexts::ViewKind;
+pub use model::error::{
     ConnectError, ConnectNativeError, ContextError, GetBackgroundPageError, GetPlatformInfoError,
     InstallError, NotAvailable, OpenOptionsPageError, PostMessageError, PublishError,
     RequestUpdateCheckError, RestartAfterDelayError, RestartError, SendMessageError,
     SendNativeMessageError, SetUninstallUrlError, UninstallError,
 };
-pub use events::{OnInstalledDetails, OnInstalledReason};
-pub use extension::{ExtensionSpec, Location, ManifestInput, ViewKind};
-pub use extension_id::{ExtensionId, KeyError};
-pub use keepalive::{Keepalive, KeepaliveReason};
-pub use kiosk::{OnRestartRequiredReason, FORCED_RESTART_GRACE, MIN_DURATION_BETWEEN_RESTARTS};
-pub use last_error::LastError;
-pub use lifecycle::PageState;
-pub use manifest::{
+pub use model::event::{OnInstalledDetails, OnInstalledReason, OnRestartRequiredReason};
+pub use model::extension_id::{ExtensionId, KeyError};
+pub use model::ids::{ChannelId, FrameId, TabId, ViewId};
+pub use model::keepalive::KeepaliveReason;
+pub use model::kiosk::{FORCED_RESTART_GRACE, MIN_DURATION_BETWEEN_RESTARTS};
+pub use model::manifest::{
     Background, BackgroundKind, ContentScript, ExternallyConnectable, Manifest, ManifestError,
 };
-pub use match_pattern::{MatchPattern, MatchPatternError};
-pub use message::{MessageError, MessageSender, Tab, MAX_MESSAGE_SIZE};
-pub use on_message::{OnMessage, OnMessageEvent, SendResponse};
-pub use platform::{PlatformArch, PlatformInfo, PlatformNaclArch, PlatformOs};
-pub use port::Port;
-pub use profile::{
-    BackgroundModel, KeepaliveRule, Profile, UnknownProfile, FIREFOX_MAX_IDLE, FIREFOX_MIN_IDLE,
-    SERVICE_WORKER_REQUEST_TIMEOUT,
+pub use model::match_pattern::{MatchPattern, MatchPatternError};
+pub use model::message::{MessageError, MessageSender, Tab, MAX_MESSAGE_SIZE};
+pub use model::names::{ApiFunction, EventName, RuntimeEventName, UnknownApiFunction};
+pub use model::package::Location;
+pub use model::page_lifecycle::PageState;
+pub use model::platform::{PlatformArch, PlatformInfo, PlatformNaclArch, PlatformOs};
+pub use model::profile::{
+    BackgroundModel, KeepaliveRule, Profile, Timers, UnknownProfile, FIREFOX_MAX_IDLE,
+    FIREFOX_MIN_IDLE, SERVICE_WORKER_REQUEST_TIMEOUT,
 };
-pub use reload::{
+pub use model::reload_guard::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
 };
-pub use runtime::{
-    BackgroundPage, PackageDirectory, Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH,
-};
-pub use script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
-pub use trace::{Context, Trace, TraceEntry, TraceEvent};
-pub use update::{
+pub use model::trace::{Context, Trace, TraceEntry, TraceEvent};
+pub use model::update_service::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,
 };
-pub use watchdog::{WatchdogAction, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_ENV, WATCHDOG_EXIT_CODE};
-pub use web_page::WebPage;
 
 pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};

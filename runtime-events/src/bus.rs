@@ -87,6 +87,28 @@ pub struct Bus<M> {
     scheduled: BinaryHeap<Reverse<Pending<M>>>,
 }
 
+/// A bus prints its clock and every item waiting on it, in the order it will deliver them.
+impl<M: std::fmt::Debug> std::fmt::Debug for Bus<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut waiting: Vec<&Pending<M>> = self
+            .immediate
+            .iter()
+            .chain(self.scheduled.iter().map(|Reverse(p)| p))
+            .collect();
+        waiting.sort_by_key(|p| p.key);
+        f.debug_struct("Bus")
+            .field("now", &self.now)
+            .field(
+                "waiting",
+                &waiting
+                    .iter()
+                    .map(|p| (p.key.at, &p.item))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 impl<M> Default for Bus<M> {
     fn default() -> Self {
         Self::new()
@@ -233,6 +255,18 @@ mod tests {
         let delivered = std::iter::from_fn(|| bus.pop_due(at(0))).count();
         assert_eq!(delivered, 100_000);
         assert!(bus.immediate.capacity() <= KEPT_ROOM);
+    }
+
+    #[test]
+    fn a_bus_prints_what_waits_in_the_order_it_delivers_it() {
+        let mut bus = Bus::new();
+        bus.post_at(at(20), "later");
+        bus.post("now");
+        let printed = format!("{bus:?}");
+        assert!(
+            printed.find("now").unwrap() < printed.find("later").unwrap(),
+            "{printed}"
+        );
     }
 
     #[test]

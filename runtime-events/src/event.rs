@@ -1,27 +1,27 @@
 //! `Event<A>`: a `chrome.events.Event`.
 
+use std::cell::{Cell, Ref, RefCell};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::rc::Rc;
 
 use crate::listener::{
     panic_message, FailureKind, IntoListenerOutcome, IntoListenerResult, ListenerFailure,
     ListenerFuture, ListenerId, ListenerOutcome,
 };
 
-type ListenerFn<A> = dyn Fn(A) -> ListenerOutcome + Send + Sync;
+type ListenerFn<A> = dyn Fn(A) -> ListenerOutcome;
 
 struct Entry<A> {
     id: ListenerId,
-    call: Arc<ListenerFn<A>>,
+    call: Rc<ListenerFn<A>>,
 }
 
 impl<A> Clone for Entry<A> {
     fn clone(&self) -> Self {
         Entry {
             id: self.id,
-            call: Arc::clone(&self.call),
+            call: Rc::clone(&self.call),
         }
     }
 }
@@ -30,7 +30,7 @@ impl<A> Clone for Entry<A> {
 ///
 /// The simulated browser uses them to remember which events an event page listens to (its
 /// lazy listeners), and to notice listeners registered too late.
-pub trait EventObserver: Send + Sync {
+pub trait EventObserver {
     /// A listener was added; `count` listeners are now registered.
     fn listener_added(&self, event: &str, count: usize) {
         let _ = (event, count);
@@ -42,12 +42,12 @@ pub trait EventObserver: Send + Sync {
 }
 
 struct Inner<A> {
-    name: Arc<str>,
-    next_id: AtomicU64,
-    /// Copy-on-write: a dispatch takes a snapshot by cloning the `Arc`, so listeners added or
+    name: Rc<str>,
+    next_id: Cell<u64>,
+    /// Copy-on-write: a dispatch takes a snapshot by cloning the `Rc`, so listeners added or
     /// removed while it runs affect only later dispatches.
-    listeners: Mutex<Arc<Vec<Entry<A>>>>,
-    observer: Option<Arc<dyn EventObserver>>,
+    listeners: RefCell<Rc<Vec<Entry<A>>>>,
+    observer: Option<Rc<dyn EventObserver>>,
 }
 
 /// An event that listeners can be added to, modelled on `chrome.events.Event`
@@ -55,37 +55,39 @@ struct Inner<A> {
 ///
 /// `Event` is a cheap handle: clones share the same listeners. Listeners are plain functions
 /// that return `()`, a `Result`, or a [`ListenerOutcome`]; [`Event::add_async_listener`] takes an
-/// `async` function. A listener that panics or fails stops neither the dispatch nor the other
+/// `async` function. An event lives on one thread, as a JavaScript event does: its listeners
+/// and their futures need not be `Send` (they may hold an `Rc<RefCell<…>>`). A listener that
+/// panics or fails stops neither the dispatch nor the other
 /// listeners: the failure is caught, reported as a `tracing` error, and returned in the
 /// [`Dispatch`].
 ///
 /// ```
 /// use runtime_events::Event;
-/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+/// use std::{cell::Cell, rc::Rc};
 ///
 /// let on_startup: Event<()> = Event::new("runtime.onStartup");
-/// let calls = Arc::new(AtomicUsize::new(0));
+/// let calls = Rc::new(Cell::new(0));
 /// let seen = calls.clone();
-/// let id = on_startup.add_listener(move |()| { seen.fetch_add(1, Ordering::SeqCst); });
+/// let id = on_startup.add_listener(move |()| seen.set(seen.get() + 1));
 /// on_startup.add_listener(|()| -> Result<(), String> { Err("boom".into()) });
 ///
 /// assert!(on_startup.has_listener(id));
 /// let dispatch = on_startup.dispatch(());
 /// assert_eq!(dispatch.listeners, 2);
 /// assert_eq!(dispatch.failures[0].message, "boom");
-/// assert_eq!(calls.load(Ordering::SeqCst), 1);
+/// assert_eq!(calls.get(), 1);
 ///
 /// on_startup.remove_listener(id);
 /// assert!(!on_startup.has_listener(id));
 /// ```
 pub struct Event<A> {
-    inner: Arc<Inner<A>>,
+    inner: Rc<Inner<A>>,
 }
 
 impl<A> Clone for Event<A> {
     fn clone(&self) -> Self {
         Event {
-            inner: Arc::clone(&self.inner),
+            inner: Rc::clone(&self.inner),
         }
     }
 }
@@ -127,21 +129,21 @@ impl std::fmt::Debug for Dispatch {
 
 impl<A> Event<A> {
     /// A new event with no listeners. `name` is how traces and errors refer to it.
-    pub fn new(name: impl Into<Arc<str>>) -> Self {
+    pub fn new(name: impl Into<Rc<str>>) -> Self {
         Self::build(name.into(), None)
     }
 
     /// A new event whose listener changes are reported to `observer`.
-    pub fn with_observer(name: impl Into<Arc<str>>, observer: Arc<dyn EventObserver>) -> Self {
+    pub fn with_observer(name: impl Into<Rc<str>>, observer: Rc<dyn EventObserver>) -> Self {
         Self::build(name.into(), Some(observer))
     }
 
-    fn build(name: Arc<str>, observer: Option<Arc<dyn EventObserver>>) -> Self {
+    fn build(name: Rc<str>, observer: Option<Rc<dyn EventObserver>>) -> Self {
         Event {
-            inner: Arc::new(Inner {
+            inner: Rc::new(Inner {
                 name,
-                next_id: AtomicU64::new(1),
-                listeners: Mutex::new(Arc::new(Vec::new())),
+                next_id: Cell::new(1),
+                listeners: RefCell::new(Rc::new(Vec::new())),
                 observer,
             }),
         }
@@ -155,10 +157,10 @@ impl<A> Event<A> {
     /// Adds a listener and returns its handle.
     pub fn add_listener<F, R>(&self, listener: F) -> ListenerId
     where
-        F: Fn(A) -> R + Send + Sync + 'static,
+        F: Fn(A) -> R + 'static,
         R: IntoListenerOutcome,
     {
-        self.add_boxed(Arc::new(move |args| listener(args).into_outcome()))
+        self.add_boxed(Rc::new(move |args| listener(args).into_outcome()))
     }
 
     /// Adds an `async` listener. It runs until its first `.await` during the dispatch, like a
@@ -166,21 +168,22 @@ impl<A> Event<A> {
     /// [`Dispatch::pending`].
     pub fn add_async_listener<F, Fut>(&self, listener: F) -> ListenerId
     where
-        F: Fn(A) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
+        F: Fn(A) -> Fut + 'static,
+        Fut: Future + 'static,
         Fut::Output: IntoListenerResult,
     {
-        self.add_boxed(Arc::new(move |args| {
+        self.add_boxed(Rc::new(move |args| {
             let fut = listener(args);
             ListenerOutcome::Pending(Box::pin(async move { fut.await.into_result() }))
         }))
     }
 
-    fn add_boxed(&self, call: Arc<ListenerFn<A>>) -> ListenerId {
-        let id = ListenerId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+    fn add_boxed(&self, call: Rc<ListenerFn<A>>) -> ListenerId {
+        let id = ListenerId(self.inner.next_id.get());
+        self.inner.next_id.set(id.0 + 1);
         let count = {
-            let mut guard = self.lock();
-            Arc::make_mut(&mut guard).push(Entry { id, call });
+            let mut guard = self.inner.listeners.borrow_mut();
+            Rc::make_mut(&mut guard).push(Entry { id, call });
             guard.len()
         };
         if let Some(observer) = &self.inner.observer {
@@ -192,10 +195,10 @@ impl<A> Event<A> {
     /// Removes a listener. Returns whether it was registered.
     pub fn remove_listener(&self, id: ListenerId) -> bool {
         let removed = {
-            let mut guard = self.lock();
+            let mut guard = self.inner.listeners.borrow_mut();
             match guard.iter().position(|e| e.id == id) {
                 Some(index) => {
-                    Arc::make_mut(&mut guard).remove(index);
+                    Rc::make_mut(&mut guard).remove(index);
                     Some(guard.len())
                 }
                 None => None,
@@ -215,7 +218,7 @@ impl<A> Event<A> {
     /// Drops every listener, without telling the observer: for when the context that owns the
     /// event has gone, and its listeners (and whatever they hold) with it.
     pub fn clear_listeners(&self) {
-        let listeners = std::mem::take(&mut *self.lock());
+        let listeners = std::mem::take(&mut *self.inner.listeners.borrow_mut());
         // Dropped with the lock released: a listener may hold anything, this event included.
         drop(listeners);
     }
@@ -242,7 +245,7 @@ impl<A> Event<A> {
     where
         A: Clone,
     {
-        let snapshot = Arc::clone(&self.lock());
+        let snapshot = Rc::clone(&self.lock());
         let mut dispatch = Dispatch {
             listeners: snapshot.len(),
             ..Dispatch::default()
@@ -287,20 +290,18 @@ impl<A> Event<A> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Arc<Vec<Entry<A>>>> {
-        // A listener cannot panic while this lock is held (listeners run on a snapshot), so a
-        // poisoned lock still holds a consistent list.
-        self.inner
-            .listeners
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The listeners now. No listener runs while they are borrowed: dispatches run on a
+    /// snapshot.
+    fn lock(&self) -> Ref<'_, Rc<Vec<Entry<A>>>> {
+        self.inner.listeners.borrow()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     #[test]
     fn a_panicking_listener_does_not_stop_the_others() {
@@ -329,6 +330,21 @@ mod tests {
         let d = event.dispatch(0);
         assert!(d.failures.is_empty());
         assert_eq!(hits.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn listeners_may_keep_state_that_is_not_send() {
+        let event: Event<u32> = Event::new("test.onThing");
+        let seen = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let keep = Rc::clone(&seen);
+        event.add_async_listener(move |n| {
+            let keep = Rc::clone(&keep);
+            async move { keep.borrow_mut().push(n) }
+        });
+        let mut d = event.dispatch(3);
+        let (_, fut) = d.pending.pop().unwrap();
+        futures::executor::block_on(fut).unwrap();
+        assert_eq!(*seen.borrow(), [3]);
     }
 
     #[test]
@@ -381,7 +397,7 @@ mod tests {
                 self.0.lock().unwrap().push((event.into(), count, false));
             }
         }
-        let counter = Arc::new(Counter::default());
+        let counter = Rc::new(Counter::default());
         let event: Event<()> = Event::with_observer("e", counter.clone());
         let a = event.add_listener(|()| {});
         event.add_listener(|()| {});
@@ -402,15 +418,15 @@ mod tests {
 
     #[test]
     fn cleared_listeners_are_dropped_with_what_they_hold() {
-        let held = Arc::new(());
+        let held = Rc::new(());
         let event: Event<()> = Event::new("e");
-        let inside = Arc::clone(&held);
+        let inside = Rc::clone(&held);
         event.add_listener(move |()| {
             let _ = &inside;
         });
-        assert_eq!(Arc::strong_count(&held), 2);
+        assert_eq!(Rc::strong_count(&held), 2);
         event.clear_listeners();
-        assert_eq!(Arc::strong_count(&held), 1);
+        assert_eq!(Rc::strong_count(&held), 1);
         assert_eq!(event.dispatch(()).listeners, 0);
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// The future an asynchronous listener leaves running after it returned.
-pub type ListenerFuture = Pin<Box<dyn Future<Output = Result<(), ListenerError>> + Send + 'static>>;
+pub type ListenerFuture = Pin<Box<dyn Future<Output = Result<(), ListenerError>> + 'static>>;
 
 /// Identifies one listener added to one [`Event`](crate::Event): the handle `add_listener`
 /// returns, and what `remove_listener` and `has_listener` take.

@@ -277,8 +277,8 @@ fn dispatches(e: &DispatchesExpectation, record: &Record<'_>) -> Verdict {
     let actual: Vec<(SimInstant, String, bool)> = of(record, &id)
         .filter(|entry| when.holds(entry.at) && in_context(entry, e.context))
         .filter_map(|entry| match &entry.event {
-            TraceEvent::EventDispatched { event, .. } => Some((entry.at, event.clone(), false)),
-            TraceEvent::EventMissed { event, .. } => Some((entry.at, event.clone(), true)),
+            TraceEvent::EventDispatched { event, .. } => Some((entry.at, event.to_string(), false)),
+            TraceEvent::EventMissed { event, .. } => Some((entry.at, event.to_string(), true)),
             _ => None,
         })
         .collect();

@@ -16,6 +16,7 @@ use super::action::Action;
 use super::duration::Dur;
 use super::expect::Expectation;
 use super::step::Step;
+use crate::ApiFunction;
 
 /// A scenario: a browser, some extensions, what happens to them over virtual time, and what
 /// must have happened.
@@ -72,7 +73,7 @@ pub struct BrowserSettings {
     pub api_latency: Option<Dur>,
     /// How long particular APIs take, e.g. `{"storage.local.set": "2s"}`.
     #[serde(default)]
-    pub api_latencies: BTreeMap<String, Dur>,
+    pub api_latencies: BTreeMap<ApiFunction, Dur>,
     /// What `runtime.getPlatformInfo()` reports (default Linux on x86-64).
     pub platform: Option<Platform>,
     /// `runtime.getPlatformInfo()` fails with `Platform information unavailable.`

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll};
 
 use async_trait::async_trait;
-use futures::future::BoxFuture;
+use futures::future::LocalBoxFuture;
 use serde_json::Value;
 
 use super::action::{Action, Api, Call, Connect, Listen, Returns, SendMessage, TabTarget};
@@ -92,7 +92,7 @@ pub(crate) struct DeclaredScript {
     pub(crate) code: Code,
 }
 
-#[async_trait]
+#[async_trait(?Send)]
 impl BackgroundScript for DeclaredScript {
     async fn run(&self, runtime: Runtime) -> Result<(), ScriptError> {
         let frame = Frame::new(self.env.clone(), Actor::Extension(runtime));
@@ -177,13 +177,7 @@ impl Frame {
             ),
             Actor::Page(page) => {
                 let (tab, frame) = page.frame();
-                (
-                    None,
-                    Some(Context::WebPage {
-                        tab: tab.0,
-                        frame: frame.0,
-                    }),
-                )
+                (None, Some(Context::WebPage { tab, frame }))
             }
             Actor::App => (None, None),
         }
@@ -235,7 +229,7 @@ impl Frame {
     }
 
     /// Runs the rest of some code as detached work of the context.
-    fn detach(&self, run: BoxFuture<'static, Ran>) {
+    fn detach(&self, run: LocalBoxFuture<'static, Ran>) {
         let frame = self.clone();
         let work = async move {
             if let Err(error) = run.await {
@@ -257,7 +251,7 @@ impl Frame {
     }
 
     /// Runs the actions in order, waiting where they wait.
-    fn run(self, code: Code) -> BoxFuture<'static, Ran> {
+    fn run(self, code: Code) -> LocalBoxFuture<'static, Ran> {
         Box::pin(async move {
             for (i, action) in code.actions.iter().enumerate() {
                 let path = code.path.index(i);

@@ -22,11 +22,11 @@ use super::scripts;
 use super::step::Step;
 use crate::{
     Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo,
-    Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind,
+    Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind, WatchdogHook,
 };
 
 /// How to run scenarios.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Overrides the seed the file gives (`--seed`).
     pub seed: Option<u64>,
@@ -34,6 +34,20 @@ pub struct RunOptions {
     pub profile: Option<Profile>,
     /// The `runtime-sim` command, which the built-in native hosts run.
     pub program: Option<PathBuf>,
+    /// What the browser's watchdog calls when it fires (see
+    /// [`BrowserBuilder::on_watchdog`]): the command ends the process there.
+    pub on_watchdog: Option<WatchdogHook>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("seed", &self.seed)
+            .field("profile", &self.profile)
+            .field("program", &self.program)
+            .field("on_watchdog", &self.on_watchdog.is_some())
+            .finish()
+    }
 }
 
 /// One line of a run's timeline.
@@ -173,8 +187,12 @@ impl<'a> Runner<'a> {
             options.program.as_deref(),
         )
         .map_err(|e| self.error(JsonPath::root().key("native_hosts"), e))?;
-        let builder =
+        let mut builder =
             configure(settings, self.profile, options.seed).native_launcher(hosts.launcher.clone());
+        if let Some(hook) = &options.on_watchdog {
+            let hook = std::sync::Arc::clone(hook);
+            builder = builder.on_watchdog(move |report, action| hook(report, action));
+        }
         self.hosts = Some(hosts);
         self.browser = Some(builder.build());
 
@@ -430,7 +448,7 @@ impl<'a> Runner<'a> {
                 // A view's own `Runtime::context()` may name the wrong kind of view (it is
                 // made before the browser records the view), so the context is given here.
                 Frame::new(self.env.clone(), Actor::Extension(runtime))
-                    .in_context(Context::View { id: view.0, kind })
+                    .in_context(Context::View { id: view, kind })
                     .with_ports(ports)
                     .launch(Code::new(
                         step.actions.clone(),
@@ -591,7 +609,7 @@ fn configure(settings: &BrowserSettings, profile: Profile, seed: Option<u64>) ->
         builder = builder.api_latency(latency.0);
     }
     for (api, latency) in &settings.api_latencies {
-        builder = builder.api_latency_for(api.clone(), latency.0);
+        builder = builder.api_latency_for(*api, latency.0);
     }
     if let Some(platform) = settings.platform {
         let arch = platform.arch;

@@ -156,9 +156,7 @@ pub fn pageless(name: &str, extra: Value) -> ExtensionSpec {
 
 /// A background script whose top-level code is `setup` (run synchronously at every load), and
 /// the `Runtime` of each load, newest last.
-pub fn top_level(
-    setup: impl Fn(&Runtime) + Send + Sync + 'static,
-) -> (impl BackgroundScript, Log<Runtime>) {
+pub fn top_level(setup: impl Fn(&Runtime) + 'static) -> (impl BackgroundScript, Log<Runtime>) {
     let loads = Log::new();
     let seen = loads.clone();
     let script = script_fn(move |rt| {
@@ -196,8 +194,7 @@ pub fn view_runtime(
 /// Runs the browser until `future` completes, and gives its output.
 pub fn wait<F>(browser: &mut Browser, future: F) -> F::Output
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
 {
     browser.block_on(future).expect("the future completes")
 }

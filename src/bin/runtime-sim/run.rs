@@ -34,6 +34,7 @@ pub fn run(
         seed,
         profile,
         program: std::env::current_exe().ok(),
+        on_watchdog: Some(std::sync::Arc::new(end_the_run)),
     };
     let mut stdout = anstream::stdout();
     let mut passed = 0;
@@ -95,5 +96,18 @@ pub fn run(
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The exit code of a run the watchdog ends: the same as `timeout(1)`'s, "it hung". Distinct
+/// from a failed run's (1) and a malformed file's (2).
+pub const WATCHDOG_EXIT_CODE: i32 = 124;
+
+/// The watchdog fired (it has reported what is blocked, on stderr): a listener that blocks
+/// its thread may never return, so the command ends the process — the library never does.
+fn end_the_run(_report: &runtime_sim::WatchdogReport, action: runtime_sim::WatchdogAction) {
+    if action == runtime_sim::WatchdogAction::Panic {
+        eprintln!("runtime-sim: ending the run with exit code {WATCHDOG_EXIT_CODE}");
+        std::process::exit(WATCHDOG_EXIT_CODE);
     }
 }

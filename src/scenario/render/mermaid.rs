@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::scenario::outcome::What;
 use crate::scenario::run::{Line, Report};
-use crate::{Context, ExtensionId, SimInstant, TraceEvent};
+use crate::{ChannelId, Context, ExtensionId, SimInstant, TraceEvent};
 
 /// A participant: an extension's context, a web page, a native host; `None` is the browser.
 type Key = Option<(Option<ExtensionId>, Context)>;
@@ -26,11 +26,11 @@ struct Diagram<'r> {
     /// Participants in order of appearance, with their ids.
     participants: Vec<(Key, String)>,
     /// Who opened each message channel.
-    openers: BTreeMap<u64, String>,
+    openers: BTreeMap<ChannelId, String>,
     /// Channels whose receivers have not all been told, with the opener and what was sent.
-    pending: VecDeque<(u64, String, Value)>,
+    pending: VecDeque<(ChannelId, String, Value)>,
     /// Messages posted on ports and not yet delivered: channel, poster, message.
-    posts: VecDeque<(u64, String, Value)>,
+    posts: VecDeque<(ChannelId, String, Value)>,
     body: String,
 }
 
@@ -182,9 +182,9 @@ impl<'r> Diagram<'r> {
                 listeners,
                 args,
             } => {
-                let from = self.source(who, event, args);
-                let mut text = event.clone();
-                if is_message(event) && !args.is_null() {
+                let from = self.source(who, event.as_str(), args);
+                let mut text = event.to_string();
+                if is_message(event.as_str()) && !args.is_null() {
                     let _ = write!(text, " {}", short(args));
                 }
                 if *listeners == 0 {
@@ -193,7 +193,7 @@ impl<'r> Diagram<'r> {
                 self.arrow(&from, "->>", who, &text);
             }
             TraceEvent::EventMissed { event, .. } => {
-                let from = self.source(who, event, &Value::Null);
+                let from = self.source(who, event.as_str(), &Value::Null);
                 self.arrow(&from, "-x", who, &format!("{event} MISSED"));
             }
             TraceEvent::EventNotDelivered { event, .. } => {

@@ -1,0 +1,783 @@
+//! `Browser`: one simulated browser profile, driven on a virtual clock.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime_events::SimInstant;
+use serde_json::Value;
+
+use crate::driver::builder::BrowserBuilder;
+use crate::driver::core::Driver;
+use crate::driver::engine::LocalStep;
+use crate::driver::keepalive::Keepalive;
+use crate::driver::port::Port;
+use crate::driver::runtime::Runtime;
+use crate::driver::spec::ExtensionSpec;
+use crate::driver::watchdog::{self, StepKind};
+use crate::driver::web_page::WebPage;
+use crate::model::channel::{ChannelKind, Target};
+use crate::model::contexts::{ContextId, ViewKind};
+use crate::model::error::{InstallError, PublishError, UninstallError};
+use crate::model::event::{OnRestartRequiredReason, RuntimeEvent};
+use crate::model::extension_id::ExtensionId;
+use crate::model::ids::{FrameId, TabId, ViewId};
+use crate::model::keepalive::KeepaliveReason;
+use crate::model::package::{Location, Package};
+use crate::model::page_lifecycle::PageState;
+use crate::model::platform::PlatformOs;
+use crate::model::profile::Profile;
+use crate::model::trace::{Context, Trace, TraceEvent};
+use crate::model::work::Work;
+
+/// What went wrong when a test or a scenario acted on the browser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrowserError {
+    /// No extension with this id is installed.
+    #[error("no extension {0} is installed")]
+    NotInstalled(String),
+    /// The browser is stopped.
+    #[error("the browser is not running")]
+    NotRunning,
+    /// Events of `runtime` are fired by the browser itself, not by name.
+    #[error("{0} is an event of runtime; the browser fires it itself")]
+    ReservedEvent(String),
+    /// No such tab is open.
+    #[error("no tab {0} is open")]
+    NoSuchTab(TabId),
+    /// The feature exists only on ChromeOS (the browser's platform is not `cros`).
+    #[error("{0} exists only on ChromeOS; build the browser with a cros platform")]
+    NotChromeOs(&'static str),
+    /// The extension is terminated (too many fast reloads): reload it first.
+    #[error("the extension {0} is terminated; reload it with Browser::reload_extension")]
+    Terminated(String),
+    /// The tab has no such frame.
+    #[error("tab {tab} has no frame {frame}")]
+    NoSuchFrame {
+        /// The tab.
+        tab: TabId,
+        /// The frame.
+        frame: FrameId,
+    },
+}
+
+/// [`Browser::block_on`] could not finish: nothing was left to run, and the future still waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the simulation ran out of work at {at} while the future was still waiting")]
+pub struct Stalled {
+    /// The virtual time at which nothing was left to run.
+    pub at: SimInstant,
+}
+
+/// What the browser knows of an installed extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtensionInfo {
+    /// Its id.
+    pub id: ExtensionId,
+    /// `name`.
+    pub name: String,
+    /// `version`.
+    pub version: String,
+    /// How it was installed.
+    pub location: Location,
+    /// Its install folder.
+    pub path: PathBuf,
+    /// Its background page's state, if it has one.
+    pub page: Option<PageState>,
+    /// How many times its background page has loaded.
+    pub page_loads: u64,
+    /// The version of an update that waits to be installed.
+    pub pending_update: Option<String>,
+    /// Whether it is terminated (too many fast reloads) until the user reloads it.
+    pub terminated: bool,
+}
+
+/// One simulated browser profile: its extensions, their background pages, and one virtual
+/// clock.
+///
+/// Nothing happens on its own: the browser runs when a test or a scenario drives it —
+/// [`Browser::advance`] runs everything due within a span of virtual time,
+/// [`Browser::run_until_idle`] runs until nothing is scheduled, [`Browser::run_until`] until a
+/// condition holds, [`Browser::block_on`] until a future completes. Methods that act on the
+/// browser (install, start, fire an event, …) schedule work; it runs when the browser is
+/// driven next. A browser, its scripts and their futures live on the thread that drives it.
+pub struct Browser {
+    driver: Rc<Driver>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Browser::builder().build()
+    }
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.driver.read(|model| {
+            f.debug_struct("Browser")
+                .field("now", &model.now())
+                .field("running", &model.running)
+                .field("extensions", &model.extensions.len())
+                .finish()
+        })
+    }
+}
+
+/// How long `block_on` waits, in real time, for a native host when nothing else can move.
+const BLOCK_ON_HOST_LIMIT: Duration = Duration::from_secs(30);
+
+impl Browser {
+    pub(crate) fn from_driver(driver: Rc<Driver>) -> Browser {
+        Browser { driver }
+    }
+
+    /// A builder with Chromium's defaults.
+    pub fn builder() -> BrowserBuilder {
+        BrowserBuilder::default()
+    }
+
+    /// Runs `f` on the model, then the steps it made due now.
+    fn act<R>(&mut self, f: impl FnOnce(&mut crate::model::Model) -> R) -> R {
+        let result = self.driver.with_model(f);
+        self.driver.settle();
+        result
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> SimInstant {
+        self.driver.read(|model| model.now())
+    }
+
+    /// The seed of the simulation.
+    pub fn seed(&self) -> u64 {
+        self.driver.read(|model| model.config.seed)
+    }
+
+    /// Which browser this is.
+    pub fn profile(&self) -> Profile {
+        self.driver.read(|model| model.config.profile)
+    }
+
+    /// The browser's version.
+    pub fn version(&self) -> String {
+        self.driver.read(|model| model.config.version.clone())
+    }
+
+    /// Whether the browser is running.
+    pub fn is_running(&self) -> bool {
+        self.driver.read(|model| model.running)
+    }
+
+    /// Installs an extension.
+    ///
+    /// In a running browser it gets `onInstalled` (`install`) at once (its page loads for it);
+    /// in a stopped one, at the next start.
+    pub fn install(&mut self, spec: ExtensionSpec) -> Result<ExtensionId, InstallError> {
+        spec.check()?;
+        let package = self.package(spec);
+        let name = package.manifest.name().to_owned();
+        let id = self.act(|model| model.install(package))?;
+        self.driver.beat.name_extension(&id, &name);
+        Ok(id)
+    }
+
+    /// The browser's form of a spec: its script kept by the driver.
+    fn package(&self, spec: ExtensionSpec) -> Package {
+        let (manifest, location, path, script) = spec.into_parts();
+        Package {
+            manifest,
+            location,
+            path,
+            script: script.map(|s| self.driver.add_script(Rc::new(s))),
+        }
+    }
+
+    /// Uninstalls an extension: its page closes (without `onSuspend`), its views close, its
+    /// storage goes, and its uninstall URL, if it set one, opens in a new tab.
+    pub fn uninstall(&mut self, id: &ExtensionId) -> Result<(), UninstallError> {
+        self.act(|model| model.uninstall(id))
+    }
+
+    /// Starts the browser. A staged browser update ([`Browser::stage_browser_update`]) becomes
+    /// its version, and extensions that listen to `onInstalled` get `chrome_update`. Updates
+    /// that waited are installed, and so is one the browser finds as it starts. Extensions
+    /// installed while it was stopped (and those loaded from the command line, every time) get
+    /// `onInstalled` (`install`); the others get `onStartup`. Persistent pages load now; an
+    /// event page loads for `onInstalled`, or for `onStartup` if it listened to it when it last
+    /// ran.
+    pub fn start(&mut self) {
+        self.driver.inbox.set_shutting_down(false);
+        self.act(|model| model.start_browser());
+    }
+
+    /// Stops the browser: every page closes without `onSuspend`, every view closes, every
+    /// keepalive goes. Installed extensions, their storage, versions published on the update
+    /// service and updates waiting to be installed stay for the next start.
+    pub fn stop(&mut self) {
+        if self.is_running() {
+            self.driver.inbox.set_shutting_down(true);
+        }
+        self.act(|model| model.stop_browser());
+    }
+
+    /// Stops and starts the browser.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start();
+    }
+
+    /// Publishes a new version of an installed, packed extension on the update service: the
+    /// browser finds it at its next update check (periodic, at start, or
+    /// `runtime.requestUpdateCheck()`), and installs it at once or when the extension is idle.
+    /// The extension keeps its id, whatever the new spec's path.
+    pub fn publish_update(
+        &mut self,
+        id: &ExtensionId,
+        spec: ExtensionSpec,
+    ) -> Result<(), PublishError> {
+        self.check_update(id, &spec)?;
+        let package = self.package(spec);
+        self.act(|model| model.publish(id, package));
+        Ok(())
+    }
+
+    /// [`Browser::publish_update`] at a later virtual time.
+    pub fn publish_update_at(
+        &mut self,
+        id: &ExtensionId,
+        spec: ExtensionSpec,
+        at: SimInstant,
+    ) -> Result<(), PublishError> {
+        self.check_update(id, &spec)?;
+        let update = Box::new(self.package(spec));
+        self.driver.with_model(|model| {
+            model.bus.post_at(
+                at,
+                Work::Publish {
+                    ext: id.clone(),
+                    update,
+                },
+            )
+        });
+        Ok(())
+    }
+
+    fn check_update(&self, id: &ExtensionId, spec: &ExtensionSpec) -> Result<(), PublishError> {
+        let location = self
+            .driver
+            .read(|model| model.extensions.get(id).map(|r| r.location))
+            .ok_or_else(|| PublishError::NotInstalled(id.to_string()))?;
+        if location != Location::Packed {
+            return Err(PublishError::NotPacked(id.to_string(), location.as_str()));
+        }
+        if spec.manifest().key().is_some() && spec.id() != *id {
+            return Err(PublishError::WrongId {
+                expected: id.to_string(),
+                found: spec.id().to_string(),
+            });
+        }
+        spec.check()?;
+        Ok(())
+    }
+
+    /// The version of an update that waits to be installed.
+    pub fn pending_update(&self, id: &ExtensionId) -> Option<String> {
+        self.driver.read(|model| {
+            model
+                .ext(id)?
+                .life
+                .waiting_update()
+                .map(|p| p.manifest.version().to_owned())
+        })
+    }
+
+    /// Reloads an extension as the user does on the extensions page: a waiting update is
+    /// installed; an unpacked extension is installed again, a packed one loaded again; a
+    /// terminated one runs again. No fast-reload guard applies.
+    pub fn reload_extension(&mut self, id: &ExtensionId) -> Result<(), BrowserError> {
+        if !self.is_running() {
+            return Err(BrowserError::NotRunning);
+        }
+        if self.act(|model| model.user_reload(id)) {
+            Ok(())
+        } else {
+            Err(BrowserError::NotInstalled(id.to_string()))
+        }
+    }
+
+    /// A browser update has been downloaded and needs a restart: every extension gets
+    /// `runtime.onBrowserUpdateAvailable` (in kiosk mode also `onRestartRequired("os_update")`),
+    /// and the browser runs `version` from its next start.
+    pub fn stage_browser_update(&mut self, version: impl Into<String>) {
+        let version = version.into();
+        self.act(|model| model.stage_browser_update(version));
+    }
+
+    /// In kiosk mode, tells every extension that the device must restart
+    /// (`runtime.onRestartRequired`), as ChromeOS does; the device restarts after 24 h unless
+    /// an app restarts it first. Outside kiosk mode nothing happens.
+    pub fn require_restart(&mut self, reason: OnRestartRequiredReason) {
+        self.act(|model| model.require_restart(reason));
+    }
+
+    /// Fires an event of another API (e.g. `alarms.onAlarm`) at an extension, as that API
+    /// would. It is delivered when the browser is next driven: dispatched if the page is loaded,
+    /// and waking it if it is not and it listened to this event when it last ran.
+    pub fn fire_event(
+        &mut self,
+        id: &ExtensionId,
+        name: &str,
+        args: Value,
+    ) -> Result<(), BrowserError> {
+        if name.starts_with("runtime.") {
+            return Err(BrowserError::ReservedEvent(name.to_owned()));
+        }
+        self.driver.with_model(|model| {
+            if model.ext(id).is_none() {
+                return Err(BrowserError::NotInstalled(id.to_string()));
+            }
+            if !model.running {
+                return Err(BrowserError::NotRunning);
+            }
+            let name = model.event_names.intern(name);
+            let event = crate::model::names::EventName::Api(Arc::clone(&name));
+            model.record(
+                Some(id),
+                Some(Context::Browser),
+                TraceEvent::EventFired { event },
+            );
+            model.bus.post(Work::Deliver {
+                ext: id.clone(),
+                event: RuntimeEvent::Named { name, args },
+            });
+            Ok(())
+        })
+    }
+
+    /// Opens an extension view (as the user opening the popup, or a tab on an extension page).
+    /// An open view keeps the event page alive.
+    pub fn open_view(
+        &mut self,
+        id: &ExtensionId,
+        kind: ViewKind,
+        path: &str,
+    ) -> Result<ViewId, BrowserError> {
+        if !self.is_running() {
+            return Err(BrowserError::NotRunning);
+        }
+        self.act(|model| model.open_view(id, kind, path))
+            .ok_or_else(|| BrowserError::NotInstalled(id.to_string()))
+    }
+
+    /// Closes an extension view. Returns whether it was open.
+    pub fn close_view(&mut self, id: &ExtensionId, view: ViewId) -> bool {
+        self.act(|model| model.close_view(id, view))
+    }
+
+    /// The `runtime` of an open view, to call the API from it.
+    pub fn view_runtime(&self, id: &ExtensionId, view: ViewId) -> Option<Runtime> {
+        let context = ContextId::View {
+            ext: id.clone(),
+            view,
+        };
+        if !self.driver.read(|model| model.context_alive(&context)) {
+            return None;
+        }
+        Runtime::of(&self.driver, &context)
+    }
+
+    /// Opens a tab showing `url` (as the user would). The content scripts whose
+    /// `content_scripts.matches` match it start in its top frame.
+    pub fn open_tab(&mut self, url: &str) -> Result<TabId, BrowserError> {
+        if !self.is_running() {
+            return Err(BrowserError::NotRunning);
+        }
+        Ok(self.act(|model| model.open_tab(url)))
+    }
+
+    /// Adds a child frame (an iframe) showing `url` to a frame of a tab. Content scripts with
+    /// `all_frames` that match it start in it.
+    pub fn open_frame(
+        &mut self,
+        tab: TabId,
+        parent: FrameId,
+        url: &str,
+    ) -> Result<FrameId, BrowserError> {
+        self.frame_exists(tab, parent)?;
+        let frame = self.act(|model| {
+            let frame = model.next_frame_id(tab)?;
+            model.add_frame(tab, frame, Some(parent), url);
+            Some(frame)
+        });
+        frame.ok_or(BrowserError::NoSuchTab(tab))
+    }
+
+    /// Navigates a tab's top frame to `url`: every frame of the old page goes (their content
+    /// scripts' ports disconnect), and the content scripts matching the new page start.
+    pub fn navigate(&mut self, tab: TabId, url: &str) -> Result<(), BrowserError> {
+        let shows_extension_page = self.driver.read(|model| {
+            model
+                .tabs
+                .get(&tab)
+                .is_some_and(|t| t.extension_page.is_some())
+        });
+        if !shows_extension_page {
+            self.frame_exists(tab, FrameId::TOP)?;
+        }
+        self.act(|model| model.navigate(tab, url));
+        Ok(())
+    }
+
+    /// The tab an extension view of kind [`ViewKind::Tab`] is shown in, while it is open.
+    /// Messages from the view have that tab as `sender.tab` (and `frameId` 0); closing the tab
+    /// closes the view and the other way round; navigating the tab leaves the page.
+    pub fn view_tab(&self, id: &ExtensionId, view: ViewId) -> Option<TabId> {
+        self.driver.read(|model| model.view_tab(id, view))
+    }
+
+    /// Closes a tab. Returns whether it was open.
+    pub fn close_tab(&mut self, tab: TabId) -> bool {
+        self.act(|model| model.close_tab(tab))
+    }
+
+    /// The open tabs.
+    pub fn tabs(&self) -> Vec<TabId> {
+        self.driver
+            .read(|model| model.tabs.keys().copied().collect())
+    }
+
+    /// Sets what a receiver that accepts TLS channel ids
+    /// (`externally_connectable.accepts_tls_channel_id`) gets as `sender.tlsChannelId` for
+    /// messages from this tab's pages.
+    pub fn set_tls_channel_id(
+        &mut self,
+        tab: TabId,
+        tls_channel_id: Option<String>,
+    ) -> Result<(), BrowserError> {
+        self.driver.with_model(|model| {
+            let state = model
+                .tabs
+                .get_mut(&tab)
+                .ok_or(BrowserError::NoSuchTab(tab))?;
+            state.tls_channel_id = tls_channel_id;
+            Ok(())
+        })
+    }
+
+    /// The `runtime` of an extension's content script in a frame, if one runs there.
+    pub fn content_script(&self, id: &ExtensionId, tab: TabId, frame: FrameId) -> Option<Runtime> {
+        let context = self
+            .driver
+            .read(|model| model.content_script(id, tab, frame))?;
+        Runtime::of(&self.driver, &context)
+    }
+
+    /// Starts a content script of an extension in a frame, whatever its manifest says (as
+    /// `scripting.executeScript` would), and gives its `runtime`.
+    pub fn inject_content_script(
+        &mut self,
+        id: &ExtensionId,
+        tab: TabId,
+        frame: FrameId,
+    ) -> Result<Runtime, BrowserError> {
+        if self.driver.read(|model| model.ext(id).is_none()) {
+            return Err(BrowserError::NotInstalled(id.to_string()));
+        }
+        self.frame_exists(tab, frame)?;
+        let context = self
+            .act(|model| model.inject(id, tab, frame))
+            .ok_or(BrowserError::NoSuchFrame { tab, frame })?;
+        Runtime::of(&self.driver, &context).ok_or(BrowserError::NoSuchFrame { tab, frame })
+    }
+
+    /// The web page shown in a frame, to act as it.
+    pub fn web_page(&self, tab: TabId, frame: FrameId) -> Option<WebPage> {
+        let (context, url) = self.driver.read(|model| model.web_page(tab, frame))?;
+        Some(WebPage {
+            driver: Rc::downgrade(&self.driver),
+            events: self.driver.events_of(&context),
+            endpoint: context,
+            url,
+        })
+    }
+
+    fn frame_exists(&self, tab: TabId, frame: FrameId) -> Result<(), BrowserError> {
+        self.driver.read(|model| {
+            let state = model.tabs.get(&tab).ok_or(BrowserError::NoSuchTab(tab))?;
+            if !state.frames.contains_key(&frame) {
+                return Err(BrowserError::NoSuchFrame { tab, frame });
+            }
+            Ok(())
+        })
+    }
+
+    /// A native application opens a connection to an extension (ChromeOS's `onConnectNative`;
+    /// the browser's platform must be `cros`, see [`BrowserBuilder::platform_info`]):
+    /// the extension's `onConnectNative` listeners get a port whose `sender.nativeApplication`
+    /// is `application`. The returned port is the application's end, to post and receive as
+    /// the application would.
+    pub fn connect_from_native_app(
+        &mut self,
+        id: &ExtensionId,
+        application: &str,
+    ) -> Result<Port, BrowserError> {
+        let opened = self.driver.with_model(|model| {
+            if model.ext(id).is_none() {
+                return Err(BrowserError::NotInstalled(id.to_string()));
+            }
+            if !model.running {
+                return Err(BrowserError::NotRunning);
+            }
+            if model.config.platform.map(|p| p.os) != Some(PlatformOs::Cros) {
+                return Err(BrowserError::NotChromeOs("runtime.onConnectNative"));
+            }
+            let app = model.ids.native_app();
+            model.native_apps.insert(app);
+            let context = ContextId::NativeApp {
+                name: application.to_owned(),
+                id: app,
+            };
+            let (channel, end) = model.open_channel(
+                context.clone(),
+                Target::FromNativeApp(id.clone()),
+                ChannelKind::Port {
+                    name: String::new(),
+                },
+                true,
+            );
+            Ok((context, channel, end))
+        })?;
+        let (context, channel, end) = opened;
+        let events = self.driver.events_of(&context);
+        let port = Port::new(
+            Rc::downgrade(&self.driver),
+            channel,
+            end,
+            String::new(),
+            None,
+            context,
+            events,
+        );
+        self.driver.add_port(port.clone());
+        self.driver.settle();
+        Ok(port)
+    }
+
+    /// Holds a keepalive on an extension's background page until the returned guard is
+    /// dropped (Chromium's `IncrementLazyKeepaliveCount`, as the browser's own features use it).
+    pub fn keepalive(&mut self, id: &ExtensionId, label: &str) -> Result<Keepalive, BrowserError> {
+        let keepalive = self.act(|model| {
+            model.ext(id)?;
+            Some(model.acquire(id, KeepaliveReason::External(label.to_owned()), None))
+        });
+        let keepalive = keepalive.ok_or_else(|| BrowserError::NotInstalled(id.to_string()))?;
+        Ok(Keepalive::new(id.clone(), keepalive, &self.driver.inbox))
+    }
+
+    /// The state of an extension's background page (`None`: not installed, or no background).
+    pub fn page_state(&self, id: &ExtensionId) -> Option<PageState> {
+        self.driver.read(|model| model.ext(id)?.state())
+    }
+
+    /// An extension's keepalive count.
+    pub fn keepalive_count(&self, id: &ExtensionId) -> u32 {
+        self.driver.read(|model| {
+            model
+                .ext(id)
+                .and_then(|r| r.lifecycle.as_ref().map(|l| l.keepalive()))
+                .unwrap_or(0)
+        })
+    }
+
+    /// What the browser knows of an installed extension.
+    pub fn extension(&self, id: &ExtensionId) -> Option<ExtensionInfo> {
+        self.driver.read(|model| {
+            let rec = model.extensions.get(id)?;
+            Some(ExtensionInfo {
+                id: rec.id.clone(),
+                name: rec.manifest.name().to_owned(),
+                version: rec.manifest.version().to_owned(),
+                location: rec.location,
+                path: rec.path.clone(),
+                page: rec.state(),
+                page_loads: rec.loads,
+                pending_update: rec
+                    .life
+                    .waiting_update()
+                    .map(|p| p.manifest.version().to_owned()),
+                terminated: !rec.life.is_running(),
+            })
+        })
+    }
+
+    /// The ids of the installed extensions (terminated ones included).
+    pub fn extensions(&self) -> Vec<ExtensionId> {
+        self.driver
+            .read(|model| model.extensions.keys().cloned().collect())
+    }
+
+    /// What an extension has stored.
+    pub fn storage(&self, id: &ExtensionId) -> BTreeMap<String, Value> {
+        self.driver
+            .read(|model| model.ext(id).map(|r| r.storage.clone()).unwrap_or_default())
+    }
+
+    /// The URL set with `runtime.setUninstallURL`.
+    pub fn uninstall_url(&self, id: &ExtensionId) -> Option<String> {
+        self.driver
+            .read(|model| model.ext(id)?.uninstall_url.clone())
+    }
+
+    /// A copy of the trace so far.
+    pub fn trace(&self) -> Trace {
+        self.driver.read(|model| model.trace.clone())
+    }
+
+    /// Reads the trace without copying it.
+    pub fn with_trace<R>(&self, f: impl FnOnce(&Trace) -> R) -> R {
+        self.driver.read(|model| f(&model.trace))
+    }
+
+    /// Runs everything due within the next `duration` of virtual time; the clock then reads
+    /// `now + duration`.
+    pub fn advance(&mut self, duration: Duration) {
+        let target = self.now() + duration;
+        self.run_to(target);
+    }
+
+    /// Runs everything due up to `instant`; the clock then reads `instant` (or stays, if it is
+    /// already later).
+    pub fn advance_to(&mut self, instant: SimInstant) {
+        self.run_to(instant);
+    }
+
+    /// When a native host is running and nothing is due now, waits (in real time, at most
+    /// the settle time) for it before the clock moves. Returns whether something arrived.
+    fn wait_for_hosts(&self) -> bool {
+        if !self.driver.inbox.realtime_open() || !self.driver.read(|m| m.nothing_due_now()) {
+            return false;
+        }
+        let settle = self.driver.settings.real_time_settle;
+        self.driver.inbox.wait_for_real_time(settle)
+    }
+
+    fn run_to(&mut self, target: SimInstant) {
+        loop {
+            if self.driver.local_step() || self.wait_for_hosts() {
+                continue;
+            }
+            if !self.driver.bus_step(target) {
+                break;
+            }
+        }
+        // Nothing is due before `target` any more.
+        self.driver
+            .with_model(|model| model.bus.advance_to(target).ok());
+    }
+
+    /// Runs until nothing is scheduled (every event page has unloaded, no timer is pending),
+    /// and returns the virtual time then. A script with a timer that re-arms itself never lets
+    /// the browser become idle: drive such a simulation with [`Browser::advance`].
+    pub fn run_until_idle(&mut self) -> SimInstant {
+        let end = SimInstant::from_start(Duration::MAX);
+        loop {
+            if self.driver.local_step() || self.wait_for_hosts() {
+                continue;
+            }
+            if !self.driver.read(|m| m.work_scheduled()) || !self.driver.bus_step(end) {
+                break;
+            }
+        }
+        self.now()
+    }
+
+    /// Runs until `condition` holds, for at most `limit` of virtual time. Returns whether it
+    /// holds. While a native host is running and nothing is scheduled before the limit, it
+    /// waits for the host in real time (up to 30 s) before giving up.
+    pub fn run_until(
+        &mut self,
+        limit: Duration,
+        mut condition: impl FnMut(&Browser) -> bool,
+    ) -> bool {
+        let target = self.now() + limit;
+        let hosts_deadline = std::time::Instant::now() + BLOCK_ON_HOST_LIMIT;
+        loop {
+            if condition(self) {
+                return true;
+            }
+            if self.driver.local_step() || self.wait_for_hosts() {
+                continue;
+            }
+            if self.driver.bus_step(target) {
+                continue;
+            }
+            // Nothing is scheduled before the limit: only a native host can still act.
+            let left = hosts_deadline.saturating_duration_since(std::time::Instant::now());
+            if self.driver.inbox.realtime_open() && self.driver.inbox.wait_for_real_time(left) {
+                continue;
+            }
+            self.driver
+                .with_model(|model| model.bus.advance_to(target).ok());
+            return condition(self);
+        }
+    }
+
+    /// Runs the simulation until `future` completes, advancing virtual time as needed, and
+    /// returns its output — for calling the API from a test.
+    pub fn block_on<F: Future>(&mut self, future: F) -> Result<F::Output, Stalled> {
+        // The future is a task like the scripts' ones, woken and polled in turn with them,
+        // but it stays here on the stack: it is polled at once, then each time its turn comes.
+        let task = self.driver.executor.foreign_task();
+        let mut future = std::pin::pin!(Some(future));
+        let mut turn = true;
+        let end = SimInstant::from_start(Duration::MAX);
+        loop {
+            if turn {
+                turn = false;
+                let polled = self.driver.poll_foreign(&task, future.as_mut());
+                self.driver.watchdog_check();
+                if let Some(value) = polled {
+                    return Ok(value);
+                }
+            }
+            match self.driver.local_step_for(Some(task.id())) {
+                LocalStep::OwnTaskWoken => turn = true,
+                LocalStep::Ran => {}
+                LocalStep::Idle => {
+                    if self.wait_for_hosts()
+                        || (self.driver.read(|m| m.work_scheduled()) && self.driver.bus_step(end))
+                    {
+                        continue;
+                    }
+                    // Nothing is scheduled: only a native host can still move the future.
+                    if self.driver.inbox.realtime_open()
+                        && self.driver.inbox.wait_for_real_time(BLOCK_ON_HOST_LIMIT)
+                    {
+                        continue;
+                    }
+                    future.set(None);
+                    return Err(Stalled { at: self.now() });
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Drop every script's pending work, listeners and ports now, while the browser still
+        // exists.
+        {
+            let _section = self.driver.watched_step(StepKind::Dropping);
+            self.driver.clear();
+        }
+        // End the native hosts' runtime here, on the driving thread: its tasks are dropped and
+        // every host process is killed and reaped.
+        let runtime = self.driver.native.borrow_mut().take();
+        drop(runtime);
+        watchdog::unwatch(&self.driver.beat);
+    }
+}

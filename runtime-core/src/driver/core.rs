@@ -1,0 +1,295 @@
+//! The driver's state: the model behind one `RefCell`, the local executor, the inbox, and what
+//! runs code or waits for it — the contexts' listeners, the ports, the code waiting for calls
+//! and replies, the scripts' timers, the native hosts' stdins. Everything here lives on the
+//! thread that drives the browser; only the inbox crosses threads.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::driver::executor::{Executor, TaskFuture};
+use crate::driver::inbox::{Inbox, Incoming};
+use crate::driver::listeners::ContextEvents;
+use crate::driver::port::Port;
+use crate::driver::watchdog::Beat;
+use crate::model::calls::CallOutcome;
+use crate::model::channel::Reply;
+use crate::model::contexts::ContextId;
+use crate::model::ids::{CallId, ChannelId, EndId, ScriptId, TimerId};
+use crate::model::work::{InboxItem, Signal};
+use crate::model::Model;
+
+/// A background script, as the driver keeps it: what starts the top-level code of a page load.
+pub(crate) trait PageScript {
+    /// The top-level code of a new load of the page `context`, whose listeners are `events`;
+    /// `None` if the context is gone.
+    fn start(
+        &self,
+        driver: &Rc<Driver>,
+        context: &ContextId,
+        events: Rc<ContextEvents>,
+    ) -> Option<TaskFuture>;
+}
+
+/// What waits for an API call's outcome.
+pub(crate) type CallWaiter = Box<dyn FnOnce(CallOutcome)>;
+
+/// A script's timer (`Runtime::sleep`): whether it fired, and who waits for it.
+#[derive(Default)]
+pub(crate) struct TimerSlot {
+    pub(crate) fired: Cell<bool>,
+    pub(crate) waker: RefCell<Option<Waker>>,
+}
+
+impl TimerSlot {
+    fn fire(&self) {
+        self.fired.set(true);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Settings of the driver, fixed when the browser is built.
+#[derive(Clone, Debug)]
+pub(crate) struct DriverSettings {
+    /// The launcher set with `BrowserBuilder::native_launcher`; by default the profile's.
+    pub(crate) launcher: Option<runtime_native::Launcher>,
+    /// How long the driver waits in real time for a native host before the clock moves on.
+    pub(crate) real_time_settle: Duration,
+}
+
+/// One simulated browser, as the driver runs it.
+pub(crate) struct Driver {
+    model: RefCell<Model>,
+    pub(crate) executor: Executor,
+    pub(crate) inbox: Arc<Inbox>,
+    pub(crate) settings: DriverSettings,
+    /// The listeners of each context that has any.
+    contexts: RefCell<HashMap<ContextId, Rc<ContextEvents>>>,
+    /// The `Port` object of each port end.
+    ports: RefCell<HashMap<(ChannelId, EndId), Port>>,
+    /// What waits for each API call in flight.
+    calls: RefCell<HashMap<CallId, CallWaiter>>,
+    /// What waits for each one-time message's reply.
+    replies: RefCell<HashMap<ChannelId, oneshot::Sender<Reply>>>,
+    /// The scripts' timers that have not fired.
+    timers: RefCell<HashMap<TimerId, Rc<TimerSlot>>>,
+    /// The stdin of each native host connected to a port.
+    hosts: RefCell<HashMap<ChannelId, mpsc::UnboundedSender<Value>>>,
+    /// The background scripts, by the id the model knows them by.
+    scripts: RefCell<BTreeMap<ScriptId, Rc<dyn PageScript>>>,
+    next_script: Cell<u64>,
+    /// The Tokio runtime native hosts run on, once one has been started.
+    pub(crate) native: RefCell<Option<tokio::runtime::Runtime>>,
+    /// What the driving thread runs, for the watchdog.
+    pub(crate) beat: Arc<Beat>,
+}
+
+impl Driver {
+    pub(crate) fn new(model: Model, settings: DriverSettings) -> Driver {
+        let inbox = Arc::new(Inbox::default());
+        Driver {
+            model: RefCell::new(model),
+            executor: Executor::new(&inbox),
+            inbox,
+            settings,
+            contexts: RefCell::default(),
+            ports: RefCell::default(),
+            calls: RefCell::default(),
+            replies: RefCell::default(),
+            timers: RefCell::default(),
+            hosts: RefCell::default(),
+            scripts: RefCell::default(),
+            next_script: Cell::new(0),
+            native: RefCell::new(None),
+            beat: Arc::default(),
+        }
+    }
+
+    /// Runs `f` on the model; then tells what the model settled (its signals). No extension
+    /// code runs while the model is borrowed.
+    pub(crate) fn with_model<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
+        let (result, signals) = {
+            let mut model = self.model.borrow_mut();
+            let result = f(&mut model);
+            (result, std::mem::take(&mut model.signals))
+        };
+        for signal in signals {
+            self.tell(signal);
+        }
+        result
+    }
+
+    /// Reads the model.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Model) -> R) -> R {
+        f(&self.model.borrow())
+    }
+
+    fn tell(&self, signal: Signal) {
+        match signal {
+            Signal::CallDone { call, outcome } => {
+                let waiter = self.calls.borrow_mut().remove(&call);
+                if let Some(waiter) = waiter {
+                    waiter(outcome);
+                }
+            }
+            Signal::Reply { channel, reply } => {
+                let waiter = self.replies.borrow_mut().remove(&channel);
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(reply);
+                }
+            }
+            Signal::PortDisconnected { channel, end } => {
+                if let Some(port) = self.port(channel, end) {
+                    port.mark_disconnected();
+                }
+            }
+            Signal::ToHost { channel, message } => {
+                if let Some(host) = self.hosts.borrow().get(&channel) {
+                    let _ = host.send(message);
+                }
+            }
+            Signal::CloseHost { channel } => {
+                let host = self.hosts.borrow_mut().remove(&channel);
+                drop(host);
+            }
+            Signal::TimerFired(timer) => {
+                let slot = self.timers.borrow_mut().remove(&timer);
+                if let Some(slot) = slot {
+                    slot.fire();
+                }
+            }
+        }
+    }
+
+    /// Hands something in, as another thread would.
+    pub(crate) fn hand_in(&self, item: InboxItem) {
+        self.inbox.hand_in(Incoming::Item(item));
+    }
+
+    /// The listeners of a context, made on first use.
+    pub(crate) fn events_of(&self, context: &ContextId) -> Rc<ContextEvents> {
+        if let Some(events) = self.contexts.borrow().get(context) {
+            return Rc::clone(events);
+        }
+        let events = Rc::new(ContextEvents::new(None));
+        self.contexts
+            .borrow_mut()
+            .insert(context.clone(), Rc::clone(&events));
+        events
+    }
+
+    /// The listeners of a context, if it has had any.
+    pub(crate) fn find_events(&self, context: &ContextId) -> Option<Rc<ContextEvents>> {
+        self.contexts.borrow().get(context).cloned()
+    }
+
+    /// Sets the listeners of a context (a background page's, which its lazy listeners watch).
+    pub(crate) fn set_events(&self, context: ContextId, events: Rc<ContextEvents>) {
+        self.contexts.borrow_mut().insert(context, events);
+    }
+
+    /// A context has gone: its listeners go (dropped after the table is released, as they may
+    /// hold anything).
+    pub(crate) fn drop_events(&self, context: &ContextId) {
+        let events = self.contexts.borrow_mut().remove(context);
+        if let Some(events) = events {
+            events.clear_listeners();
+        }
+    }
+
+    /// The `Port` object of a port end.
+    pub(crate) fn port(&self, channel: ChannelId, end: EndId) -> Option<Port> {
+        self.ports.borrow().get(&(channel, end)).cloned()
+    }
+
+    /// Keeps the `Port` object of a port end.
+    pub(crate) fn add_port(&self, port: Port) {
+        self.ports
+            .borrow_mut()
+            .insert((port.channel(), port.end()), port);
+    }
+
+    /// A closed channel's ports have been told: they go, with their listeners.
+    pub(crate) fn drop_ports(&self, ends: &[(ChannelId, EndId)]) {
+        let ports: Vec<Port> = {
+            let mut table = self.ports.borrow_mut();
+            ends.iter().filter_map(|key| table.remove(key)).collect()
+        };
+        for port in &ports {
+            port.clear_listeners();
+        }
+    }
+
+    /// Waits for an API call's outcome.
+    pub(crate) fn wait_for_call(&self, call: CallId, waiter: CallWaiter) {
+        self.calls.borrow_mut().insert(call, waiter);
+    }
+
+    /// Waits for a one-time message's reply.
+    pub(crate) fn wait_for_reply(&self, channel: ChannelId) -> oneshot::Receiver<Reply> {
+        let (tx, rx) = oneshot::channel();
+        self.replies.borrow_mut().insert(channel, tx);
+        rx
+    }
+
+    /// A script's timer, set to fire `after` from now.
+    pub(crate) fn set_timer(&self, after: Duration) -> Rc<TimerSlot> {
+        let slot = Rc::new(TimerSlot::default());
+        let timer = self.with_model(|model| {
+            let timer = model.ids.timer();
+            model
+                .bus
+                .post_after(after, crate::model::work::Work::Timer(timer));
+            timer
+        });
+        self.timers.borrow_mut().insert(timer, Rc::clone(&slot));
+        slot
+    }
+
+    /// Keeps the stdin of a native host connected to a port.
+    pub(crate) fn add_host(&self, channel: ChannelId, stdin: mpsc::UnboundedSender<Value>) {
+        self.hosts.borrow_mut().insert(channel, stdin);
+    }
+
+    /// Keeps a background script; the model knows it by the id returned.
+    pub(crate) fn add_script(&self, script: Rc<dyn PageScript>) -> ScriptId {
+        let id = self.next_script.get() + 1;
+        self.next_script.set(id);
+        self.scripts.borrow_mut().insert(ScriptId(id), script);
+        ScriptId(id)
+    }
+
+    /// A background script.
+    pub(crate) fn script(&self, id: ScriptId) -> Option<Rc<dyn PageScript>> {
+        self.scripts.borrow().get(&id).cloned()
+    }
+
+    /// Drops everything that holds extension code, while the browser still exists: tasks,
+    /// listeners, ports and waiters.
+    pub(crate) fn clear(&self) {
+        self.executor.clear();
+        let contexts = std::mem::take(&mut *self.contexts.borrow_mut());
+        for events in contexts.values() {
+            events.clear_listeners();
+        }
+        drop(contexts);
+        let ports = std::mem::take(&mut *self.ports.borrow_mut());
+        for port in ports.values() {
+            port.clear_listeners();
+        }
+        drop(ports);
+        drop(std::mem::take(&mut *self.calls.borrow_mut()));
+        drop(std::mem::take(&mut *self.replies.borrow_mut()));
+        drop(std::mem::take(&mut *self.timers.borrow_mut()));
+        drop(std::mem::take(&mut *self.scripts.borrow_mut()));
+    }
+}

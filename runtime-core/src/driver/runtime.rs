@@ -1,0 +1,731 @@
+//! `Runtime`: one context's `chrome.runtime`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use runtime_events::{Event, SimInstant};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::driver::core::{Driver, TimerSlot};
+use crate::driver::executor::{TaskLabel, TaskOwner};
+use crate::driver::last_error::LastError;
+use crate::driver::listeners::ContextEvents;
+use crate::driver::messaging::{self, resolve_target};
+use crate::driver::native;
+use crate::driver::on_message::OnMessageEvent;
+use crate::driver::port::Port;
+use crate::model::calls::{ApiRequest, BackgroundPage, CallOutcome, PackageDirectory};
+use crate::model::channel::Target;
+use crate::model::contexts::ContextId;
+use crate::model::error::{
+    ConnectError, ConnectNativeError, ContextError, GetBackgroundPageError, GetPlatformInfoError,
+    NotAvailable, OpenOptionsPageError, RequestUpdateCheckError, RestartAfterDelayError,
+    RestartError, SendMessageError, SendNativeMessageError, SetUninstallUrlError,
+};
+use crate::model::event::{OnInstalledDetails, OnRestartRequiredReason};
+use crate::model::extension_id::ExtensionId;
+use crate::model::ids::{FrameId, TabId};
+use crate::model::manifest::Manifest;
+use crate::model::platform::PlatformInfo;
+use crate::model::trace::Context;
+use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
+
+/// The longest uninstall URL Chromium accepts today (255 in older versions).
+pub const MAX_UNINSTALL_URL_LENGTH: usize = 1023;
+
+struct Inner {
+    driver: Weak<Driver>,
+    id: ExtensionId,
+    context: Context,
+    endpoint: ContextId,
+    events: Rc<ContextEvents>,
+    manifest: Arc<Manifest>,
+    base_url: String,
+}
+
+/// One context's `chrome.runtime`: the handle a background script's top-level code receives,
+/// and that tests get for an extension view or a content script.
+///
+/// Cheap to clone. Its events are the page's own: a new load gets new event objects, so
+/// listeners never survive a suspend. Its asynchronous calls run on the virtual clock: each is
+/// an API call in flight (a keepalive) until the browser completes it. It lives on the thread
+/// that drives the browser, as a page's `chrome.runtime` lives on the page's thread.
+///
+/// A `Runtime` whose context has gone (the page unloaded, the view closed, the extension
+/// uninstalled) fails its calls with `Extension context invalidated.`
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("id", &self.inner.id)
+            .field("context", &self.inner.context)
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// The runtime of an extension's context (which must be alive), with its listeners.
+    pub(crate) fn for_context(
+        driver: &Rc<Driver>,
+        endpoint: &ContextId,
+        events: Rc<ContextEvents>,
+    ) -> Option<Runtime> {
+        let ext = endpoint.extension()?;
+        let (manifest, base_url, context) = driver.read(|model| {
+            let rec = model.ext(ext)?;
+            Some((
+                Arc::clone(&rec.manifest),
+                rec.origin.clone(),
+                model.trace_context(endpoint),
+            ))
+        })?;
+        Some(Runtime {
+            inner: Rc::new(Inner {
+                driver: Rc::downgrade(driver),
+                id: ext.clone(),
+                context,
+                endpoint: endpoint.clone(),
+                events,
+                manifest,
+                base_url,
+            }),
+        })
+    }
+
+    /// The runtime of a context that is not a background page (a view, a content script),
+    /// with the listeners the driver keeps for it.
+    pub(crate) fn of(driver: &Rc<Driver>, endpoint: &ContextId) -> Option<Runtime> {
+        let events = driver.events_of(endpoint);
+        Runtime::for_context(driver, endpoint, events)
+    }
+
+    fn is_content_script(&self) -> bool {
+        self.inner.endpoint.is_content_script()
+    }
+
+    /// Fails for a member content scripts do not have (§4.5).
+    fn member(&self, member: &'static str) -> Result<(), ContextError> {
+        if self.is_content_script() {
+            return Err(NotAvailable { member }.into());
+        }
+        Ok(())
+    }
+
+    /// An event content scripts do not have: using it is a programming error, as reading
+    /// `chrome.runtime.onStartup.addListener` in a content script throws.
+    fn event_of_extension_pages(&self, member: &'static str) {
+        if self.is_content_script() {
+            panic!("{}", NotAvailable { member });
+        }
+    }
+
+    /// `runtime.id`.
+    pub fn id(&self) -> &ExtensionId {
+        &self.inner.id
+    }
+
+    /// Where this runtime lives: the background page, a view or a content script.
+    pub fn context(&self) -> &Context {
+        &self.inner.context
+    }
+
+    /// `runtime.getManifest()`: the whole manifest.
+    pub fn get_manifest(&self) -> Value {
+        self.inner.manifest.to_value()
+    }
+
+    /// `runtime.getURL(path)`: `chrome-extension://<id>` + (`/` unless `path` starts with one)
+    /// + `path`, with no other normalisation.
+    pub fn get_url(&self, path: &str) -> String {
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        format!("{}{slash}{path}", self.inner.base_url)
+    }
+
+    /// `runtime.onStartup`.
+    ///
+    /// # Panics
+    /// In a content script, which has no `runtime.onStartup` (the same for `onInstalled`,
+    /// `onSuspend`, `onSuspendCanceled`, `onMessageExternal` and `onConnectExternal`).
+    pub fn on_startup(&self) -> &Event<()> {
+        self.event_of_extension_pages("onStartup");
+        self.inner.events.on_startup()
+    }
+
+    /// `runtime.onInstalled`.
+    pub fn on_installed(&self) -> &Event<OnInstalledDetails> {
+        self.event_of_extension_pages("onInstalled");
+        self.inner.events.on_installed()
+    }
+
+    /// `runtime.onSuspend`.
+    pub fn on_suspend(&self) -> &Event<()> {
+        self.event_of_extension_pages("onSuspend");
+        self.inner.events.on_suspend()
+    }
+
+    /// `runtime.onSuspendCanceled`.
+    pub fn on_suspend_canceled(&self) -> &Event<()> {
+        self.event_of_extension_pages("onSuspendCanceled");
+        self.inner.events.on_suspend_canceled()
+    }
+
+    /// An event of another extension API, by name (e.g. `alarms.onAlarm`), with JSON
+    /// arguments; tests fire it with [`Browser::fire_event`](crate::Browser::fire_event). Like
+    /// any event, one the page listened to wakes it when it is not loaded.
+    pub fn event(&self, name: &str) -> Event<Value> {
+        self.inner.events.named(name)
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> SimInstant {
+        match self.inner.driver.upgrade() {
+            Some(driver) => driver.read(|model| model.now()),
+            None => SimInstant::ZERO,
+        }
+    }
+
+    /// A timer on the virtual clock (`setTimeout`). Like a JavaScript timer, it does not keep
+    /// an event page alive: if the page unloads first, the waiting code is dropped with it.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        let slot = match self.inner.driver.upgrade() {
+            Some(driver) => driver.set_timer(duration),
+            None => Rc::default(),
+        };
+        Sleep { slot }
+    }
+
+    /// Runs `future` as asynchronous work of this context. Work of a background page is
+    /// dropped when the page unloads.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        let Some(driver) = self.inner.driver.upgrade() else {
+            return;
+        };
+        let owner = TaskOwner::Context(self.inner.endpoint.clone());
+        driver.executor.spawn_ready(
+            owner,
+            TaskLabel::Spawned,
+            Box::pin(async move {
+                future.await;
+                Ok(())
+            }),
+        );
+    }
+
+    /// The extension's storage (`chrome.storage.local`): what survives a suspend and a browser
+    /// restart.
+    pub fn storage(&self) -> Storage {
+        Storage {
+            runtime: self.clone(),
+        }
+    }
+
+    /// `runtime.getPlatformInfo()`.
+    pub async fn get_platform_info(&self) -> Result<PlatformInfo, GetPlatformInfoError> {
+        self.member("getPlatformInfo")?;
+        self.call(ApiRequest::GetPlatformInfo, |outcome| match outcome {
+            CallOutcome::PlatformInfo(result) => Some(result),
+            _ => None,
+        })
+        .await
+    }
+
+    /// `runtime.getPackageDirectoryEntry()`.
+    pub async fn get_package_directory_entry(&self) -> Result<PackageDirectory, ContextError> {
+        self.member("getPackageDirectoryEntry")?;
+        self.call(
+            ApiRequest::GetPackageDirectoryEntry,
+            |outcome| match outcome {
+                CallOutcome::PackageDirectory(result) => Some(result),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    /// `runtime.openOptionsPage()`: opens the options page in a view, or focuses it if open.
+    pub async fn open_options_page(&self) -> Result<(), OpenOptionsPageError> {
+        self.member("openOptionsPage")?;
+        self.call(ApiRequest::OpenOptionsPage, |outcome| match outcome {
+            CallOutcome::OpenOptionsPage(result) => Some(result),
+            _ => None,
+        })
+        .await
+    }
+
+    /// `runtime.setUninstallURL(url)`: an empty string clears it; otherwise an `http` or
+    /// `https` URL of at most 1023 characters, opened in a new tab when the extension is
+    /// uninstalled.
+    pub async fn set_uninstall_url(&self, url: &str) -> Result<(), SetUninstallUrlError> {
+        self.member("setUninstallURL")?;
+        let found = url.chars().count();
+        if found > MAX_UNINSTALL_URL_LENGTH {
+            // An argument error: thrown synchronously, before any call is made.
+            return Err(SetUninstallUrlError::TooLong {
+                max: MAX_UNINSTALL_URL_LENGTH,
+                found,
+            });
+        }
+        self.call(
+            ApiRequest::SetUninstallUrl(url.to_owned()),
+            |outcome| match outcome {
+                CallOutcome::SetUninstallUrl(result) => Some(result),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    /// `runtime.getBackgroundPage()`: the background page, loading an event page first.
+    pub async fn get_background_page(&self) -> Result<BackgroundPage, GetBackgroundPageError> {
+        self.member("getBackgroundPage")?;
+        self.call(ApiRequest::GetBackgroundPage, |outcome| match outcome {
+            CallOutcome::BackgroundPage(result) => Some(result),
+            _ => None,
+        })
+        .await
+    }
+
+    /// `runtime.requestUpdateCheck()` in the promise form: `{status, version}`. Calls within
+    /// 5 h (less up to 10 % jitter) of a completed check are `throttled`; with no update
+    /// service it fails with `Autoupdate is not enabled.`
+    pub fn request_update_check(
+        &self,
+    ) -> impl Future<Output = Result<UpdateCheckResult, RequestUpdateCheckError>> + 'static {
+        let started = self
+            .member("requestUpdateCheck")
+            .map_err(RequestUpdateCheckError::from)
+            .map(|()| {
+                self.call(ApiRequest::RequestUpdateCheck, |outcome| match outcome {
+                    CallOutcome::UpdateCheck(result) => Some(result),
+                    _ => None,
+                })
+            });
+        async move { started?.await }
+    }
+
+    /// `runtime.requestUpdateCheck(callback)`: the callback form, `callback(status, {version})`.
+    /// If the call fails, the callback gets `(None, None)` and [`Runtime::last_error`] gives the
+    /// error while it runs.
+    pub fn request_update_check_callback<F>(&self, callback: F) -> Result<(), ContextError>
+    where
+        F: FnOnce(Option<RequestUpdateCheckStatus>, Option<UpdateDetails>) + 'static,
+    {
+        self.member("requestUpdateCheck")?;
+        let call = self.request_update_check();
+        self.callback_form(
+            "a runtime.requestUpdateCheck callback",
+            call,
+            |result| match result.map(UpdateCheckResult::into_callback_args) {
+                Some((status, details)) => callback(Some(status), Some(details)),
+                None => callback(None, None),
+            },
+        );
+        Ok(())
+    }
+
+    /// `runtime.reload()`: reloads the extension once the call has answered — installing a
+    /// waiting update if there is one, installing an unpacked extension again, or loading a
+    /// packed one again. Too many fast reloads terminate the extension instead (see
+    /// [`FAST_RELOAD_COUNT`](crate::FAST_RELOAD_COUNT)).
+    pub fn reload(&self) -> Result<(), ContextError> {
+        self.member("reload")?;
+        self.start(ApiRequest::Reload).map(|_| ())
+    }
+
+    /// `runtime.restart()`: in kiosk mode the device restarts now; elsewhere it fails with
+    /// `Function available only for ChromeOS kiosk mode.`
+    pub async fn restart(&self) -> Result<(), RestartError> {
+        self.member("restart")?;
+        self.call(ApiRequest::Restart, |outcome| match outcome {
+            CallOutcome::Restart(result) => Some(result),
+            _ => None,
+        })
+        .await
+    }
+
+    /// `runtime.restartAfterDelay(seconds)`: in kiosk mode, restarts the device after
+    /// `seconds` (again to re-schedule; `-1` cancels). See [`RestartAfterDelayError`] for the
+    /// checks, in their order.
+    pub async fn restart_after_delay(&self, seconds: i32) -> Result<(), RestartAfterDelayError> {
+        self.member("restartAfterDelay")?;
+        self.call(
+            ApiRequest::RestartAfterDelay(seconds),
+            |outcome| match outcome {
+                CallOutcome::RestartAfterDelay(result) => Some(result),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    /// `runtime.onUpdateAvailable`: an update was found but waits to be installed (the page
+    /// is in use); the argument is the new manifest (with its `version`).
+    pub fn on_update_available(&self) -> &Event<Value> {
+        self.event_of_extension_pages("onUpdateAvailable");
+        self.inner.events.on_update_available()
+    }
+
+    /// `runtime.onBrowserUpdateAvailable` (deprecated): a browser update needs a restart.
+    pub fn on_browser_update_available(&self) -> &Event<()> {
+        self.event_of_extension_pages("onBrowserUpdateAvailable");
+        self.inner.events.on_browser_update_available()
+    }
+
+    /// `runtime.onRestartRequired`: in kiosk mode, the app or the device needs a restart; if
+    /// the app does nothing, the device restarts after a 24 h grace period.
+    pub fn on_restart_required(&self) -> &Event<OnRestartRequiredReason> {
+        self.event_of_extension_pages("onRestartRequired");
+        self.inner.events.on_restart_required()
+    }
+
+    /// Runs a call in the callback form: when `call` completes, `callback` runs in this
+    /// context with its value, or with `None` and `runtime.lastError` set.
+    fn callback_form<T, E, F>(
+        &self,
+        what: &'static str,
+        call: impl Future<Output = Result<T, E>> + 'static,
+        callback: F,
+    ) where
+        T: 'static,
+        E: std::fmt::Display + 'static,
+        F: FnOnce(Option<T>) + 'static,
+    {
+        let Some(driver) = self.inner.driver.upgrade() else {
+            return;
+        };
+        let weak = Weak::clone(&self.inner.driver);
+        let endpoint = self.inner.endpoint.clone();
+        let events = Rc::clone(&self.inner.events);
+        driver.executor.spawn_ready(
+            TaskOwner::Context(endpoint.clone()),
+            TaskLabel::Callback(what),
+            Box::pin(async move {
+                let (value, error) = match call.await {
+                    Ok(value) => (Some(value), None),
+                    Err(error) => (None, Some(error.to_string())),
+                };
+                messaging::run_callback(&weak, &endpoint, &events, error, || callback(value));
+                Ok(())
+            }),
+        );
+    }
+
+    /// Starts an API call, and gives what it comes to (`pick` takes this call's result out of
+    /// the outcome).
+    fn call<T, E>(
+        &self,
+        request: ApiRequest,
+        pick: fn(CallOutcome) -> Option<Result<T, E>>,
+    ) -> impl Future<Output = Result<T, E>> + 'static
+    where
+        T: 'static,
+        E: From<ContextError> + 'static,
+    {
+        let started = self.start(request);
+        async move {
+            let outcome = started?.await.map_err(|_| ContextError::Invalidated)?;
+            pick(outcome).unwrap_or(Err(ContextError::Invalidated.into()))
+        }
+    }
+
+    /// Starts an API call: checks the context is alive, records the call, takes a keepalive
+    /// and schedules its completion after the API's latency.
+    fn start(&self, request: ApiRequest) -> Result<oneshot::Receiver<CallOutcome>, ContextError> {
+        let driver = self
+            .inner
+            .driver
+            .upgrade()
+            .ok_or(ContextError::Invalidated)?;
+        let call = driver.with_model(|model| {
+            if !model.context_alive(&self.inner.endpoint) {
+                return None;
+            }
+            model.start_call(&self.inner.endpoint, request)
+        });
+        let call = call.ok_or(ContextError::Invalidated)?;
+        let (tx, rx) = oneshot::channel();
+        driver.wait_for_call(
+            call,
+            Box::new(move |outcome| {
+                let _ = tx.send(outcome);
+            }),
+        );
+        Ok(rx)
+    }
+}
+
+/// Messaging: `sendMessage`, `connect`, their events, and `lastError`.
+impl Runtime {
+    /// `runtime.sendMessage(message)` to the own extension, in the promise form: the message is
+    /// sent now, and every other context of the extension with an `onMessage` listener gets it
+    /// (its background page is loaded first if it is an unloaded event page). The future gives
+    /// the first response, or `None` if no listener answered.
+    pub fn send_message<T: Serialize + ?Sized>(
+        &self,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
+        let target = resolve_target(Some(&self.inner.id), None);
+        messaging::send_message(&self.inner.driver, &self.inner.endpoint, target, message)
+    }
+
+    /// `runtime.sendMessage(extensionId, message)`: to another extension's `onMessageExternal`
+    /// (or, with the own id, to the own `onMessage`). A target that does not exist or does not
+    /// accept this extension fails with `Could not establish connection. Receiving end does
+    /// not exist.`
+    pub fn send_message_to<T: Serialize + ?Sized>(
+        &self,
+        extension_id: &str,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
+        let target = resolve_target(Some(&self.inner.id), Some(extension_id));
+        messaging::send_message(&self.inner.driver, &self.inner.endpoint, target, message)
+    }
+
+    /// `runtime.sendMessage(extensionId?, message, callback)`: the callback form. Errors of the
+    /// call itself (a bad id, a message that cannot be sent) are returned at once. The callback
+    /// runs later in this context with the response; if the message failed, the response is
+    /// `None` and [`Runtime::last_error`] gives the error while the callback runs. An error the
+    /// callback does not read is recorded as `Unchecked runtime.lastError: <message>`.
+    pub fn send_message_callback<T, F>(
+        &self,
+        extension_id: Option<&str>,
+        message: &T,
+        callback: F,
+    ) -> Result<(), SendMessageError>
+    where
+        T: Serialize + ?Sized,
+        F: FnOnce(Option<Value>) + 'static,
+    {
+        let target = resolve_target(Some(&self.inner.id), extension_id);
+        messaging::send_message_callback(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            message,
+            callback,
+        )
+    }
+
+    /// `runtime.connect({name})` to the own extension: the port is returned at once, and each
+    /// other context of the extension with an `onConnect` listener gets its own port. With no
+    /// receiver, the port's `onDisconnect` fires with `lastError` set.
+    pub fn connect(&self, name: &str) -> Result<Port, ConnectError> {
+        let target = resolve_target(Some(&self.inner.id), None);
+        messaging::connect(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            name,
+        )
+    }
+
+    /// `runtime.connect(extensionId, {name})`: to another extension's `onConnectExternal` (or,
+    /// with the own id, to the own `onConnect`).
+    pub fn connect_to(&self, extension_id: &str, name: &str) -> Result<Port, ConnectError> {
+        let target = resolve_target(Some(&self.inner.id), Some(extension_id));
+        messaging::connect(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            name,
+        )
+    }
+
+    /// `tabs.sendMessage(tabId, message, {frameId})`: to this extension's content scripts in a
+    /// tab (all its frames, or one). The promise form.
+    pub fn send_message_to_tab<T: Serialize + ?Sized>(
+        &self,
+        tab: TabId,
+        frame: Option<FrameId>,
+        message: &T,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
+        let target = Ok(Target::Tab {
+            ext: self.inner.id.clone(),
+            tab,
+            frame,
+        });
+        messaging::send_message(&self.inner.driver, &self.inner.endpoint, target, message)
+    }
+
+    /// `tabs.connect(tabId, {name, frameId})`: a port to this extension's content scripts in a
+    /// tab.
+    pub fn connect_to_tab(
+        &self,
+        tab: TabId,
+        frame: Option<FrameId>,
+        name: &str,
+    ) -> Result<Port, ConnectError> {
+        let target = Target::Tab {
+            ext: self.inner.id.clone(),
+            tab,
+            frame,
+        };
+        messaging::connect(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            Ok(target),
+            name,
+        )
+    }
+
+    /// `runtime.connectNative(application)`: a port to a native messaging host, started now
+    /// from its manifest as the browser would. The port is returned at once; a host that
+    /// cannot be found or started, or that exits, disconnects it with the browser's error
+    /// (`Specified native messaging host not found.`, `Native host has exited.`, …). An open
+    /// native port keeps the event page alive; unloading the page disconnects it, and the host
+    /// is ended as the browser ends it.
+    pub fn connect_native(&self, application: &str) -> Result<Port, ConnectNativeError> {
+        if self.is_content_script() {
+            return Err(ConnectNativeError::NotAvailable(NotAvailable {
+                member: "connectNative",
+            }));
+        }
+        native::connect_native(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            application,
+        )
+    }
+
+    /// `runtime.sendNativeMessage(application, message)`: starts a new host, sends it the
+    /// message, and gives its first answer; then the host is ended as the browser does.
+    pub fn send_native_message<T: Serialize + ?Sized>(
+        &self,
+        application: &str,
+        message: &T,
+    ) -> impl Future<Output = Result<Value, SendNativeMessageError>> + 'static {
+        let refused = self.is_content_script();
+        let call = (!refused).then(|| {
+            native::send_native_message(
+                &self.inner.driver,
+                &self.inner.endpoint,
+                application,
+                message,
+            )
+        });
+        async move {
+            match call {
+                Some(call) => call.await,
+                None => Err(SendNativeMessageError::NotAvailable(NotAvailable {
+                    member: "sendNativeMessage",
+                })),
+            }
+        }
+    }
+
+    /// `runtime.onMessage`: one-time messages from the own extension (and its content scripts).
+    pub fn on_message(&self) -> &OnMessageEvent {
+        self.inner.events.on_message()
+    }
+
+    /// `runtime.onMessageExternal`: one-time messages from other extensions and web pages.
+    pub fn on_message_external(&self) -> &OnMessageEvent {
+        self.event_of_extension_pages("onMessageExternal");
+        self.inner.events.on_message_external()
+    }
+
+    /// `runtime.onConnect`: ports opened by the own extension (and its content scripts).
+    pub fn on_connect(&self) -> &Event<Port> {
+        self.inner.events.on_connect()
+    }
+
+    /// `runtime.onConnectExternal`: ports opened by other extensions and web pages.
+    pub fn on_connect_external(&self) -> &Event<Port> {
+        self.event_of_extension_pages("onConnectExternal");
+        self.inner.events.on_connect_external()
+    }
+
+    /// `runtime.onConnectNative`: ports opened by a native application (ChromeOS); the port's
+    /// `sender.nativeApplication` names it. Tests open them with
+    /// [`Browser::connect_from_native_app`](crate::Browser::connect_from_native_app).
+    pub fn on_connect_native(&self) -> &Event<Port> {
+        self.event_of_extension_pages("onConnectNative");
+        self.inner.events.on_connect_native()
+    }
+
+    /// `runtime.lastError`: set only while a callback runs after a failed call (or an
+    /// `onDisconnect` listener runs after a failed connection). Reading it marks it checked.
+    pub fn last_error(&self) -> Option<LastError> {
+        self.inner.events.last_error.read()
+    }
+}
+
+/// A timer on the virtual clock; see [`Runtime::sleep`].
+#[must_use = "a Sleep does nothing unless awaited"]
+pub struct Sleep {
+    slot: Rc<TimerSlot>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if self.slot.fired.get() {
+            return Poll::Ready(());
+        }
+        *self.slot.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// An extension's storage (`chrome.storage.local`): JSON values by key. It survives suspends
+/// and browser restarts, and goes when the extension is uninstalled. Each call is an API call
+/// in flight until it completes.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    runtime: Runtime,
+}
+
+impl Storage {
+    /// The value stored under `key`.
+    pub async fn get(&self, key: &str) -> Result<Option<Value>, ContextError> {
+        self.runtime
+            .call(
+                ApiRequest::StorageGet(key.to_owned()),
+                |outcome| match outcome {
+                    CallOutcome::Stored(result) => Some(result),
+                    _ => None,
+                },
+            )
+            .await
+    }
+
+    /// Stores `value` under `key`.
+    pub async fn set(&self, key: &str, value: Value) -> Result<(), ContextError> {
+        self.runtime
+            .call(ApiRequest::StorageSet(key.to_owned(), value), done)
+            .await
+    }
+
+    /// Removes `key`.
+    pub async fn remove(&self, key: &str) -> Result<(), ContextError> {
+        self.runtime
+            .call(ApiRequest::StorageRemove(key.to_owned()), done)
+            .await
+    }
+}
+
+/// The result of a call that gives nothing back.
+fn done(outcome: CallOutcome) -> Option<Result<(), ContextError>> {
+    match outcome {
+        CallOutcome::Done(result) => Some(result),
+        _ => None,
+    }
+}

@@ -1,0 +1,150 @@
+//! The events the browser sends to an extension's pages: their arguments, and an event on its
+//! way to a page.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::names::{EventName, RuntimeEventName};
+
+/// `runtime.OnInstalledReason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInstalledReason {
+    /// First install.
+    Install,
+    /// A new version was installed.
+    Update,
+    /// The browser's own version changed.
+    ChromeUpdate,
+    /// A shared module this extension imports was updated.
+    SharedModuleUpdate,
+}
+
+/// The argument of `runtime.onInstalled`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnInstalledDetails {
+    /// Why the event fired.
+    pub reason: OnInstalledReason,
+    /// The version before an update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<String>,
+    /// The shared module's id, for `shared_module_update`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl OnInstalledDetails {
+    /// `{reason: "install"}`.
+    pub fn install() -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::Install,
+            previous_version: None,
+            id: None,
+        }
+    }
+
+    /// `{reason: "update", previousVersion}`.
+    pub fn update(previous_version: impl Into<String>) -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::Update,
+            previous_version: Some(previous_version.into()),
+            id: None,
+        }
+    }
+
+    /// `{reason: "chrome_update"}`.
+    pub fn chrome_update() -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::ChromeUpdate,
+            previous_version: None,
+            id: None,
+        }
+    }
+
+    /// `{reason: "shared_module_update", previousVersion, id}`: the shared module `id` was
+    /// updated from `previous_version`.
+    pub fn shared_module_update(
+        previous_version: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        OnInstalledDetails {
+            reason: OnInstalledReason::SharedModuleUpdate,
+            previous_version: Some(previous_version.into()),
+            id: Some(id.into()),
+        }
+    }
+}
+
+/// Why `runtime.onRestartRequired` fired (`runtime.OnRestartRequiredReason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRestartRequiredReason {
+    /// The app was updated to a newer version.
+    AppUpdate,
+    /// The browser or the OS was updated to a newer version.
+    OsUpdate,
+    /// The device ran longer than the uptime the enterprise policy allows.
+    Periodic,
+}
+
+impl OnRestartRequiredReason {
+    /// `app_update`, `os_update` or `periodic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnRestartRequiredReason::AppUpdate => "app_update",
+            OnRestartRequiredReason::OsUpdate => "os_update",
+            OnRestartRequiredReason::Periodic => "periodic",
+        }
+    }
+}
+
+/// An event on its way to an extension's background page.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RuntimeEvent {
+    Startup,
+    Installed(OnInstalledDetails),
+    /// `runtime.onUpdateAvailable`, with the new manifest.
+    UpdateAvailable(Value),
+    BrowserUpdateAvailable,
+    RestartRequired(OnRestartRequiredReason),
+    /// An event of another API (`alarms.onAlarm`, …) with JSON arguments.
+    Named {
+        name: Arc<str>,
+        args: Value,
+    },
+}
+
+impl RuntimeEvent {
+    pub(crate) fn name(&self) -> EventName {
+        let runtime = match self {
+            RuntimeEvent::Startup => RuntimeEventName::OnStartup,
+            RuntimeEvent::Installed(_) => RuntimeEventName::OnInstalled,
+            RuntimeEvent::UpdateAvailable(_) => RuntimeEventName::OnUpdateAvailable,
+            RuntimeEvent::BrowserUpdateAvailable => RuntimeEventName::OnBrowserUpdateAvailable,
+            RuntimeEvent::RestartRequired(_) => RuntimeEventName::OnRestartRequired,
+            RuntimeEvent::Named { name, .. } => return EventName::Api(Arc::clone(name)),
+        };
+        EventName::Runtime(runtime)
+    }
+
+    pub(crate) fn args(&self) -> Value {
+        match self {
+            RuntimeEvent::Startup | RuntimeEvent::BrowserUpdateAvailable => Value::Null,
+            RuntimeEvent::Installed(d) => serde_json::to_value(d).unwrap_or(Value::Null),
+            RuntimeEvent::UpdateAvailable(manifest) => manifest.clone(),
+            RuntimeEvent::RestartRequired(reason) => Value::String(reason.as_str().to_owned()),
+            RuntimeEvent::Named { args, .. } => args.clone(),
+        }
+    }
+
+    /// Whether the event loads an unloaded event page even if the page never registered a
+    /// listener for it. Chromium dispatches `onInstalled` "with a lazy listener": it always
+    /// loads the page. `onStartup`, like every other event, wakes the page only if it listened
+    /// to it when it last ran.
+    pub(crate) fn always_wakes(&self) -> bool {
+        matches!(self, RuntimeEvent::Installed(_))
+    }
+}
