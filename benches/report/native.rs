@@ -14,7 +14,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use runtime_sim::native::{
-    host, BrowserKind, FoundHost, HostProcess, Launch, Manifest, Received, ShutdownPolicy,
+    host, BrowserKind, FoundHost, HostManifest, HostProcess, Launch, Received, ShutdownPolicy,
     StderrSink,
 };
 use serde_json::Value;
@@ -48,7 +48,7 @@ fn this_executable() -> PathBuf {
 fn launch() -> Launch {
     let found = FoundHost {
         manifest_path: PathBuf::from("/nonexistent/ping_pong.json"),
-        manifest: Manifest::new("ping_pong", "bench host", this_executable())
+        manifest: HostManifest::new("ping_pong", "bench host", this_executable())
             .allow(BrowserKind::Chrome, EXTENSION_ID),
     };
     Launch::new(BrowserKind::Chrome, &found, EXTENSION_ID).expect("the ping-pong host's launch")
@@ -184,7 +184,7 @@ fn sink_host() -> (tempfile::TempDir, Launch) {
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let found = FoundHost {
         manifest_path: dir.path().join("sink.json"),
-        manifest: Manifest::new("sink", "bench sink host", exe)
+        manifest: HostManifest::new("sink", "bench sink host", exe)
             .allow(BrowserKind::Chrome, EXTENSION_ID),
     };
     let launch =

@@ -14,12 +14,12 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::browser::BrowserKind;
-use crate::codec::{NativeCodec, Received};
-use crate::error::{NativeError, NotFoundReason};
+use crate::errors::{NativeError, NotFoundReason};
 use crate::lookup::{FoundHost, Lookup};
 use crate::process::{ClosingHost, HostProcess};
 use crate::shutdown::ShutdownPolicy;
 use crate::stderr::{self, StderrSink};
+use crate::wire::{NativeCodec, Received};
 
 /// Everything needed to start one host for one caller: program, arguments, folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

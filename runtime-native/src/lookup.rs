@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::browser::BrowserKind;
-use crate::error::{NativeError, NotFoundReason};
-use crate::manifest::{Manifest, ManifestError};
+use crate::errors::{NativeError, NotFoundReason};
+use crate::manifest::{HostManifest, HostManifestError};
 
 /// The operating systems whose manifest folders are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +76,7 @@ pub struct FoundHost {
     /// The manifest file (absolute).
     pub manifest_path: PathBuf,
     /// The parsed, validated manifest.
-    pub manifest: Manifest,
+    pub manifest: HostManifest,
 }
 
 /// Where to look for host manifests.
@@ -199,13 +199,13 @@ pub fn load_manifest(
             source,
         })
     })?;
-    let invalid = |source: ManifestError| {
+    let invalid = |source: HostManifestError| {
         not_found(NotFoundReason::InvalidManifest {
             path: manifest_path.clone(),
             source,
         })
     };
-    let manifest = Manifest::from_json(&text).map_err(invalid)?;
+    let manifest = HostManifest::from_json(&text).map_err(invalid)?;
     manifest.validate_for(browser, requested).map_err(invalid)?;
     Ok(FoundHost {
         manifest_path,

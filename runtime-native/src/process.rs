@@ -29,9 +29,9 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-use crate::codec::{FrameError, NativeCodec, Received};
-use crate::error::NativeError;
+use crate::errors::NativeError;
 use crate::shutdown::{HostExit, SentSignal, ShutdownPolicy, Signal};
+use crate::wire::{FrameError, NativeCodec, Received};
 
 /// How long `close` waits for the stderr reader after the host is gone (a grandchild may
 /// still hold the pipe open).

@@ -6,9 +6,9 @@ mod support;
 use std::fs;
 
 use runtime_native::error::{FORBIDDEN, INVALID_NAME, NOT_FOUND};
-use runtime_native::lookup::load_manifest;
 use runtime_native::{
-    BrowserKind, ErrorKind, Launcher, Lookup, ManifestError, NativeError, NotFoundReason, Os,
+    load_manifest, BrowserKind, ErrorKind, HostManifestError, Launcher, Lookup, NativeError,
+    NotFoundReason, Os,
 };
 use support::*;
 
@@ -20,7 +20,7 @@ fn launcher_in(dir: &std::path::Path, browser: BrowserKind) -> Launcher {
     Launcher::new(browser).with_lookup(lookup_in(dir, browser))
 }
 
-fn invalid_manifest(err: &NativeError) -> &ManifestError {
+fn invalid_manifest(err: &NativeError) -> &HostManifestError {
     match err {
         NativeError::NotFound {
             reason: NotFoundReason::InvalidManifest { source, .. },
@@ -103,7 +103,7 @@ fn relative_path_is_not_found() {
     assert_eq!(err.to_string(), NOT_FOUND);
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::RelativePath { .. }
+        HostManifestError::RelativePath { .. }
     ));
     // The cause is kept behind the browser's string.
     let source = std::error::Error::source(&err).expect("a source");
@@ -121,7 +121,7 @@ fn mismatched_name_is_not_found() {
     assert_eq!(err.to_string(), NOT_FOUND);
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::NameMismatch { .. }
+        HostManifestError::NameMismatch { .. }
     ));
 }
 
@@ -179,7 +179,7 @@ fn bad_manifests_are_not_found() {
         .unwrap_err();
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::InvalidName { .. }
+        HostManifestError::InvalidName { .. }
     ));
 }
 
@@ -222,7 +222,7 @@ fn wrong_origin_is_forbidden() {
         .unwrap_err();
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::MissingAllowedExtensions
+        HostManifestError::MissingAllowedExtensions
     ));
 }
 

@@ -282,7 +282,7 @@ pub fn native_hosts(
     hosts: &[(&str, &str)],
     caller: &str,
 ) -> (tempfile::TempDir, runtime_sim::native::Launcher) {
-    use runtime_sim::native::{lookup::Lookup, BrowserKind, Launcher};
+    use runtime_sim::native::{BrowserKind, Launcher, Lookup};
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("a temporary folder");
     for (name, body) in hosts {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use runtime_native::{
-    BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, Manifest, NativeError,
+    BrowserKind, FoundHost, HostManifest, HostProcess, Launch, Launcher, Lookup, NativeError,
     ShutdownPolicy, StderrSink,
 };
 use tempfile::TempDir;
@@ -83,8 +83,8 @@ pub fn frame_with_len(len: u32, body: &[u8]) -> Vec<u8> {
 }
 
 /// A manifest for `exe` that allows our extension under `browser`.
-pub fn manifest_for(name: &str, exe: &Path, browser: BrowserKind) -> Manifest {
-    Manifest::new(name, "test host", exe).allow(browser, extension_id(browser))
+pub fn manifest_for(name: &str, exe: &Path, browser: BrowserKind) -> HostManifest {
+    HostManifest::new(name, "test host", exe).allow(browser, extension_id(browser))
 }
 
 /// Writes `<name>.json` for `exe` into `dir`.

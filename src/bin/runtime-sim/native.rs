@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_sim::native::{
-    lookup, BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, NativeError, Received,
-    StderrSink,
+    load_manifest, BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, NativeError,
+    Received, StderrSink,
 };
 use serde_json::Value;
 
@@ -172,7 +172,7 @@ fn find(args: &NativeArgs) -> Result<FoundHost, NativeError> {
             .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_default();
-        return lookup::load_manifest(path, args.browser, &name);
+        return load_manifest(path, args.browser, &name);
     }
     let mut lookup = Lookup::new(args.browser);
     if args.no_default_dirs {
