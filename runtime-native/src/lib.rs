@@ -50,7 +50,8 @@
 //!
 //! * the browser: [`BrowserKind`] (Chrome, Chromium or Firefox, whose rules apply);
 //! * manifests: [`HostManifest`] and its validation (§5.3), [`Lookup`] (finding `<name>.json`
-//!   in the browsers' folders, [`default_dirs`]), [`load_manifest`], [`FoundHost`];
+//!   in the browsers' folders, [`default_dirs`]), [`load_manifest`], [`FoundHost`], and the
+//!   size a manifest may have, [`MAX_HOST_MANIFEST_SIZE`] ([`read_regular_file`] reads it);
 //! * starting hosts: [`Launch`] (argv, folder, spawn) and [`Launcher`], with
 //!   `connect_native` / `send_native_message` (§5.2);
 //! * running hosts: [`HostProcess`] (send, receive, close), [`HostWriter`], [`HostReader`],
@@ -77,6 +78,7 @@
 
 mod browser;
 mod errors;
+mod file;
 mod launch;
 mod lookup;
 mod manifest;
@@ -108,8 +110,9 @@ pub mod error {
 
 pub use browser::{BrowserKind, ParseBrowserKindError};
 pub use errors::{ErrorKind, NativeError, NotFoundReason};
+pub use file::read_regular_file;
 pub use launch::{Launch, Launcher, NativeReply};
-pub use lookup::{default_dirs, load_manifest, FoundHost, Lookup, Os};
+pub use lookup::{default_dirs, load_manifest, FoundHost, Lookup, Os, MAX_HOST_MANIFEST_SIZE};
 pub use manifest::{HostManifest, HostManifestError};
 pub use process::{ClosingHost, HostProcess, HostReader, HostWriter};
 pub use shutdown::{

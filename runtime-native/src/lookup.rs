@@ -2,13 +2,21 @@
 //! folder(s) of §5.3, after any folders the caller adds.
 //!
 //! Lookup reads small files with blocking `std::fs` calls; it is quick enough to run
-//! inside async code.
+//! inside async code. A manifest is read only if it is a regular file of at most
+//! [`MAX_HOST_MANIFEST_SIZE`] bytes: a FIFO, a device or a larger file is "not found" at once,
+//! with the reason in [`NotFoundReason::Unreadable`].
 
 use std::path::{Path, PathBuf};
 
 use crate::browser::BrowserKind;
 use crate::errors::{NativeError, NotFoundReason};
+use crate::file::read_regular_file;
 use crate::manifest::{HostManifest, HostManifestError};
+
+/// The largest host manifest read: 1 MiB. A manifest names a host and the extensions allowed
+/// to use it, a few hundred bytes; Chrome and Firefox set no limit of their own, and a larger
+/// file (or `/dev/zero`) is "not found" here rather than read without end.
+pub const MAX_HOST_MANIFEST_SIZE: u64 = 1024 * 1024;
 
 /// The operating systems whose manifest folders are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -177,6 +185,10 @@ impl Lookup {
 }
 
 /// Reads the manifest at `path` directly and validates it for host `requested`.
+///
+/// A file that is not a regular file of at most [`MAX_HOST_MANIFEST_SIZE`] bytes is
+/// [`NotFoundReason::Unreadable`], as a file that cannot be read: Chrome's error is then
+/// `Specified native messaging host not found.`
 pub fn load_manifest(
     path: &Path,
     browser: BrowserKind,
@@ -193,7 +205,7 @@ pub fn load_manifest(
         reason,
     };
     let manifest_path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let text = std::fs::read(&manifest_path).map_err(|source| {
+    let text = read_regular_file(&manifest_path, MAX_HOST_MANIFEST_SIZE).map_err(|source| {
         not_found(NotFoundReason::Unreadable {
             path: manifest_path.clone(),
             source,

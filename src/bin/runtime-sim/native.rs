@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_sim::native::{
-    load_manifest, BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, NativeError,
-    Received, StderrSink,
+    load_manifest, read_regular_file, BrowserKind, FoundHost, HostProcess, Launch, Launcher,
+    Lookup, NativeError, Received, StderrSink, MAX_HOST_MANIFEST_SIZE,
 };
 use serde_json::Value;
 
@@ -165,8 +165,10 @@ async fn print_replies(host: &mut HostProcess, wait: Duration) -> Result<(), Nat
 fn find(args: &NativeArgs) -> Result<FoundHost, NativeError> {
     let path = Path::new(&args.host);
     if args.host.ends_with(".json") || args.host.contains(std::path::MAIN_SEPARATOR) {
-        // A manifest path: the requested name is the one the manifest declares.
-        let name = std::fs::read(path)
+        // A manifest path: the requested name is the one the manifest declares. It is read as
+        // the browser's lookup reads it (a regular file of at most MAX_HOST_MANIFEST_SIZE
+        // bytes), so that a FIFO or /dev/zero is refused at once.
+        let name = read_regular_file(path, MAX_HOST_MANIFEST_SIZE)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
             .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
@@ -205,7 +207,18 @@ fn stderr_sink(browser: BrowserKind) -> StderrSink {
     }
 }
 
+/// Prints the browser's exact error on stderr, and why on stdout (`why: …`, the error's
+/// sources), so that stderr stays what the extension would read.
 fn refused(error: &NativeError) -> ExitCode {
+    let mut why = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        why.push(cause.to_string());
+        source = cause.source();
+    }
+    if !why.is_empty() {
+        println!("why: {}", why.join(": "));
+    }
     eprintln!("{error}");
     ExitCode::FAILURE
 }
