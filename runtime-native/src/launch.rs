@@ -4,7 +4,9 @@
 //! * argv: Chrome/Chromium `[path, "chrome-extension://<id>/"]`; Firefox
 //!   `[path, <absolute manifest path>, <add-on id>]`;
 //! * working directory: the folder holding the executable;
-//! * stdin and stdout piped; stderr as the [`StderrSink`] says; environment inherited.
+//! * stdin and stdout piped; stderr as the [`StderrSink`] says; environment inherited;
+//! * a process group of its own, so that what it leaves running can be found and ended
+//!   (see [`HostExit::left_running`](crate::HostExit::left_running)).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -134,6 +136,7 @@ impl Launch {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(stderr.stdio())
+            .process_group(0)
             .kill_on_drop(true);
         let mut child = command
             .spawn()

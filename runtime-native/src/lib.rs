@@ -73,12 +73,20 @@
 //! runtime shut down), `Drop` sends SIGKILL and reaps the child synchronously, for at most two
 //! seconds (a SIGKILLed process is normally gone in well under a millisecond), so reaping does
 //! not depend on a runtime being alive.
+//!
+//! Each host runs in a process group of its own. Once it has ended, whatever it left running
+//! in that group (a child forked into the background) is ended with SIGKILL and listed in
+//! [`HostExit::left_running`]: Chrome and Firefox leave such processes running, adopted by
+//! init, which a test suite would see as leaked processes. The shutdown policy's signals go
+//! to the host alone, at the browser's times. A process that leaves the group (`setsid`) is
+//! not found.
 
 #![warn(missing_docs)]
 
 mod browser;
 mod errors;
 mod file;
+mod group;
 mod launch;
 mod lookup;
 mod manifest;

@@ -13,8 +13,14 @@
 //! run a reaper task. The child is also spawned with `kill_on_drop(true)` as a second line
 //! of defence.
 //!
-//! Hosts are not put in a process group of their own, as browsers do not either: a host's
-//! own children are its business.
+//! # What a host leaves running
+//!
+//! Each host is started in a process group of its own. When it has ended — by itself, by the
+//! [`ShutdownPolicy`], or killed by `Drop` — whatever is still running in its group (a child it
+//! forked and left in the background) is ended with SIGKILL, and [`close`](HostProcess::close)
+//! lists it in [`HostExit::left_running`]. Browsers leave such processes running, adopted by
+//! init; a test suite would see them as leaked processes. The policy's signals still go
+//! to the host alone, at the browser's times.
 
 use std::future::Future;
 use std::io;
@@ -30,6 +36,7 @@ use tokio::task::JoinHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::errors::NativeError;
+use crate::group;
 use crate::shutdown::{HostExit, SentSignal, ShutdownPolicy, Signal};
 use crate::wire::{FrameError, NativeCodec, Received};
 
@@ -217,6 +224,7 @@ impl HostProcess {
         };
         let after_eof = eof.elapsed();
         self.child = None;
+        let left_running = end_left_running(&self.name, self.pid);
 
         if let Some(task) = self.stderr_task.take() {
             let abort = task.abort_handle();
@@ -229,6 +237,7 @@ impl HostProcess {
             signals_sent,
             after_eof,
             exited_before_eof,
+            left_running,
         };
         tracing::debug!(host = %self.name, pid = self.pid, "native host {exit}");
         Ok(exit)
@@ -334,8 +343,23 @@ impl Drop for HostProcess {
         }
         if let Some(mut child) = self.child.take() {
             kill_and_reap(&mut child, &self.name);
+            end_left_running(&self.name, self.pid);
         }
     }
+}
+
+/// Ends what the host `name` (whose group is `pid`) left running, and logs it.
+fn end_left_running(name: &str, pid: u32) -> Vec<u32> {
+    let left_running = group::end_group(pid);
+    if !left_running.is_empty() {
+        tracing::debug!(
+            host = name,
+            pid,
+            ?left_running,
+            "native host left processes running; ended with SIGKILL"
+        );
+    }
+    left_running
 }
 
 /// SIGKILL, then reap through Tokio's handle, polling for a bounded time.

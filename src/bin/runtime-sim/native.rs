@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_sim::native::{
-    load_manifest, read_regular_file, BrowserKind, FoundHost, HostProcess, Launch, Launcher,
-    Lookup, NativeError, Received, StderrSink, MAX_HOST_MANIFEST_SIZE,
+    load_manifest, read_regular_file, BrowserKind, FoundHost, HostExit, HostProcess, Launch,
+    Launcher, Lookup, NativeError, Received, StderrSink, MAX_HOST_MANIFEST_SIZE,
 };
 use serde_json::Value;
 
@@ -104,7 +104,7 @@ async fn run_async(args: NativeArgs) -> ExitCode {
         println!("port.disconnect()");
     }
     match host.close().await {
-        Ok(exit) => println!("host ended: {exit}"),
+        Ok(exit) => host_ended(&exit, args.browser),
         Err(e) => eprintln!("runtime-sim: could not wait for the host: {e}"),
     }
     match outcome {
@@ -140,12 +140,29 @@ async fn send_native_message(args: &NativeArgs, found: &FoundHost, extension_id:
         Ok(reply) => {
             println!("reply: {}", reply.message);
             match reply.closing.await {
-                Ok(exit) => println!("host ended: {exit}"),
+                Ok(exit) => host_ended(&exit, args.browser),
                 Err(e) => eprintln!("runtime-sim: could not wait for the host: {e}"),
             }
             ExitCode::SUCCESS
         }
         Err(e) => refused(&e),
+    }
+}
+
+/// Prints how the host ended, and what it left running (which the browser would have left
+/// running; this command ended it).
+fn host_ended(exit: &HostExit, browser: BrowserKind) {
+    println!("host ended: {exit}");
+    if !exit.left_running.is_empty() {
+        let pids: Vec<String> = exit.left_running.iter().map(u32::to_string).collect();
+        println!(
+            "left running by the host: {} (pid {}), which {browser} would have left running; ended with SIGKILL",
+            match pids.len() {
+                1 => "1 process".to_owned(),
+                n => format!("{n} processes"),
+            },
+            pids.join(", ")
+        );
     }
 }
 
