@@ -21,7 +21,7 @@ use crate::lookup::{FoundHost, Lookup};
 use crate::process::{ClosingHost, HostProcess};
 use crate::shutdown::ShutdownPolicy;
 use crate::stderr::{self, StderrSink};
-use crate::wire::{NativeCodec, Received};
+use crate::wire::NativeCodec;
 
 /// Everything needed to start one host for one caller: program, arguments, folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,19 +280,8 @@ impl Launcher {
         message: &T,
     ) -> Result<NativeReply, NativeError> {
         let mut host = self.connect_native(name, extension_id)?;
-        let reply = exchange(&mut host, message).await;
+        let reply = host.exchange(message).await;
         let closing = host.close_in_background();
         reply.map(|message| NativeReply { message, closing })
-    }
-}
-
-async fn exchange<T: Serialize + ?Sized>(
-    host: &mut HostProcess,
-    message: &T,
-) -> Result<Value, NativeError> {
-    host.send(message).await?;
-    match host.recv().await? {
-        Received::Message(value) => Ok(value),
-        Received::Invalid(invalid) => Err(NativeError::InvalidMessage(invalid)),
     }
 }

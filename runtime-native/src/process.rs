@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
+use serde_json::Value;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -160,6 +161,24 @@ impl HostProcess {
     /// Receives the next frame; see [`HostReader::recv`]. Cancel-safe.
     pub async fn recv(&mut self) -> Result<Received, NativeError> {
         self.reader.recv().await
+    }
+
+    /// The exchange of `sendNativeMessage`: sends `message`, and takes the first message the
+    /// host writes as the reply. A reply that is not JSON is
+    /// `The sender sent an invalid JSON message; message ignored.`; a host that exits first,
+    /// `Native host has exited.`
+    ///
+    /// It waits as long as the host takes, as the browser does; bound it with a timeout if need
+    /// be, then [`close`](Self::close) the host.
+    pub async fn exchange<T: Serialize + ?Sized>(
+        &mut self,
+        message: &T,
+    ) -> Result<Value, NativeError> {
+        self.send(message).await?;
+        match self.recv().await? {
+            Received::Message(value) => Ok(value),
+            Received::Invalid(invalid) => Err(NativeError::InvalidMessage(invalid)),
+        }
     }
 
     /// Closes the host's stdin (the host sees end of file) without waiting. Messages the
