@@ -138,13 +138,15 @@ impl Launch {
             .stderr(stderr.stdio())
             .process_group(0)
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|source| NativeError::FailedToStart {
-                name: self.host_name.clone(),
-                path: self.program.clone(),
-                source,
-            })?;
+        let spawned = {
+            let _exec = crate::temp_host::exec_guard();
+            command.spawn()
+        };
+        let mut child = spawned.map_err(|source| NativeError::FailedToStart {
+            name: self.host_name.clone(),
+            path: self.program.clone(),
+            source,
+        })?;
         let pid = child.id().unwrap_or(0);
         if let Some(stdin) = &child.stdin {
             enlarge_pipe(stdin);
@@ -214,6 +216,37 @@ impl Launcher {
             policy: browser.shutdown_policy(),
             stderr: StderrSink::Inherit,
         }
+    }
+
+    /// A launcher that finds no host until told where to look ([`with_dir`](Self::with_dir),
+    /// [`with_lookup`](Self::with_lookup)): it never searches the machine's own manifest
+    /// folders, so that a test finds only the hosts it wrote (see [`TempHost`]) and does not
+    /// depend on what is installed. Otherwise as [`new`](Self::new). The command and
+    /// [`new`](Self::new) keep the browser's real folders.
+    ///
+    /// ```
+    /// use runtime_native::{BrowserKind, Launcher};
+    ///
+    /// let launcher = Launcher::isolated(BrowserKind::Chrome).with_dir("/tmp/my-test-hosts");
+    /// assert_eq!(
+    ///     launcher.lookup().search_dirs(),
+    ///     vec![std::path::PathBuf::from("/tmp/my-test-hosts")]
+    /// );
+    /// let err = Launcher::isolated(BrowserKind::Chrome)
+    ///     .resolve("com.example.anything", "knldjmfmopnpolahpmmgbagdohdnhkik")
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "Specified native messaging host not found.");
+    /// ```
+    ///
+    /// [`TempHost`]: crate::TempHost
+    pub fn isolated(browser: BrowserKind) -> Launcher {
+        Launcher::new(browser).with_lookup(Lookup::only(browser, Vec::<PathBuf>::new()))
+    }
+
+    /// Adds a folder searched for manifests before the others (in the order added).
+    pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Launcher {
+        self.lookup = self.lookup.dir(dir);
+        self
     }
 
     /// Uses `lookup` to find manifests.

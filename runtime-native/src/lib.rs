@@ -57,7 +57,9 @@
 //! * running hosts: [`HostProcess`] (send, receive, close), [`HostWriter`], [`HostReader`],
 //!   [`ClosingHost`], and their stderr: [`StderrSink`], [`StderrLine`];
 //! * ending hosts: [`ShutdownPolicy`] and [`HostExit`] (§5.5);
-//! * errors: [`NativeError`], [`NotFoundReason`], [`FrameError`], [`InvalidMessage`].
+//! * errors: [`NativeError`], [`NotFoundReason`], [`FrameError`], [`InvalidMessage`];
+//! * tests: [`TempHost`] (a host registered in one call) and [`Launcher::isolated`] /
+//!   [`Lookup::only`] (no search of the machine's real manifest folders).
 //!
 //! # Time
 //!
@@ -93,6 +95,7 @@ mod manifest;
 mod process;
 mod shutdown;
 mod stderr;
+mod temp_host;
 mod wire;
 
 pub mod host;
@@ -127,4 +130,5 @@ pub use shutdown::{
     GraceStep, HostExit, SentSignal, ShutdownPolicy, Signal, CHROME_GRACE, FIREFOX_GRACE,
 };
 pub use stderr::{StderrLine, StderrSink, MAX_STDERR_LINE};
+pub use temp_host::TempHost;
 pub use wire::{BodyError, FrameError, InvalidMessage, NativeCodec, Received};

@@ -119,6 +119,28 @@ impl Lookup {
         }
     }
 
+    /// Searches only `dirs`, in order, never the browser's own folders: what a test wants, so
+    /// that it does not find (or depend on) the hosts installed on the machine.
+    ///
+    /// ```
+    /// use runtime_native::{BrowserKind, Lookup};
+    ///
+    /// let lookup = Lookup::only(BrowserKind::Firefox, ["/tmp/a", "/tmp/b"]);
+    /// assert_eq!(lookup.search_dirs().len(), 2);
+    /// assert!(Lookup::only(BrowserKind::Chrome, Vec::<String>::new())
+    ///     .search_dirs()
+    ///     .is_empty());
+    /// ```
+    pub fn only(
+        browser: BrowserKind,
+        dirs: impl IntoIterator<Item = impl Into<PathBuf>>,
+    ) -> Lookup {
+        dirs.into_iter().fold(
+            Lookup::new(browser).without_default_dirs(),
+            |lookup, dir| lookup.dir(dir),
+        )
+    }
+
     /// Adds a folder searched before the default ones (in the order added).
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Lookup {
         self.extra_dirs.push(dir.into());
