@@ -307,7 +307,8 @@ pub fn native_hosts(
     (dir, launcher)
 }
 
-/// A shell command that runs the project's ping-pong host.
+/// A shell command that runs the project's ping-pong host (the command, built with `cli`).
+#[cfg(feature = "cli")]
 pub fn ping_pong_host() -> String {
     format!(
         "exec '{}' host ping-pong",
