@@ -102,7 +102,7 @@ pub mod host;
 
 /// The wire protocol (§5.1) as blocking functions, and its limits: each message is a 4-byte
 /// unsigned length in the machine's native byte order, then that many bytes of UTF-8 JSON.
-/// The tokio-util codec of the same protocol is [`NativeCodec`](crate::NativeCodec).
+/// The tokio-util codec of the same protocol is [`NativeCodec`].
 pub mod codec {
     pub use crate::wire::{
         encode_frame, encode_message, read_frame, read_message, write_frame, write_message,
@@ -110,7 +110,7 @@ pub mod codec {
     };
 }
 
-/// The browsers' exact error strings (§5.4): what [`NativeError`](crate::NativeError)
+/// The browsers' exact error strings (§5.4): what [`NativeError`]
 /// displays, and what an extension reads in `runtime.lastError`.
 pub mod error {
     pub use crate::errors::{
