@@ -44,9 +44,17 @@
 //! - [`runtime_native`] (re-exported as [`native`]): native messaging.
 //!
 //! # Scenarios
-//! [`scenario`]: a whole lifecycle described in a JSON file — settings, extensions with
-//! declared background code, a timeline of steps, expectations — run by `runtime-sim run`.
+//! `scenario` (feature `cli`, on by default): a whole lifecycle described in a JSON file —
+//! settings, extensions with declared background code, a timeline of steps, expectations — run
+//! by `runtime-sim run`.
+//!
+//! # Features
+//! - `cli` (default): the `runtime-sim` command and [`scenario`](mod@crate::scenario), with
+//!   their own crates (clap, tracing-subscriber, schemars, humantime, tempfile, anstream, …).
+//!   A library user turns it off — `runtime-sim = { version = "0.1", default-features = false }`
+//!   — and compiles only the three crates below.
 
+#[cfg(feature = "cli")]
 pub mod scenario;
 
 pub use runtime_core::*;

@@ -58,7 +58,7 @@ fn id_errors_are_clear() {
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
-        err.contains("Manifest file is missing or unreadable."),
+        err.contains("Manifest file is missing or unreadable ("),
         "{err}"
     );
 

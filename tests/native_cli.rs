@@ -155,8 +155,12 @@ fn a_host_that_ignores_end_of_file_is_killed_after_chromes_grace() {
     let (code, out, err) = run(dir.path(), &["com.example.stubborn", "--wait-ms", "50"]);
     assert_eq!(code, 0, "{err}");
     let line = out.lines().find(|l| l.starts_with("host ended:")).unwrap();
-    assert!(
-        line.starts_with("host ended: killed by SIGKILL 2.0"),
-        "{line}"
-    );
+    // Chrome's rule: SIGKILL, no sooner than 2 s after end of file (a loaded machine may be
+    // later; the exact time is the bench's figure 6f).
+    let seconds: f64 = line
+        .strip_prefix("host ended: killed by SIGKILL ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(seconds >= 2.0, "{line}");
 }

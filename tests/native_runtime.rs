@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use futures::channel::mpsc;
 use futures::StreamExt;
-use runtime_sim::native::lookup::Lookup;
-use runtime_sim::native::{BrowserKind, Launcher};
+use runtime_sim::native::{BrowserKind, Launcher, Lookup};
 use runtime_sim::{
     script_fn, Browser, ConnectNativeError, ExtensionId, ExtensionSpec, PageState, Port, Runtime,
     SendNativeMessageError, TraceEvent,

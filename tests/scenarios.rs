@@ -613,7 +613,7 @@ fn a_manifest_can_be_given_by_path() {
     let err = load_str(&file, missing).unwrap_err().to_string();
     assert!(
         err.contains(
-            "scenario.json:2:42: at extensions.hangouts.manifest: cannot load the manifest: Manifest file is missing or unreadable."
+            "scenario.json:2:42: at extensions.hangouts.manifest: cannot load the manifest: Manifest file is missing or unreadable ("
         ) && err.contains("no_such_folder"),
         "{err}"
     );

@@ -1,7 +1,7 @@
-//! Figures 6a–6e: native messaging beside raw pipes — a small message's round trip, the
+//! Figures 6a–6h: native messaging beside raw pipes — a small message's round trip, the
 //! throughput of 512 KiB messages (to a host that only reads them, as the baseline's `cat`
-//! does, and to a Rust host that parses them), and a host's spawn to first reply beside a bare
-//! spawn.
+//! does, and to a Rust host that parses them), a host's spawn to first reply beside a bare
+//! spawn — and when a shutdown's signals reach a host, beside the browser's rule.
 //!
 //! The host is this very executable: started by the launcher as Chrome starts a host (its first
 //! argument `chrome-extension://<id>/`), it serves the ping-pong host
@@ -14,8 +14,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use runtime_sim::native::{
-    host, BrowserKind, FoundHost, HostProcess, Launch, Manifest, Received, ShutdownPolicy,
-    StderrSink,
+    host, BrowserKind, FoundHost, HostExit, HostManifest, HostProcess, Launch, Received,
+    ShutdownPolicy, Signal, StderrSink, CHROME_GRACE, FIREFOX_GRACE,
 };
 use serde_json::Value;
 
@@ -48,7 +48,7 @@ fn this_executable() -> PathBuf {
 fn launch() -> Launch {
     let found = FoundHost {
         manifest_path: PathBuf::from("/nonexistent/ping_pong.json"),
-        manifest: Manifest::new("ping_pong", "bench host", this_executable())
+        manifest: HostManifest::new("ping_pong", "bench host", this_executable())
             .allow(BrowserKind::Chrome, EXTENSION_ID),
     };
     Launch::new(BrowserKind::Chrome, &found, EXTENSION_ID).expect("the ping-pong host's launch")
@@ -184,7 +184,7 @@ fn sink_host() -> (tempfile::TempDir, Launch) {
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let found = FoundHost {
         manifest_path: dir.path().join("sink.json"),
-        manifest: Manifest::new("sink", "bench sink host", exe)
+        manifest: HostManifest::new("sink", "bench sink host", exe)
             .allow(BrowserKind::Chrome, EXTENSION_ID),
     };
     let launch =
@@ -290,7 +290,8 @@ fn micros(d: Duration, n: u64) -> f64 {
     d.as_secs_f64() * 1e6 / n as f64
 }
 
-/// Figures 6a–6e (goals: round trip ≤ 1.5× raw; throughput ≥ 0.3 of raw).
+/// Figures 6a–6h (goals: round trip ≤ 1.5× raw; throughput ≥ 0.3 of raw; shutdown signals
+/// within 5 % of the browser's times).
 pub fn figures(mode: Mode) -> Vec<Figure> {
     let launch = launch();
     let mut figures = Vec::new();
@@ -406,5 +407,99 @@ pub fn figures(mode: Mode) -> Vec<Figure> {
         )
         .note("the host (runtime_native::host::serve) reads and parses every message as JSON"),
     );
+    figures.extend(shutdown_figures(mode));
     figures
+}
+
+/// A host that ignores end of file and SIGTERM, so that only SIGKILL ends it. Keep the folder
+/// while it is used.
+fn stubborn_host() -> (tempfile::TempDir, Launch) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a folder for the stubborn host");
+    let exe = dir.path().join("stubborn.sh");
+    std::fs::write(
+        &exe,
+        "#!/bin/sh\ntrap '' TERM\ncat >/dev/null\nexec sleep 60\n",
+    )
+    .expect("the stubborn host");
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let found = FoundHost {
+        manifest_path: dir.path().join("stubborn.json"),
+        manifest: HostManifest::new("stubborn", "bench stubborn host", exe)
+            .allow(BrowserKind::Chrome, EXTENSION_ID),
+    };
+    let launch =
+        Launch::new(BrowserKind::Chrome, &found, EXTENSION_ID).expect("the stubborn host's launch");
+    (dir, launch)
+}
+
+/// Figures 6f–6h: when the shutdown's signals reach a host that ignores end of file, beside
+/// the browser's rule (Chrome: SIGKILL 2 s after end of file; Firefox: SIGTERM at 3 s, SIGKILL
+/// 3 s later). The tests assert only the order and that no signal comes early, which a loaded
+/// machine meets; the exact times are these figures. Quick mode scales the graces down 20
+/// times, so that `cargo test` stays quick.
+fn shutdown_figures(mode: Mode) -> Vec<Figure> {
+    let scale = if mode.quick { 20 } else { 1 };
+    let (_dir, launch) = stubborn_host();
+    let close_with = |policy: ShutdownPolicy| {
+        on_tokio(async {
+            let host = launch
+                .spawn(policy, StderrSink::Null)
+                .expect("the stubborn host starts");
+            host.close().await.expect("close")
+        })
+    };
+    let chrome_grace = CHROME_GRACE / scale;
+    let firefox_grace = FIREFOX_GRACE / scale;
+    let chrome = close_with(ShutdownPolicy::new([]).then(chrome_grace, Signal::KILL));
+    let firefox = close_with(
+        ShutdownPolicy::new([])
+            .then(firefox_grace, Signal::TERM)
+            .then(firefox_grace, Signal::KILL),
+    );
+    let at = |exit: &HostExit, index: usize| {
+        exit.signals_sent
+            .get(index)
+            .map_or(f64::NAN, |sent| sent.after_eof.as_secs_f64())
+    };
+    let scaled = if scale == 1 {
+        "the browser's own times".to_owned()
+    } else {
+        format!("quick mode: the browser's times divided by {scale}")
+    };
+    let figure = |id, name: &str, measured: f64, rule: Duration, what: &str| {
+        Figure::new(
+            id,
+            name,
+            Quantity::new(format!("{what} sent by HostProcess::close"), measured, "s"),
+            Quantity::new("the browser's rule", rule.as_secs_f64(), "s"),
+        )
+        .goal(Goal::ratio_at_most(1.05))
+        .note(format!(
+            "after end of file, to a host that ignores it and SIGTERM; {scaled}; one run"
+        ))
+    };
+    vec![
+        figure(
+            "6f",
+            "Chrome's shutdown: SIGKILL after end of file",
+            at(&chrome, 0),
+            chrome_grace,
+            "SIGKILL",
+        ),
+        figure(
+            "6g",
+            "Firefox's shutdown: SIGTERM after end of file",
+            at(&firefox, 0),
+            firefox_grace,
+            "SIGTERM",
+        ),
+        figure(
+            "6h",
+            "Firefox's shutdown: SIGKILL after end of file",
+            at(&firefox, 1),
+            firefox_grace * 2,
+            "SIGKILL",
+        ),
+    ]
 }

@@ -19,12 +19,12 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::codec::{
+use crate::wire::{
     self, FrameError, Received, BROWSER_TO_HOST_MAX, HEADER_LEN, HOST_TO_BROWSER_MAX,
 };
 
 /// Turns an invalid body into an `InvalidData` I/O error (its source is the
-/// [`InvalidMessage`](crate::codec::InvalidMessage)).
+/// [`InvalidMessage`](crate::InvalidMessage)).
 fn to_value(received: Received) -> io::Result<Value> {
     received
         .into_message()
@@ -36,7 +36,7 @@ fn to_value(received: Received) -> io::Result<Value> {
 /// A body that is not UTF-8 JSON is an `InvalidData` error; the stream stays in sync, so
 /// the caller may read on.
 pub fn read_message<R: Read + ?Sized>(input: &mut R) -> io::Result<Option<Value>> {
-    codec::read_message(input, BROWSER_TO_HOST_MAX)?
+    wire::read_message(input, BROWSER_TO_HOST_MAX)?
         .map(to_value)
         .transpose()
 }
@@ -46,7 +46,7 @@ pub fn write_message<W: Write + ?Sized, T: Serialize + ?Sized>(
     output: &mut W,
     message: &T,
 ) -> io::Result<()> {
-    Ok(codec::write_message(output, message, HOST_TO_BROWSER_MAX)?)
+    Ok(wire::write_message(output, message, HOST_TO_BROWSER_MAX)?)
 }
 
 /// Answers messages from `input` on `output` until end of file.
@@ -135,7 +135,7 @@ pub async fn write_message_async<W: AsyncWrite + Unpin + ?Sized, T: Serialize + 
     message: &T,
 ) -> io::Result<()> {
     let mut frame = BytesMut::new();
-    codec::encode_message(message, HOST_TO_BROWSER_MAX, &mut frame)?;
+    wire::encode_message(message, HOST_TO_BROWSER_MAX, &mut frame)?;
     output.write_all(&frame).await?;
     output.flush().await
 }
@@ -191,7 +191,7 @@ mod tests {
     fn frames(messages: &[Value]) -> Vec<u8> {
         let mut wire = Vec::new();
         for m in messages {
-            codec::write_message(&mut wire, m, usize::MAX).unwrap();
+            wire::write_message(&mut wire, m, usize::MAX).unwrap();
         }
         wire
     }
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn invalid_body_is_invalid_data() {
         let mut wire = Vec::new();
-        codec::write_frame(&mut wire, b"{nope", 100).unwrap();
+        wire::write_frame(&mut wire, b"{nope", 100).unwrap();
         let err = read_message(&mut &wire[..]).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert_eq!(

@@ -4,7 +4,9 @@
 //! * argv: Chrome/Chromium `[path, "chrome-extension://<id>/"]`; Firefox
 //!   `[path, <absolute manifest path>, <add-on id>]`;
 //! * working directory: the folder holding the executable;
-//! * stdin and stdout piped; stderr as the [`StderrSink`] says; environment inherited.
+//! * stdin and stdout piped; stderr as the [`StderrSink`] says; environment inherited;
+//! * a process group of its own, so that what it leaves running can be found and ended
+//!   (see [`HostExit::left_running`](crate::HostExit::left_running)).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -14,12 +16,12 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::browser::BrowserKind;
-use crate::codec::{NativeCodec, Received};
-use crate::error::{NativeError, NotFoundReason};
+use crate::errors::{NativeError, NotFoundReason};
 use crate::lookup::{FoundHost, Lookup};
 use crate::process::{ClosingHost, HostProcess};
 use crate::shutdown::ShutdownPolicy;
 use crate::stderr::{self, StderrSink};
+use crate::wire::NativeCodec;
 
 /// Everything needed to start one host for one caller: program, arguments, folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,14 +136,17 @@ impl Launch {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(stderr.stdio())
+            .process_group(0)
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|source| NativeError::FailedToStart {
-                name: self.host_name.clone(),
-                path: self.program.clone(),
-                source,
-            })?;
+        let spawned = {
+            let _exec = crate::temp_host::exec_guard();
+            command.spawn()
+        };
+        let mut child = spawned.map_err(|source| NativeError::FailedToStart {
+            name: self.host_name.clone(),
+            path: self.program.clone(),
+            source,
+        })?;
         let pid = child.id().unwrap_or(0);
         if let Some(stdin) = &child.stdin {
             enlarge_pipe(stdin);
@@ -213,6 +218,37 @@ impl Launcher {
         }
     }
 
+    /// A launcher that finds no host until told where to look ([`with_dir`](Self::with_dir),
+    /// [`with_lookup`](Self::with_lookup)): it never searches the machine's own manifest
+    /// folders, so that a test finds only the hosts it wrote (see [`TempHost`]) and does not
+    /// depend on what is installed. Otherwise as [`new`](Self::new). The command and
+    /// [`new`](Self::new) keep the browser's real folders.
+    ///
+    /// ```
+    /// use runtime_native::{BrowserKind, Launcher};
+    ///
+    /// let launcher = Launcher::isolated(BrowserKind::Chrome).with_dir("/tmp/my-test-hosts");
+    /// assert_eq!(
+    ///     launcher.lookup().search_dirs(),
+    ///     vec![std::path::PathBuf::from("/tmp/my-test-hosts")]
+    /// );
+    /// let err = Launcher::isolated(BrowserKind::Chrome)
+    ///     .resolve("com.example.anything", "knldjmfmopnpolahpmmgbagdohdnhkik")
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "Specified native messaging host not found.");
+    /// ```
+    ///
+    /// [`TempHost`]: crate::TempHost
+    pub fn isolated(browser: BrowserKind) -> Launcher {
+        Launcher::new(browser).with_lookup(Lookup::only(browser, Vec::<PathBuf>::new()))
+    }
+
+    /// Adds a folder searched for manifests before the others (in the order added).
+    pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Launcher {
+        self.lookup = self.lookup.dir(dir);
+        self
+    }
+
     /// Uses `lookup` to find manifests.
     pub fn with_lookup(mut self, lookup: Lookup) -> Launcher {
         self.lookup = lookup;
@@ -277,19 +313,8 @@ impl Launcher {
         message: &T,
     ) -> Result<NativeReply, NativeError> {
         let mut host = self.connect_native(name, extension_id)?;
-        let reply = exchange(&mut host, message).await;
+        let reply = host.exchange(message).await;
         let closing = host.close_in_background();
         reply.map(|message| NativeReply { message, closing })
-    }
-}
-
-async fn exchange<T: Serialize + ?Sized>(
-    host: &mut HostProcess,
-    message: &T,
-) -> Result<Value, NativeError> {
-    host.send(message).await?;
-    match host.recv().await? {
-        Received::Message(value) => Ok(value),
-        Received::Invalid(invalid) => Err(NativeError::InvalidMessage(invalid)),
     }
 }

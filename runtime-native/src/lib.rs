@@ -8,12 +8,11 @@
 //!
 //! ```
 //! use bytes::BytesMut;
-//! use runtime_native::codec::{NativeCodec, Received};
-//! use runtime_native::{BrowserKind, Manifest};
+//! use runtime_native::{BrowserKind, HostManifest, NativeCodec, Received};
 //! use tokio_util::codec::{Decoder, Encoder};
 //!
 //! // A host manifest, checked by Chrome's rules and by Firefox's.
-//! let manifest = Manifest::new("ping_pong", "Example host", "/opt/ping_pong/host")
+//! let manifest = HostManifest::new("ping_pong", "Example host", "/opt/ping_pong/host")
 //!     .allow(BrowserKind::Chrome, "knldjmfmopnpolahpmmgbagdohdnhkik");
 //! manifest.validate_for(BrowserKind::Chrome, "ping_pong").unwrap();
 //! assert!(manifest.validate(BrowserKind::Firefox).is_err()); // no allowed_extensions
@@ -37,19 +36,30 @@
 //! );
 //! ```
 //!
-//! # Modules
+//! # Where things are
 //!
-//! * [`browser`] — [`BrowserKind`]: Chrome, Chromium or Firefox, whose rules apply.
-//! * [`manifest`] — [`Manifest`] and its validation (§5.3).
-//! * [`lookup`] — [`Lookup`]: finding `<name>.json` in the browsers' folders.
-//! * [`codec`] — the wire protocol: [`NativeCodec`] and blocking frame functions (§5.1).
-//! * [`launch`] — [`Launch`] (argv, folder, spawn) and [`Launcher`] with
-//!   `connect_native` / `send_native_message` (§5.2).
-//! * [`process`] — [`HostProcess`]: a running host; send, receive, close.
-//! * [`shutdown`] — [`ShutdownPolicy`] and [`HostExit`] (§5.5).
-//! * [`stderr`] — [`StderrSink`] and [`StderrLine`]: a host's stderr.
-//! * [`error`] — [`NativeError`], displayed as the browser's exact strings (§5.4).
-//! * [`host`] — the host's side: read/write messages and `serve` loops.
+//! Every type and function is at the crate's root, under one path; two modules hold what
+//! reads best qualified:
+//!
+//! * [`host`] — the host's side: read and write messages, `serve` loops.
+//! * [`codec`] — the wire protocol as blocking functions, and its size limits (§5.1); its
+//!   tokio-util codec is [`NativeCodec`].
+//! * [`error`] — the browsers' exact error strings (§5.4), which [`NativeError`] displays.
+//!
+//! At the root, by area:
+//!
+//! * the browser: [`BrowserKind`] (Chrome, Chromium or Firefox, whose rules apply);
+//! * manifests: [`HostManifest`] and its validation (§5.3), [`Lookup`] (finding `<name>.json`
+//!   in the browsers' folders, [`default_dirs`]), [`load_manifest`], [`FoundHost`], and the
+//!   size a manifest may have, [`MAX_HOST_MANIFEST_SIZE`] ([`read_regular_file`] reads it);
+//! * starting hosts: [`Launch`] (argv, folder, spawn) and [`Launcher`], with
+//!   `connect_native` / `send_native_message` (§5.2);
+//! * running hosts: [`HostProcess`] (send, receive, close), [`HostWriter`], [`HostReader`],
+//!   [`ClosingHost`], and their stderr: [`StderrSink`], [`StderrLine`];
+//! * ending hosts: [`ShutdownPolicy`] and [`HostExit`] (§5.5);
+//! * errors: [`NativeError`], [`NotFoundReason`], [`FrameError`], [`InvalidMessage`];
+//! * tests: [`TempHost`] (a host registered in one call) and [`Launcher::isolated`] /
+//!   [`Lookup::only`] (no search of the machine's real manifest folders).
 //!
 //! # Time
 //!
@@ -60,28 +70,65 @@
 //!
 //! # Processes
 //!
-//! Every host is reaped, whether it is closed ([`HostProcess::close`]) or dropped — see
-//! [`process`] for how `Drop` kills and reaps synchronously.
+//! Every host is reaped, whether it is closed ([`HostProcess::close`]) or dropped. When a
+//! `HostProcess` is dropped without `close` (a task cancelled, a port torn down by a panic, a
+//! runtime shut down), `Drop` sends SIGKILL and reaps the child synchronously, for at most two
+//! seconds (a SIGKILLed process is normally gone in well under a millisecond), so reaping does
+//! not depend on a runtime being alive.
+//!
+//! Each host runs in a process group of its own. Once it has ended, whatever it left running
+//! in that group (a child forked into the background) is ended with SIGKILL and listed in
+//! [`HostExit::left_running`]: Chrome and Firefox leave such processes running, adopted by
+//! init, which a test suite would see as leaked processes. The shutdown policy's signals go
+//! to the host alone, at the browser's times. A process that leaves the group (`setsid`) is
+//! not found.
 
 #![warn(missing_docs)]
 
-pub mod browser;
-pub mod codec;
-pub mod error;
-pub mod host;
-pub mod launch;
-pub mod lookup;
-pub mod manifest;
-pub mod process;
-pub mod shutdown;
-pub mod stderr;
+mod browser;
+mod errors;
+mod file;
+mod group;
+mod launch;
+mod lookup;
+mod manifest;
+mod process;
+mod shutdown;
+mod stderr;
+mod temp_host;
+mod wire;
 
-pub use browser::BrowserKind;
-pub use codec::{FrameError, InvalidMessage, NativeCodec, Received};
-pub use error::{ErrorKind, NativeError, NotFoundReason};
+pub mod host;
+
+/// The wire protocol (§5.1) as blocking functions, and its limits: each message is a 4-byte
+/// unsigned length in the machine's native byte order, then that many bytes of UTF-8 JSON.
+/// The tokio-util codec of the same protocol is [`NativeCodec`].
+pub mod codec {
+    pub use crate::wire::{
+        encode_frame, encode_message, read_frame, read_message, write_frame, write_message,
+        BROWSER_TO_HOST_MAX, HEADER_LEN, HOST_TO_BROWSER_MAX,
+    };
+}
+
+/// The browsers' exact error strings (§5.4): what [`NativeError`]
+/// displays, and what an extension reads in `runtime.lastError`.
+pub mod error {
+    pub use crate::errors::{
+        COMMUNICATION_ERROR, FAILED_TO_START, FIREFOX_NO_SUCH_APP, FORBIDDEN, HOST_EXITED,
+        INVALID_JSON, INVALID_NAME, NOT_FOUND,
+    };
+}
+
+pub use browser::{BrowserKind, ParseBrowserKindError};
+pub use errors::{ErrorKind, NativeError, NotFoundReason};
+pub use file::read_regular_file;
 pub use launch::{Launch, Launcher, NativeReply};
-pub use lookup::{FoundHost, Lookup, Os};
-pub use manifest::{Manifest, ManifestError};
+pub use lookup::{default_dirs, load_manifest, FoundHost, Lookup, Os, MAX_HOST_MANIFEST_SIZE};
+pub use manifest::{HostManifest, HostManifestError};
 pub use process::{ClosingHost, HostProcess, HostReader, HostWriter};
-pub use shutdown::{GraceStep, HostExit, SentSignal, ShutdownPolicy, Signal};
-pub use stderr::{StderrLine, StderrSink};
+pub use shutdown::{
+    GraceStep, HostExit, SentSignal, ShutdownPolicy, Signal, CHROME_GRACE, FIREFOX_GRACE,
+};
+pub use stderr::{StderrLine, StderrSink, MAX_STDERR_LINE};
+pub use temp_host::TempHost;
+pub use wire::{BodyError, FrameError, InvalidMessage, NativeCodec, Received};

@@ -2,13 +2,21 @@
 //! folder(s) of §5.3, after any folders the caller adds.
 //!
 //! Lookup reads small files with blocking `std::fs` calls; it is quick enough to run
-//! inside async code.
+//! inside async code. A manifest is read only if it is a regular file of at most
+//! [`MAX_HOST_MANIFEST_SIZE`] bytes: a FIFO, a device or a larger file is "not found" at once,
+//! with the reason in [`NotFoundReason::Unreadable`].
 
 use std::path::{Path, PathBuf};
 
 use crate::browser::BrowserKind;
-use crate::error::{NativeError, NotFoundReason};
-use crate::manifest::{Manifest, ManifestError};
+use crate::errors::{NativeError, NotFoundReason};
+use crate::file::read_regular_file;
+use crate::manifest::{HostManifest, HostManifestError};
+
+/// The largest host manifest read: 1 MiB. A manifest names a host and the extensions allowed
+/// to use it, a few hundred bytes; Chrome and Firefox set no limit of their own, and a larger
+/// file (or `/dev/zero`) is "not found" here rather than read without end.
+pub const MAX_HOST_MANIFEST_SIZE: u64 = 1024 * 1024;
 
 /// The operating systems whose manifest folders are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +84,7 @@ pub struct FoundHost {
     /// The manifest file (absolute).
     pub manifest_path: PathBuf,
     /// The parsed, validated manifest.
-    pub manifest: Manifest,
+    pub manifest: HostManifest,
 }
 
 /// Where to look for host manifests.
@@ -109,6 +117,28 @@ impl Lookup {
                 .map(PathBuf::from),
             os: Os::current(),
         }
+    }
+
+    /// Searches only `dirs`, in order, never the browser's own folders: what a test wants, so
+    /// that it does not find (or depend on) the hosts installed on the machine.
+    ///
+    /// ```
+    /// use runtime_native::{BrowserKind, Lookup};
+    ///
+    /// let lookup = Lookup::only(BrowserKind::Firefox, ["/tmp/a", "/tmp/b"]);
+    /// assert_eq!(lookup.search_dirs().len(), 2);
+    /// assert!(Lookup::only(BrowserKind::Chrome, Vec::<String>::new())
+    ///     .search_dirs()
+    ///     .is_empty());
+    /// ```
+    pub fn only(
+        browser: BrowserKind,
+        dirs: impl IntoIterator<Item = impl Into<PathBuf>>,
+    ) -> Lookup {
+        dirs.into_iter().fold(
+            Lookup::new(browser).without_default_dirs(),
+            |lookup, dir| lookup.dir(dir),
+        )
     }
 
     /// Adds a folder searched before the default ones (in the order added).
@@ -177,6 +207,10 @@ impl Lookup {
 }
 
 /// Reads the manifest at `path` directly and validates it for host `requested`.
+///
+/// A file that is not a regular file of at most [`MAX_HOST_MANIFEST_SIZE`] bytes is
+/// [`NotFoundReason::Unreadable`], as a file that cannot be read: Chrome's error is then
+/// `Specified native messaging host not found.`
 pub fn load_manifest(
     path: &Path,
     browser: BrowserKind,
@@ -193,19 +227,19 @@ pub fn load_manifest(
         reason,
     };
     let manifest_path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let text = std::fs::read(&manifest_path).map_err(|source| {
+    let text = read_regular_file(&manifest_path, MAX_HOST_MANIFEST_SIZE).map_err(|source| {
         not_found(NotFoundReason::Unreadable {
             path: manifest_path.clone(),
             source,
         })
     })?;
-    let invalid = |source: ManifestError| {
+    let invalid = |source: HostManifestError| {
         not_found(NotFoundReason::InvalidManifest {
             path: manifest_path.clone(),
             source,
         })
     };
-    let manifest = Manifest::from_json(&text).map_err(invalid)?;
+    let manifest = HostManifest::from_json(&text).map_err(invalid)?;
     manifest.validate_for(browser, requested).map_err(invalid)?;
     Ok(FoundHost {
         manifest_path,

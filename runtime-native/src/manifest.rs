@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::browser::BrowserKind;
 
-/// The only manifest `type` native messaging accepts.
-pub const STDIO: &str = "stdio";
-
 /// The scheme of a Chrome caller origin.
 const EXTENSION_SCHEME: &str = "chrome-extension://";
 
@@ -17,7 +14,7 @@ const EXTENSION_SCHEME: &str = "chrome-extension://";
 /// Unknown fields are ignored. Chrome lists callers in `allowed_origins`
 /// (`chrome-extension://<id>/`), Firefox in `allowed_extensions` (add-on ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
+pub struct HostManifest {
     /// The host's name; must equal the requested name.
     pub name: String,
     /// A description; must not be empty.
@@ -40,7 +37,7 @@ pub struct Manifest {
 /// "not found" (§5.4); this type keeps the detail.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ManifestError {
+pub enum HostManifestError {
     /// The file is not JSON of the manifest's shape.
     #[error("host manifest is not valid: {0}")]
     Parse(#[from] serde_json::Error),
@@ -93,26 +90,29 @@ pub enum ManifestError {
     },
 }
 
-impl Manifest {
+impl HostManifest {
+    /// The only manifest `type` native messaging accepts: `"stdio"`.
+    pub const STDIO: &'static str = "stdio";
+
     /// A `stdio` manifest with no allow list; add callers with
     /// [`allow_origin`](Self::allow_origin) or [`allow_extension`](Self::allow_extension).
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
         path: impl Into<PathBuf>,
-    ) -> Manifest {
-        Manifest {
+    ) -> HostManifest {
+        HostManifest {
             name: name.into(),
             description: description.into(),
             path: path.into(),
-            kind: STDIO.to_owned(),
+            kind: HostManifest::STDIO.to_owned(),
             allowed_origins: None,
             allowed_extensions: None,
         }
     }
 
     /// Adds a Chrome origin (`chrome-extension://<id>/`) to `allowed_origins`.
-    pub fn allow_origin(mut self, origin: impl Into<String>) -> Manifest {
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> HostManifest {
         self.allowed_origins
             .get_or_insert_with(Vec::new)
             .push(origin.into());
@@ -120,7 +120,7 @@ impl Manifest {
     }
 
     /// Adds a Firefox add-on id to `allowed_extensions`.
-    pub fn allow_extension(mut self, extension_id: impl Into<String>) -> Manifest {
+    pub fn allow_extension(mut self, extension_id: impl Into<String>) -> HostManifest {
         self.allowed_extensions
             .get_or_insert_with(Vec::new)
             .push(extension_id.into());
@@ -129,7 +129,7 @@ impl Manifest {
 
     /// Adds the caller to the allow list `browser` reads: the origin for Chrome and
     /// Chromium, the add-on id for Firefox.
-    pub fn allow(self, browser: BrowserKind, extension_id: &str) -> Manifest {
+    pub fn allow(self, browser: BrowserKind, extension_id: &str) -> HostManifest {
         match browser {
             BrowserKind::Firefox => self.allow_extension(extension_id),
             BrowserKind::Chrome | BrowserKind::Chromium => {
@@ -139,7 +139,7 @@ impl Manifest {
     }
 
     /// Parses a manifest from JSON text (without validating it).
-    pub fn from_json(text: &[u8]) -> Result<Manifest, ManifestError> {
+    pub fn from_json(text: &[u8]) -> Result<HostManifest, HostManifestError> {
         Ok(serde_json::from_slice(text)?)
     }
 
@@ -152,36 +152,36 @@ impl Manifest {
     /// Checks the rules of §5.3 for `browser`: the name rule, a non-empty description, the
     /// `stdio` type, an absolute path, and the allow list the browser reads (no wildcard
     /// origins).
-    pub fn validate(&self, browser: BrowserKind) -> Result<(), ManifestError> {
+    pub fn validate(&self, browser: BrowserKind) -> Result<(), HostManifestError> {
         if !browser.is_valid_host_name(&self.name) {
-            return Err(ManifestError::InvalidName {
+            return Err(HostManifestError::InvalidName {
                 name: self.name.clone(),
             });
         }
         if self.description.is_empty() {
-            return Err(ManifestError::EmptyDescription);
+            return Err(HostManifestError::EmptyDescription);
         }
-        if self.kind != STDIO {
-            return Err(ManifestError::UnsupportedType {
+        if self.kind != HostManifest::STDIO {
+            return Err(HostManifestError::UnsupportedType {
                 found: self.kind.clone(),
             });
         }
         if !self.path.is_absolute() {
-            return Err(ManifestError::RelativePath {
+            return Err(HostManifestError::RelativePath {
                 path: self.path.clone(),
             });
         }
         match browser {
             BrowserKind::Firefox => {
                 if self.allowed_extensions.is_none() {
-                    return Err(ManifestError::MissingAllowedExtensions);
+                    return Err(HostManifestError::MissingAllowedExtensions);
                 }
             }
             BrowserKind::Chrome | BrowserKind::Chromium => {
                 let origins = self
                     .allowed_origins
                     .as_ref()
-                    .ok_or(ManifestError::MissingAllowedOrigins)?;
+                    .ok_or(HostManifestError::MissingAllowedOrigins)?;
                 for origin in origins {
                     check_origin(origin)?;
                 }
@@ -192,10 +192,14 @@ impl Manifest {
 
     /// [`validate`](Self::validate), then checks that the manifest's name is the
     /// requested one.
-    pub fn validate_for(&self, browser: BrowserKind, requested: &str) -> Result<(), ManifestError> {
+    pub fn validate_for(
+        &self,
+        browser: BrowserKind,
+        requested: &str,
+    ) -> Result<(), HostManifestError> {
         self.validate(browser)?;
         if self.name != requested {
-            return Err(ManifestError::NameMismatch {
+            return Err(HostManifestError::NameMismatch {
                 requested: requested.to_owned(),
                 found: self.name.clone(),
             });
@@ -220,9 +224,9 @@ impl Manifest {
 }
 
 /// An origin must be exactly `chrome-extension://<id>/`, with no wildcard.
-fn check_origin(origin: &str) -> Result<(), ManifestError> {
+fn check_origin(origin: &str) -> Result<(), HostManifestError> {
     if origin.contains('*') {
-        return Err(ManifestError::WildcardOrigin {
+        return Err(HostManifestError::WildcardOrigin {
             origin: origin.to_owned(),
         });
     }
@@ -231,7 +235,7 @@ fn check_origin(origin: &str) -> Result<(), ManifestError> {
         .and_then(|rest| rest.strip_suffix('/'));
     match id {
         Some(id) if !id.is_empty() && !id.contains('/') => Ok(()),
-        _ => Err(ManifestError::InvalidOrigin {
+        _ => Err(HostManifestError::InvalidOrigin {
             origin: origin.to_owned(),
         }),
     }
@@ -243,8 +247,8 @@ mod tests {
 
     const ID: &str = "knldjmfmopnpolahpmmgbagdohdnhkik";
 
-    fn chrome() -> Manifest {
-        Manifest::new("ping_pong", "Example host", "/opt/host/ping_pong")
+    fn chrome() -> HostManifest {
+        HostManifest::new("ping_pong", "Example host", "/opt/host/ping_pong")
             .allow(BrowserKind::Chrome, ID)
     }
 
@@ -258,14 +262,14 @@ mod tests {
             "allowed_extensions": ["ping_pong@example.org"],
             "extra": 1
         }"#;
-        let manifest = Manifest::from_json(text).expect("parses");
+        let manifest = HostManifest::from_json(text).expect("parses");
         assert_eq!(manifest.kind, "stdio");
         manifest
             .validate(BrowserKind::Firefox)
             .expect("valid for Firefox");
         assert!(matches!(
             manifest.validate(BrowserKind::Chrome),
-            Err(ManifestError::MissingAllowedOrigins)
+            Err(HostManifestError::MissingAllowedOrigins)
         ));
         assert!(manifest.allows(BrowserKind::Firefox, "ping_pong@example.org"));
         assert!(!manifest.allows(BrowserKind::Firefox, "other@example.org"));
@@ -282,27 +286,27 @@ mod tests {
         m.description.clear();
         assert!(matches!(
             m.validate(BrowserKind::Chrome),
-            Err(ManifestError::EmptyDescription)
+            Err(HostManifestError::EmptyDescription)
         ));
 
         let mut m = chrome();
         m.kind = "pkcs11".into();
         assert!(matches!(
             m.validate(BrowserKind::Chrome),
-            Err(ManifestError::UnsupportedType { .. })
+            Err(HostManifestError::UnsupportedType { .. })
         ));
 
         let mut m = chrome();
         m.path = "host.sh".into();
         assert!(matches!(
             m.validate(BrowserKind::Chrome),
-            Err(ManifestError::RelativePath { .. })
+            Err(HostManifestError::RelativePath { .. })
         ));
 
         let m = chrome().allow_origin("chrome-extension://*/");
         assert!(matches!(
             m.validate(BrowserKind::Chrome),
-            Err(ManifestError::WildcardOrigin { .. })
+            Err(HostManifestError::WildcardOrigin { .. })
         ));
 
         for bad in [
@@ -315,7 +319,7 @@ mod tests {
             assert!(
                 matches!(
                     m.validate(BrowserKind::Chrome),
-                    Err(ManifestError::InvalidOrigin { .. })
+                    Err(HostManifestError::InvalidOrigin { .. })
                 ),
                 "{bad}"
             );
@@ -325,18 +329,18 @@ mod tests {
         m.name = "Ping".into();
         assert!(matches!(
             m.validate(BrowserKind::Chrome),
-            Err(ManifestError::InvalidName { .. })
+            Err(HostManifestError::InvalidName { .. })
         ));
         assert!(matches!(
             chrome().validate_for(BrowserKind::Chrome, "other"),
-            Err(ManifestError::NameMismatch { .. })
+            Err(HostManifestError::NameMismatch { .. })
         ));
     }
 
     #[test]
     fn round_trips_through_json() {
         let m = chrome();
-        let back = Manifest::from_json(m.to_json_pretty().as_bytes()).expect("parses");
+        let back = HostManifest::from_json(m.to_json_pretty().as_bytes()).expect("parses");
         assert_eq!(back, m);
         assert!(!m.to_json_pretty().contains("allowed_extensions"));
     }

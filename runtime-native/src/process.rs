@@ -13,8 +13,14 @@
 //! run a reaper task. The child is also spawned with `kill_on_drop(true)` as a second line
 //! of defence.
 //!
-//! Hosts are not put in a process group of their own, as browsers do not either: a host's
-//! own children are its business.
+//! # What a host leaves running
+//!
+//! Each host is started in a process group of its own. When it has ended — by itself, by the
+//! [`ShutdownPolicy`], or killed by `Drop` — whatever is still running in its group (a child it
+//! forked and left in the background) is ended with SIGKILL, and [`close`](HostProcess::close)
+//! lists it in [`HostExit::left_running`]. Browsers leave such processes running, adopted by
+//! init; a test suite would see them as leaked processes. The policy's signals still go
+//! to the host alone, at the browser's times.
 
 use std::future::Future;
 use std::io;
@@ -25,13 +31,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
+use serde_json::Value;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-use crate::codec::{FrameError, NativeCodec, Received};
-use crate::error::NativeError;
+use crate::errors::NativeError;
+use crate::group;
 use crate::shutdown::{HostExit, SentSignal, ShutdownPolicy, Signal};
+use crate::wire::{FrameError, NativeCodec, Received};
 
 /// How long `close` waits for the stderr reader after the host is gone (a grandchild may
 /// still hold the pipe open).
@@ -155,6 +163,24 @@ impl HostProcess {
         self.reader.recv().await
     }
 
+    /// The exchange of `sendNativeMessage`: sends `message`, and takes the first message the
+    /// host writes as the reply. A reply that is not JSON is
+    /// `The sender sent an invalid JSON message; message ignored.`; a host that exits first,
+    /// `Native host has exited.`
+    ///
+    /// It waits as long as the host takes, as the browser does; bound it with a timeout if need
+    /// be, then [`close`](Self::close) the host.
+    pub async fn exchange<T: Serialize + ?Sized>(
+        &mut self,
+        message: &T,
+    ) -> Result<Value, NativeError> {
+        self.send(message).await?;
+        match self.recv().await? {
+            Received::Message(value) => Ok(value),
+            Received::Invalid(invalid) => Err(NativeError::InvalidMessage(invalid)),
+        }
+    }
+
     /// Closes the host's stdin (the host sees end of file) without waiting. Messages the
     /// host still writes can be received. Does nothing the second time.
     pub fn close_stdin(&mut self) {
@@ -217,6 +243,7 @@ impl HostProcess {
         };
         let after_eof = eof.elapsed();
         self.child = None;
+        let left_running = end_left_running(&self.name, self.pid);
 
         if let Some(task) = self.stderr_task.take() {
             let abort = task.abort_handle();
@@ -229,6 +256,7 @@ impl HostProcess {
             signals_sent,
             after_eof,
             exited_before_eof,
+            left_running,
         };
         tracing::debug!(host = %self.name, pid = self.pid, "native host {exit}");
         Ok(exit)
@@ -334,8 +362,23 @@ impl Drop for HostProcess {
         }
         if let Some(mut child) = self.child.take() {
             kill_and_reap(&mut child, &self.name);
+            end_left_running(&self.name, self.pid);
         }
     }
+}
+
+/// Ends what the host `name` (whose group is `pid`) left running, and logs it.
+fn end_left_running(name: &str, pid: u32) -> Vec<u32> {
+    let left_running = group::end_group(pid);
+    if !left_running.is_empty() {
+        tracing::debug!(
+            host = name,
+            pid,
+            ?left_running,
+            "native host left processes running; ended with SIGKILL"
+        );
+    }
+    left_running
 }
 
 /// SIGKILL, then reap through Tokio's handle, polling for a bounded time.

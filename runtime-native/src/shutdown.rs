@@ -157,6 +157,13 @@ pub struct HostExit {
     pub after_eof: Duration,
     /// True when the host had already exited before its stdin was closed.
     pub exited_before_eof: bool,
+    /// The processes of the host's process group still running once the host had ended:
+    /// what it started and left behind (a child forked into the background), by pid, in
+    /// increasing order. Chrome and Firefox leave these running (adopted by init); this side
+    /// ended them with SIGKILL right after the host ended, so a test leaks nothing. Empty
+    /// when the host left nothing (and on systems other than Linux, where the group is
+    /// ended all the same but cannot be listed).
+    pub left_running: Vec<u32>,
 }
 
 impl HostExit {
@@ -228,6 +235,7 @@ mod tests {
             }],
             after_eof: CHROME_GRACE,
             exited_before_eof: false,
+            left_running: vec![],
         };
         assert_eq!(exit.signal(), Some(Signal::KILL));
         assert_eq!(exit.killed_by(), Some(Signal::KILL));

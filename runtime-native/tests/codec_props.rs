@@ -4,7 +4,8 @@
 
 use bytes::BytesMut;
 use proptest::prelude::*;
-use runtime_native::codec::{self, FrameError, NativeCodec, Received, HEADER_LEN};
+use runtime_native::codec::{self, HEADER_LEN};
+use runtime_native::{FrameError, NativeCodec, Received};
 use tokio_util::codec::{Decoder, Encoder};
 
 const MAX: usize = 64;

@@ -6,7 +6,8 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use runtime_native::codec::{self, Received, HOST_TO_BROWSER_MAX};
+use runtime_native::codec::{self, HOST_TO_BROWSER_MAX};
+use runtime_native::Received;
 use serde_json::json;
 use support::PING_PONG;
 

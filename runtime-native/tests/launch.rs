@@ -5,7 +5,6 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use runtime_native::error::{FAILED_TO_START, HOST_EXITED};
 use runtime_native::{
@@ -195,8 +194,8 @@ async fn connect_native_ping_pong() {
         assert!(matches!(host.recv().await.unwrap(), Received::Message(v) if v == "pong"));
         let exit = run_to_end(host).await;
         assert_eq!(exit.code(), Some(0));
-        assert!(exit.signals_sent.is_empty());
-        assert!(exit.after_eof < Duration::from_secs(1), "{exit}");
+        // It ended by itself, before the grace ran out.
+        assert!(exit.signals_sent.is_empty(), "{exit:?}");
     }
 }
 

@@ -6,9 +6,9 @@ mod support;
 use std::fs;
 
 use runtime_native::error::{FORBIDDEN, INVALID_NAME, NOT_FOUND};
-use runtime_native::lookup::load_manifest;
 use runtime_native::{
-    BrowserKind, ErrorKind, Launcher, Lookup, ManifestError, NativeError, NotFoundReason, Os,
+    load_manifest, BrowserKind, ErrorKind, HostManifestError, Launcher, Lookup, NativeError,
+    NotFoundReason, Os,
 };
 use support::*;
 
@@ -20,7 +20,7 @@ fn launcher_in(dir: &std::path::Path, browser: BrowserKind) -> Launcher {
     Launcher::new(browser).with_lookup(lookup_in(dir, browser))
 }
 
-fn invalid_manifest(err: &NativeError) -> &ManifestError {
+fn invalid_manifest(err: &NativeError) -> &HostManifestError {
     match err {
         NativeError::NotFound {
             reason: NotFoundReason::InvalidManifest { source, .. },
@@ -103,7 +103,7 @@ fn relative_path_is_not_found() {
     assert_eq!(err.to_string(), NOT_FOUND);
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::RelativePath { .. }
+        HostManifestError::RelativePath { .. }
     ));
     // The cause is kept behind the browser's string.
     let source = std::error::Error::source(&err).expect("a source");
@@ -121,7 +121,7 @@ fn mismatched_name_is_not_found() {
     assert_eq!(err.to_string(), NOT_FOUND);
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::NameMismatch { .. }
+        HostManifestError::NameMismatch { .. }
     ));
 }
 
@@ -179,7 +179,7 @@ fn bad_manifests_are_not_found() {
         .unwrap_err();
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::InvalidName { .. }
+        HostManifestError::InvalidName { .. }
     ));
 }
 
@@ -222,7 +222,7 @@ fn wrong_origin_is_forbidden() {
         .unwrap_err();
     assert!(matches!(
         invalid_manifest(&err),
-        ManifestError::MissingAllowedExtensions
+        HostManifestError::MissingAllowedExtensions
     ));
 }
 
@@ -295,4 +295,95 @@ fn direct_manifest_path() {
     assert_eq!(err.to_string(), "No such native application other");
     let err = load_manifest(&path, BrowserKind::Chrome, "Bad!").unwrap_err();
     assert_eq!(err.to_string(), INVALID_NAME);
+}
+
+/// The reason of a "not found" whose manifest could not be read.
+fn unreadable(err: &NativeError) -> &std::io::Error {
+    match err {
+        NativeError::NotFound {
+            reason: NotFoundReason::Unreadable { source, .. },
+            ..
+        } => source,
+        other => panic!("expected an unreadable manifest, got {other:?}"),
+    }
+}
+
+/// Regression: a host manifest that was a FIFO blocked the lookup forever (reading waited for
+/// a writer), and one that was `/dev/zero` was read without limit (23 GB before the kernel
+/// killed the process). Both are now "not found" at once, with the reason kept.
+#[test]
+fn a_fifo_or_a_device_as_a_manifest_is_not_found_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    make_fifo(&dir.path().join("com.example.fifo.json"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("com.example.zero.json")).unwrap();
+    for (name, what) in [
+        (
+            "com.example.fifo",
+            "not a regular file: it is a FIFO (named pipe)",
+        ),
+        (
+            "com.example.zero",
+            "not a regular file: it is a character device",
+        ),
+    ] {
+        for browser in BrowserKind::ALL {
+            let lookup = lookup_in(dir.path(), browser);
+            let err = within(std::time::Duration::from_secs(10), name, move || {
+                lookup.find(name).unwrap_err()
+            });
+            assert_eq!(err.kind(), ErrorKind::NotFound);
+            if !browser.is_firefox() {
+                assert_eq!(err.to_string(), NOT_FOUND);
+            }
+            assert_eq!(unreadable(&err).to_string(), what);
+        }
+    }
+    // Named directly, as `runtime-sim native /dev/zero` does.
+    let err = within(std::time::Duration::from_secs(10), "/dev/zero", || {
+        load_manifest(
+            std::path::Path::new("/dev/zero"),
+            BrowserKind::Chrome,
+            "zero",
+        )
+        .unwrap_err()
+    });
+    assert_eq!(err.to_string(), NOT_FOUND);
+    assert_eq!(unreadable(&err).kind(), std::io::ErrorKind::InvalidInput);
+}
+
+/// A manifest over `MAX_HOST_MANIFEST_SIZE` is refused before it is read; one at the limit is
+/// read.
+#[test]
+fn a_manifest_over_the_size_limit_is_not_found() {
+    let host = script_host("exit 0");
+    let path = install_manifest(
+        host.path(),
+        "com.example.big",
+        &host.exe,
+        BrowserKind::Chrome,
+    );
+    let mut text = fs::read(&path).unwrap();
+    let limit = usize::try_from(runtime_native::MAX_HOST_MANIFEST_SIZE).unwrap();
+    text.resize(limit, b' '); // JSON allows trailing white space.
+    fs::write(&path, &text).unwrap();
+    lookup_in(host.path(), BrowserKind::Chrome)
+        .find("com.example.big")
+        .expect("a manifest of exactly the limit is read");
+
+    text.push(b' ');
+    fs::write(&path, &text).unwrap();
+    let err = lookup_in(host.path(), BrowserKind::Chrome)
+        .find("com.example.big")
+        .unwrap_err();
+    assert_eq!(err.to_string(), NOT_FOUND);
+    assert_eq!(
+        unreadable(&err).kind(),
+        std::io::ErrorKind::FileTooLarge,
+        "{:?}",
+        unreadable(&err)
+    );
+    assert_eq!(
+        unreadable(&err).to_string(),
+        "the file is 1048577 bytes, over the limit of 1048576 bytes (1 MiB)"
+    );
 }

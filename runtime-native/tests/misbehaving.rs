@@ -173,7 +173,8 @@ async fn frame_over_one_mebibyte_is_a_communication_error() {
         ErrorKind::Communication
     );
     let exit = finish(child).await;
-    assert!(exit.after_eof < Duration::from_secs(1), "{exit}");
+    // It ended by itself: before the grace ran out (or it would have been signalled).
+    assert!(exit.signals_sent.is_empty(), "{exit:?}");
 
     // Firefox applies the same limit.
     let mut child = spawn(&host, BrowserKind::Firefox);
@@ -289,7 +290,6 @@ async fn floods_stdout() {
     }
     // Closing stdout makes the next write fail: the flooder ends well before the grace.
     let exit = finish(child).await;
-    assert!(exit.after_eof < Duration::from_millis(1_500), "{exit}");
     assert!(exit.signals_sent.is_empty(), "{exit:?}");
 }
 

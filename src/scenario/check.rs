@@ -183,8 +183,8 @@ fn event(e: &EventExpectation, record: &Record<'_>) -> Verdict {
         .collect();
     let fits = |(at, listeners, a): &(SimInstant, usize, &Value)| {
         when.holds(*at)
-            && e.listeners.map_or(true, |n| n == *listeners)
-            && args.as_ref().map_or(true, |x| contains(a, x))
+            && e.listeners.is_none_or(|n| n == *listeners)
+            && args.as_ref().is_none_or(|x| contains(a, x))
     };
     let found = all.iter().filter(|d| fits(d)).count();
     let whom = format!("{}{}", e.extension, in_words(e.context));

@@ -33,6 +33,25 @@ impl fmt::Display for Dur {
     }
 }
 
+/// The longest span, and the latest instant, a scenario file may write: virtual time's upper
+/// bound, [`SimInstant::MAX`] after the start (365 000 days, about 1 000 years). A larger one
+/// is an error where the file writes it, before anything runs.
+pub const MAX_DURATION: Duration = SimInstant::MAX.since_start();
+
+/// How the bound reads in errors.
+pub(crate) const BEYOND: &str = "virtual time ends 365000 days (about 1 000 years) after the start of the simulation (SimInstant::MAX)";
+
+/// `duration` if it is within [`MAX_DURATION`]; `written` is how the file wrote it.
+fn bounded<E: de::Error>(duration: Duration, written: fmt::Arguments<'_>) -> Result<Dur, E> {
+    if duration <= MAX_DURATION {
+        Ok(Dur(duration))
+    } else {
+        Err(E::custom(format_args!(
+            "the duration {written} is too long: {BEYOND}"
+        )))
+    }
+}
+
 const EXPECTED: &str =
     "a duration: a string such as \"10s\", \"1m 30s\" or \"250ms\", or a whole number of milliseconds";
 
@@ -46,21 +65,25 @@ impl Visitor<'_> for DurVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, ms: u64) -> Result<Dur, E> {
-        Ok(Dur(Duration::from_millis(ms)))
+        bounded(
+            Duration::from_millis(ms),
+            format_args!("{ms} (milliseconds)"),
+        )
     }
 
     fn visit_i64<E: de::Error>(self, ms: i64) -> Result<Dur, E> {
-        u64::try_from(ms)
-            .map(|ms| Dur(Duration::from_millis(ms)))
-            .map_err(|_| E::invalid_value(de::Unexpected::Signed(ms), &self))
+        let ms =
+            u64::try_from(ms).map_err(|_| E::invalid_value(de::Unexpected::Signed(ms), &self))?;
+        self.visit_u64(ms)
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Dur, E> {
-        humantime::parse_duration(text).map(Dur).map_err(|e| {
+        let duration = humantime::parse_duration(text).map_err(|e| {
             E::custom(format_args!(
                 "invalid duration \"{text}\" ({e}); expected {EXPECTED}"
             ))
-        })
+        })?;
+        bounded(duration, format_args!("\"{text}\""))
     }
 }
 
@@ -77,10 +100,10 @@ impl JsonSchema for Dur {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A span of virtual time: a string such as \"10s\", \"1m 30s\", \"250ms\" or \"2h\", or a whole number of milliseconds.",
+            "description": "A span of virtual time: a string such as \"10s\", \"1m 30s\", \"250ms\" or \"2h\", or a whole number of milliseconds; at most 365000 days (about 1 000 years), where virtual time ends.",
             "oneOf": [
                 {"type": "string", "pattern": "^\\s*[0-9]+\\s*[a-zµ]+(\\s*[0-9]+\\s*[a-zµ]+)*\\s*$"},
-                {"type": "integer", "minimum": 0}
+                {"type": "integer", "minimum": 0, "maximum": 31_536_000_000_000u64}
             ]
         })
     }
@@ -112,5 +135,41 @@ mod tests {
         assert!(err.contains("expected a duration"), "{err}");
         let err = parse("true").unwrap_err();
         assert!(err.contains("invalid type: boolean `true`"), "{err}");
+    }
+
+    /// Regression: `"999999999999d"` was accepted, and the run then never finished. Every
+    /// duration is now at most virtual time's upper bound, and one that overflows while it is
+    /// parsed is an error too, never a panic.
+    #[test]
+    fn durations_beyond_the_end_of_virtual_time_are_refused() {
+        assert_eq!(parse("\"365000d\""), Ok(Dur(MAX_DURATION)));
+        assert_eq!(
+            parse(&MAX_DURATION.as_millis().to_string()),
+            Ok(Dur(MAX_DURATION))
+        );
+        let err = parse("\"999999999999d\"").unwrap_err();
+        assert!(
+            err.starts_with("the duration \"999999999999d\" is too long: virtual time ends 365000 days (about 1 000 years) after the start"),
+            "{err}"
+        );
+        let err = parse("\"365000d 1ns\"").unwrap_err();
+        assert!(err.contains("is too long"), "{err}");
+        let err = parse("18446744073709551615").unwrap_err();
+        assert!(
+            err.starts_with("the duration 18446744073709551615 (milliseconds) is too long"),
+            "{err}"
+        );
+        for overflowing in [
+            "\"18446744073709551615s 18446744073709551615s\"",
+            "\"99999999999999999999999999d\"",
+            "\"18446744073709551615y\"",
+            "\"1.99999999999999999999999999s\"",
+        ] {
+            let err = parse(overflowing).unwrap_err();
+            assert!(
+                err.contains("invalid duration") || err.contains("too long"),
+                "{overflowing}: {err}"
+            );
+        }
     }
 }

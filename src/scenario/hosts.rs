@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 use super::format::{BuiltinHost, NativeHost};
 use super::ids::Ids;
-use crate::native::{BrowserKind, Launcher, Lookup};
+use crate::native::{BrowserKind, Launcher};
 
 /// The hosts of one run; their folder is removed when this is dropped.
 pub(crate) struct Hosts {
@@ -71,9 +71,8 @@ pub(crate) fn prepare(
         )
         .map_err(|e| format!("cannot write the manifest of the native host {name}: {e}"))?;
     }
-    let lookup = Lookup::new(browser).dir(dir.path()).without_default_dirs();
     Ok(Hosts {
-        launcher: Launcher::new(browser).with_lookup(lookup),
+        launcher: Launcher::isolated(browser).with_dir(dir.path()),
         _dir: dir,
     })
 }

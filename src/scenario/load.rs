@@ -42,10 +42,20 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
-/// Reads and checks a scenario file.
+/// The largest scenario file read: 16 MiB. A hand-written scenario is a few kilobytes; a
+/// generated one with tens of thousands of steps fits. A larger file is refused at once, before
+/// it is read, as is anything that is not a regular file (a FIFO, a device such as `/dev/zero`).
+pub const MAX_SCENARIO_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Reads and checks a scenario file: only a regular file of at most [`MAX_SCENARIO_SIZE`]
+/// bytes.
 pub fn load(file: &Path) -> Result<Loaded, ScenarioError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| ScenarioError::file(file, format!("cannot read the file: {e}")))?;
+    let cannot_read =
+        |reason: String| ScenarioError::file(file, format!("cannot read the file: {reason}"));
+    let bytes = crate::native::read_regular_file(file, MAX_SCENARIO_SIZE)
+        .map_err(|e| cannot_read(e.to_string()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| cannot_read(format!("it is not UTF-8 text ({})", e.utf8_error())))?;
     load_str(file, text)
 }
 

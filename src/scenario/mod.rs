@@ -71,6 +71,6 @@ mod validate;
 pub use check::Check;
 pub use error::{ActionError, ScenarioError};
 pub use ids::Ids;
-pub use load::{load, load_str, Loaded};
+pub use load::{load, load_str, Loaded, MAX_SCENARIO_SIZE};
 pub use position::{JsonPath, Segment};
 pub use run::{run, Line, Report, RunOptions};

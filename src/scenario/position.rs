@@ -3,10 +3,6 @@
 
 use std::fmt;
 
-use jsonc_parser::ast::Value as Node;
-use jsonc_parser::common::Ranged;
-use jsonc_parser::{CollectOptions, ParseOptions};
-
 /// A path into a scenario file: object keys and array indices from the top.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JsonPath(Vec<Segment>);
@@ -92,29 +88,147 @@ fn is_plain(key: &str) -> bool {
 
 /// The line and column (both from 1) where the value at `path` starts in `text`, or where the
 /// deepest part of the path that exists starts (for a missing key: the object that lacks it).
-/// `None` if `text` is not JSON.
+/// `None` if `text` is not JSON along the way.
+///
+/// The text is scanned, not parsed: memory stays constant whatever the file's size (a tree of
+/// a large file's values would take many times the file), and time is one pass at most. Of
+/// keys given twice, the last counts, as when the file was read.
 pub fn locate(text: &str, path: &JsonPath) -> Option<(usize, usize)> {
-    let parsed =
-        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default())
-            .ok()?;
-    let mut node = parsed.value.as_ref()?;
+    let scan = Scan(text.as_bytes());
+    let mut at = scan.blank(0);
+    scan.value_end(at)?;
     for segment in path.segments() {
-        let next = match (segment, node) {
-            (Segment::Key(key), Node::Object(object)) => object
-                .properties
-                .iter()
-                .rev()
-                .find(|p| p.name.as_str() == key)
-                .map(|p| &p.value),
-            (Segment::Index(index), Node::Array(array)) => array.elements.get(*index),
+        let next = match (segment, scan.0.get(at)) {
+            (Segment::Key(key), Some(b'{')) => scan.member(text, at, key)?,
+            (Segment::Index(index), Some(b'[')) => scan.element(at, *index)?,
             _ => None,
         };
         match next {
-            Some(next) => node = next,
+            Some(next) => at = next,
             None => break,
         }
     }
-    Some(line_column(text, node.start()))
+    Some(line_column(text, at))
+}
+
+/// A JSON text, walked by byte offsets. Every function returns `None` on text that is not
+/// JSON.
+struct Scan<'a>(&'a [u8]);
+
+impl Scan<'_> {
+    /// The offset of the first byte at or after `at` that is not white space.
+    fn blank(&self, mut at: usize) -> usize {
+        while matches!(self.0.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at += 1;
+        }
+        at
+    }
+
+    /// The offset just after the value that starts at `at`.
+    fn value_end(&self, at: usize) -> Option<usize> {
+        match self.0.get(at)? {
+            b'"' => self.string_end(at),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut i = at;
+                loop {
+                    match self.0.get(i)? {
+                        b'"' => {
+                            i = self.string_end(i)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(i + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {
+                // A number, `true`, `false` or `null`.
+                let mut i = at;
+                while self
+                    .0
+                    .get(i)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+                {
+                    i += 1;
+                }
+                (i > at).then_some(i)
+            }
+        }
+    }
+
+    /// The offset just after the string whose opening quote is at `at`.
+    fn string_end(&self, at: usize) -> Option<usize> {
+        let mut i = at + 1;
+        loop {
+            match self.0.get(i)? {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// In the object at `at`: where the value of the last member named `key` starts, if any.
+    fn member(&self, text: &str, at: usize, key: &str) -> Option<Option<usize>> {
+        let mut found = None;
+        let mut i = self.blank(at + 1);
+        if self.0.get(i) == Some(&b'}') {
+            return Some(None);
+        }
+        loop {
+            let name_end = self
+                .string_end(i)
+                .filter(|_| self.0.get(i) == Some(&b'"'))?;
+            let raw = text.get(i..name_end)?;
+            let same = if raw.contains('\\') {
+                serde_json::from_str::<String>(raw).ok()? == key
+            } else {
+                &raw[1..raw.len() - 1] == key
+            };
+            i = self.blank(name_end);
+            if self.0.get(i) != Some(&b':') {
+                return None;
+            }
+            let value = self.blank(i + 1);
+            if same {
+                found = Some(value);
+            }
+            i = self.blank(self.value_end(value)?);
+            match self.0.get(i)? {
+                b',' => i = self.blank(i + 1),
+                b'}' => return Some(found),
+                _ => return None,
+            }
+        }
+    }
+
+    /// In the array at `at`: where its element `index` starts, if it has one.
+    fn element(&self, at: usize, index: usize) -> Option<Option<usize>> {
+        let mut i = self.blank(at + 1);
+        if self.0.get(i) == Some(&b']') {
+            return Some(None);
+        }
+        for n in 0.. {
+            if n == index {
+                return Some(Some(i));
+            }
+            i = self.blank(self.value_end(i)?);
+            match self.0.get(i)? {
+                b',' => i = self.blank(i + 1),
+                b']' => return Some(None),
+                _ => return None,
+            }
+        }
+        None
+    }
 }
 
 /// The line and column (from 1, counting characters) of a byte offset.
@@ -156,5 +270,29 @@ mod tests {
         // A missing key: where the object that lacks it starts.
         let missing = JsonPath::root().key("timeline").index(1).key("nothing");
         assert_eq!(locate(TEXT, &missing), Some((4, 5)));
+        // Past the end of an array: the array.
+        let beyond = JsonPath::root().key("timeline").index(9);
+        assert_eq!(locate(TEXT, &beyond), Some((2, 15)));
+    }
+
+    #[test]
+    fn strings_escapes_and_repeated_keys() {
+        let text =
+            r#"{"a": "}]\"{[", "k\u0065y": [1, {"x": 2}], "d": 1, "d": [true, null, -1.5e3]}"#;
+        let path = |segments: &[Segment]| JsonPath(segments.to_vec());
+        let key = |k: &str| Segment::Key(k.to_owned());
+        // A key written with an escape is the key it decodes to.
+        assert_eq!(
+            locate(text, &path(&[key("key"), Segment::Index(1), key("x")])),
+            Some((1, 39))
+        );
+        // The last of two "d"s, and the elements after a literal.
+        assert_eq!(locate(text, &path(&[key("d")])), Some((1, 57)));
+        assert_eq!(
+            locate(text, &path(&[key("d"), Segment::Index(2)])),
+            Some((1, 70))
+        );
+        assert_eq!(locate("{\"a\": ", &path(&[key("a")])), None);
+        assert_eq!(locate("", &JsonPath::root()), None);
     }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::action::{Action, Listen, Parameter, Returns, SendMessage, TabTarget};
+use super::duration::{Dur, BEYOND, MAX_DURATION};
 use super::error::ScenarioError;
 use super::expect::{Expectation, Window};
 use super::format::{BackgroundCode, ManifestSource, Scenario};
@@ -33,6 +34,18 @@ pub const RUNTIME_EVENTS: &[&str] = &[
     "runtime.onBrowserUpdateAvailable",
     "runtime.onRestartRequired",
 ];
+
+/// A long span as days: `365001 days`, `365000 days 12h`.
+fn in_days(span: std::time::Duration) -> String {
+    const DAY: u64 = 86_400;
+    let days = span.as_secs() / DAY;
+    let rest = span - std::time::Duration::from_secs(days * DAY);
+    if rest.is_zero() {
+        format!("{days} days")
+    } else {
+        format!("{days} days {}", Dur(rest))
+    }
+}
 
 /// Where code runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,16 +307,25 @@ impl<'a> Checker<'a> {
         let mut apps = BTreeSet::new();
         // The ports each step context has opened, by context.
         let mut ports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // Virtual time at least elapsed by the `advance` and `advance_to` steps so far.
+        let mut elapsed = std::time::Duration::ZERO;
         for (i, step) in self.scenario.timeline.iter().enumerate() {
             let at = path.index(i);
             match step {
-                Step::Start
-                | Step::Stop
-                | Step::Restart
-                | Step::Advance(_)
-                | Step::AdvanceTo(_)
-                | Step::RunUntilIdle
-                | Step::Say(_) => {}
+                Step::Advance(span) => {
+                    elapsed = elapsed.saturating_add(span.0);
+                    if elapsed > MAX_DURATION {
+                        return Err(self.error(
+                            at.key("advance"),
+                            format!(
+                                "the timeline's steps reach {} after the start here, too late: {BEYOND}",
+                                in_days(elapsed)
+                            ),
+                        ));
+                    }
+                }
+                Step::AdvanceTo(instant) => elapsed = elapsed.max(instant.0),
+                Step::Start | Step::Stop | Step::Restart | Step::RunUntilIdle | Step::Say(_) => {}
                 Step::Install(name) => self.extension(name, at.key("install"))?,
                 Step::PublishUpdate(publish) => {
                     self.publish_update(publish, &at.key("publish_update"))?

@@ -279,7 +279,7 @@ pub fn native_hosts(
     hosts: &[(&str, &str)],
     caller: &str,
 ) -> (tempfile::TempDir, runtime_sim::native::Launcher) {
-    use runtime_sim::native::{lookup::Lookup, BrowserKind, Launcher};
+    use runtime_sim::native::{BrowserKind, Launcher, Lookup};
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("a temporary folder");
     for (name, body) in hosts {
@@ -304,7 +304,8 @@ pub fn native_hosts(
     (dir, launcher)
 }
 
-/// A shell command that runs the project's ping-pong host.
+/// A shell command that runs the project's ping-pong host (the command, built with `cli`).
+#[cfg(feature = "cli")]
 pub fn ping_pong_host() -> String {
     format!(
         "exec '{}' host ping-pong",

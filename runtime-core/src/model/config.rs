@@ -43,7 +43,7 @@ impl Config {
             .split('.')
             .next()
             .and_then(|m| m.parse::<u32>().ok());
-        major.map_or(true, |m| m >= 144)
+        major.is_none_or(|m| m >= 144)
     }
 
     /// The lifecycle of a background as this browser runs it.

@@ -12,12 +12,15 @@ use crate::model::match_pattern::MatchPattern;
 /// which names the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
-    /// The file could not be read.
-    #[error("Manifest file is missing or unreadable. ({path}: {reason})")]
+    /// The file could not be read: it is missing, is not a regular file (a FIFO, a device
+    /// such as `/dev/zero`, a folder), or is larger than [`Manifest::MAX_FILE_SIZE`]. Chromium's
+    /// error (`IDS_EXTENSION_MANIFEST_UNREADABLE`) comes first, then the file and the reason.
+    #[error("Manifest file is missing or unreadable ({path}: {reason})")]
     Unreadable {
         /// The file that was read.
         path: String,
-        /// What the operating system said.
+        /// What is wrong with it: what the operating system said, what kind of file it is, or
+        /// its size beside the limit.
         reason: String,
     },
     /// The text is not JSON (comments, as Chromium allows them, are accepted).
@@ -219,12 +222,24 @@ impl Manifest {
         Manifest::from_value(value)
     }
 
-    /// Reads `manifest.json` from a file.
+    /// The largest `manifest.json` read: 4 MiB. A manifest is a few kilobytes, seldom a few
+    /// hundred; Chromium sets no limit of its own. A larger file is
+    /// [`ManifestError::Unreadable`] at once, before it is read.
+    pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
+    /// Reads `manifest.json` from a file: only a regular file of at most
+    /// [`MAX_FILE_SIZE`](Self::MAX_FILE_SIZE) bytes. A missing file, a FIFO, a device (such as
+    /// `/dev/zero`), a folder or a larger file is [`ManifestError::Unreadable`] at once, without
+    /// blocking and without reading it.
     pub fn from_file(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Unreadable {
+        let unreadable = |reason: String| ManifestError::Unreadable {
             path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let bytes = runtime_native::read_regular_file(path, Manifest::MAX_FILE_SIZE)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| unreadable(format!("not UTF-8 text ({})", e.utf8_error())))?;
         Manifest::from_json_str(&text)
     }
 
@@ -364,7 +379,7 @@ impl Manifest {
     pub fn accepts_extension(&self, id: &str) -> bool {
         self.externally_connectable
             .as_ref()
-            .map_or(true, |ec| ec.allows_extension(id))
+            .is_none_or(|ec| ec.allows_extension(id))
     }
 
     /// Whether a web page at `url` may message or connect to this extension: only when

@@ -111,7 +111,7 @@ impl Model {
             .get(&tab)
             .into_iter()
             .flat_map(|state| state.frames.iter())
-            .filter(|(id, _)| frame.map_or(true, |want| want == **id))
+            .filter(|(id, _)| frame.is_none_or(|want| want == **id))
             .filter(|(_, f)| f.content_scripts.contains(ext))
             .map(|(id, f)| ContextId::ContentScript {
                 ext: ext.clone(),

@@ -202,7 +202,7 @@ impl Model {
     /// Whether nothing on the bus is due at the current virtual instant.
     pub(crate) fn nothing_due_now(&self) -> bool {
         let now = self.bus.now();
-        self.bus.peek_key().map_or(true, |key| key.at > now)
+        self.bus.peek_key().is_none_or(|key| key.at > now)
     }
 
     /// Leaves a step for the driver.

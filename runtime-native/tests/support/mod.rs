@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use runtime_native::{
-    BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, Manifest, NativeError,
+    BrowserKind, FoundHost, HostManifest, HostProcess, Launch, Launcher, Lookup, NativeError,
     ShutdownPolicy, StderrSink,
 };
 use tempfile::TempDir;
@@ -83,8 +83,8 @@ pub fn frame_with_len(len: u32, body: &[u8]) -> Vec<u8> {
 }
 
 /// A manifest for `exe` that allows our extension under `browser`.
-pub fn manifest_for(name: &str, exe: &Path, browser: BrowserKind) -> Manifest {
-    Manifest::new(name, "test host", exe).allow(browser, extension_id(browser))
+pub fn manifest_for(name: &str, exe: &Path, browser: BrowserKind) -> HostManifest {
+    HostManifest::new(name, "test host", exe).allow(browser, extension_id(browser))
 }
 
 /// Writes `<name>.json` for `exe` into `dir`.
@@ -206,4 +206,27 @@ pub fn open_fds() -> usize {
     fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
         .unwrap_or(0)
+}
+
+/// Makes a FIFO (named pipe) at `path`.
+pub fn make_fifo(path: &Path) {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("no NUL");
+    // SAFETY: mkfifo reads a NUL-terminated path that lives across the call.
+    let rc = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo: {}", std::io::Error::last_os_error());
+}
+
+/// Runs `f` on a thread of its own and gives its result, or fails the test if it has not
+/// finished within `limit` (instead of hanging the test run).
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("{what} did not finish within {limit:?}"))
 }

@@ -50,7 +50,7 @@ enum Command {
     /// Runs a native messaging host exactly as a browser would: looks up its manifest,
     /// checks it, starts it with the browser's arguments, sends the messages, prints each
     /// reply, then disconnects and prints how the host ended. Exits 1 with the browser's exact
-    /// error when the browser would refuse.
+    /// error when the browser would refuse, 124 when the host keeps it waiting past --timeout.
     Native {
         /// A host name (looked up as <name>.json) or the path of a host manifest.
         host: String,
@@ -76,6 +76,13 @@ enum Command {
         /// Milliseconds to wait for further replies after each message.
         #[arg(long, default_value_t = 500)]
         wait_ms: u64,
+        /// The longest to wait for the host, from its start until the extension disconnects
+        /// (e.g. 10s, 500ms, 2m): for it to read each message, to answer sendNativeMessage, to
+        /// go quiet after each message. When it runs out, the command says what it waited for,
+        /// ends the host as the browser would (its stdin closed, then the browser's shutdown
+        /// policy) and exits 124.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        timeout: Duration,
     },
     /// Runs a built-in native messaging host on stdin and stdout.
     Host {
@@ -91,6 +98,10 @@ fn parse_browser(s: &str) -> Result<BrowserKind, String> {
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
     s.parse::<Profile>().map_err(|e| e.to_string())
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("not a duration such as 10s or 500ms: {e}"))
 }
 
 fn parse_json(s: &str) -> Result<serde_json::Value, String> {
@@ -142,6 +153,7 @@ fn main() -> ExitCode {
             no_default_dirs,
             send_native_message,
             wait_ms,
+            timeout,
         } => native::run(native::NativeArgs {
             host,
             browser,
@@ -151,6 +163,7 @@ fn main() -> ExitCode {
             messages,
             send_native_message,
             wait: Duration::from_millis(wait_ms),
+            timeout,
         }),
         Command::Host { .. } => {
             match runtime_sim::native::host::serve(runtime_sim::native::host::ping_pong) {

@@ -1,13 +1,14 @@
 //! `runtime-sim native`: run a native messaging host exactly as a browser would.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_sim::native::{
-    lookup, BrowserKind, FoundHost, HostProcess, Launch, Launcher, Lookup, NativeError, Received,
-    StderrSink,
+    load_manifest, read_regular_file, BrowserKind, FoundHost, HostExit, HostProcess, Launch,
+    Lookup, NativeError, Received, StderrSink, MAX_HOST_MANIFEST_SIZE,
 };
 use serde_json::Value;
 
@@ -29,13 +30,18 @@ pub struct NativeArgs {
     pub send_native_message: bool,
     /// How long to wait for more replies after the last one.
     pub wait: Duration,
+    /// The longest the command waits for the host, from its start to the disconnect (its
+    /// shutdown, bounded by the browser's policy, comes after).
+    pub timeout: Duration,
 }
 
 /// Runs the command; prints replies and how the host ended on stdout, errors on stderr.
 ///
 /// The exit code is 0 when the run went as the browser would have it, 1 with the browser's
 /// exact error when the browser refuses the host or the connection fails (including the host
-/// exiting before the extension disconnected), and 2 for bad arguments.
+/// exiting before the extension disconnected), 2 for bad arguments, and 124 ([`TIMED_OUT`])
+/// when the host kept the command waiting longer than `--timeout`: the command then says what
+/// it waited for and for how long, and ends the host as the browser would.
 pub fn run(args: NativeArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -74,78 +80,118 @@ async fn run_async(args: NativeArgs) -> ExitCode {
     println!("argv: {}", serde_json::to_string(&argv).unwrap_or_default());
     println!("working directory: {}", launch.current_dir().display());
 
-    if args.send_native_message {
-        return send_native_message(&args, &found, &extension_id).await;
+    if args.send_native_message && args.messages.len() != 1 {
+        eprintln!("runtime-sim: --send-native-message takes exactly one --message");
+        return ExitCode::from(2);
     }
     let mut host = match launch.spawn(args.browser.shutdown_policy(), stderr_sink(args.browser)) {
         Ok(host) => host,
         Err(e) => return refused(&e),
     };
-    println!("pid: {}", host.pid());
-    let mut outcome = Ok(());
-    for message in &args.messages {
-        println!("sent: {message}");
-        if let Err(e) = host.send(message).await {
-            outcome = Err(e);
-            break;
-        }
-        if let Err(e) = print_replies(&mut host, args.wait).await {
-            outcome = Err(e);
-            break;
-        }
+    if !args.send_native_message {
+        println!("pid: {}", host.pid());
     }
-    if args.messages.is_empty() {
-        outcome = print_replies(&mut host, args.wait).await;
-    }
-    if let Err(e) = &outcome {
-        // What the extension's port.onDisconnect would see in runtime.lastError.
-        println!("disconnected: {e}");
-    } else {
-        println!("port.disconnect()");
+    let waiting = Cell::new(Waiting::ForQuiet);
+    let talk = async {
+        if args.send_native_message {
+            let message = &args.messages[0];
+            println!("sent: {message}");
+            waiting.set(Waiting::ForReply);
+            let reply = host.exchange(message).await?;
+            println!("reply: {reply}");
+            return Ok(());
+        }
+        for (index, message) in args.messages.iter().enumerate() {
+            println!("sent: {message}");
+            waiting.set(Waiting::ToRead(index));
+            host.send(message).await?;
+            waiting.set(Waiting::ToGoQuiet(index));
+            print_replies(&mut host, args.wait).await?;
+        }
+        if args.messages.is_empty() {
+            print_replies(&mut host, args.wait).await?;
+        }
+        Ok(())
+    };
+    // None: the timeout ran out first.
+    let outcome = tokio::time::timeout(args.timeout, talk).await.ok();
+    let code = match &outcome {
+        None => {
+            eprintln!(
+                "runtime-sim: gave up after {} (--timeout) waiting for {}; ending the host as {} would: its stdin closed, then its shutdown policy",
+                humantime::format_duration(args.timeout),
+                waiting.get().what(&args.messages),
+                args.browser
+            );
+            ExitCode::from(TIMED_OUT)
+        }
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(_)) => ExitCode::FAILURE,
+    };
+    if !args.send_native_message {
+        match &outcome {
+            // What the extension's port.onDisconnect would see in runtime.lastError.
+            Some(Err(e)) => println!("disconnected: {e}"),
+            _ => println!("port.disconnect()"),
+        }
     }
     match host.close().await {
-        Ok(exit) => println!("host ended: {exit}"),
+        Ok(exit) => host_ended(&exit, args.browser),
         Err(e) => eprintln!("runtime-sim: could not wait for the host: {e}"),
     }
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
+    if let Some(Err(e)) = &outcome {
+        if args.send_native_message {
+            return refused(e);
+        }
+        eprintln!("{e}");
+    }
+    code
+}
+
+/// The exit code when `--timeout` runs out, as `timeout(1)` exits.
+pub const TIMED_OUT: u8 = 124;
+
+/// What the command was waiting for from the host.
+#[derive(Clone, Copy)]
+enum Waiting {
+    /// The first (and only) message the host writes: sendNativeMessage's reply.
+    ForReply,
+    /// The host to read message N (its stdin pipe was full).
+    ToRead(usize),
+    /// The host to stop writing replies to message N for `--wait-ms`.
+    ToGoQuiet(usize),
+    /// The host to stop writing for `--wait-ms`, with no message sent.
+    ForQuiet,
+}
+
+impl Waiting {
+    fn what(self, messages: &[Value]) -> String {
+        let nth = |index: usize| format!("message {} ({})", index + 1, messages[index]);
+        match self {
+            Waiting::ForReply => "the host's reply to sendNativeMessage".to_owned(),
+            Waiting::ToRead(index) => format!("the host to read {}", nth(index)),
+            Waiting::ToGoQuiet(index) => {
+                format!("the host to stop writing replies to {}", nth(index))
+            }
+            Waiting::ForQuiet => "the host to stop writing".to_owned(),
         }
     }
 }
 
-async fn send_native_message(args: &NativeArgs, found: &FoundHost, extension_id: &str) -> ExitCode {
-    let [message] = args.messages.as_slice() else {
-        eprintln!("runtime-sim: --send-native-message takes exactly one --message");
-        return ExitCode::from(2);
-    };
-    let launcher = Launcher::new(args.browser)
-        .with_lookup(
-            Lookup::new(args.browser).without_default_dirs().dir(
-                found
-                    .manifest_path
-                    .parent()
-                    .unwrap_or(Path::new("/"))
-                    .to_path_buf(),
-            ),
-        )
-        .with_stderr(stderr_sink(args.browser));
-    println!("sent: {message}");
-    match launcher
-        .send_native_message(&found.manifest.name, extension_id, message)
-        .await
-    {
-        Ok(reply) => {
-            println!("reply: {}", reply.message);
-            match reply.closing.await {
-                Ok(exit) => println!("host ended: {exit}"),
-                Err(e) => eprintln!("runtime-sim: could not wait for the host: {e}"),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => refused(&e),
+/// Prints how the host ended, and what it left running (which the browser would have left
+/// running; this command ended it).
+fn host_ended(exit: &HostExit, browser: BrowserKind) {
+    println!("host ended: {exit}");
+    if !exit.left_running.is_empty() {
+        let pids: Vec<String> = exit.left_running.iter().map(u32::to_string).collect();
+        println!(
+            "left running by the host: {} (pid {}), which {browser} would have left running; ended with SIGKILL",
+            match pids.len() {
+                1 => "1 process".to_owned(),
+                n => format!("{n} processes"),
+            },
+            pids.join(", ")
+        );
     }
 }
 
@@ -165,14 +211,16 @@ async fn print_replies(host: &mut HostProcess, wait: Duration) -> Result<(), Nat
 fn find(args: &NativeArgs) -> Result<FoundHost, NativeError> {
     let path = Path::new(&args.host);
     if args.host.ends_with(".json") || args.host.contains(std::path::MAIN_SEPARATOR) {
-        // A manifest path: the requested name is the one the manifest declares.
-        let name = std::fs::read(path)
+        // A manifest path: the requested name is the one the manifest declares. It is read as
+        // the browser's lookup reads it (a regular file of at most MAX_HOST_MANIFEST_SIZE
+        // bytes), so that a FIFO or /dev/zero is refused at once.
+        let name = read_regular_file(path, MAX_HOST_MANIFEST_SIZE)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
             .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_default();
-        return lookup::load_manifest(path, args.browser, &name);
+        return load_manifest(path, args.browser, &name);
     }
     let mut lookup = Lookup::new(args.browser);
     if args.no_default_dirs {
@@ -205,7 +253,18 @@ fn stderr_sink(browser: BrowserKind) -> StderrSink {
     }
 }
 
+/// Prints the browser's exact error on stderr, and why on stdout (`why: …`, the error's
+/// sources), so that stderr stays what the extension would read.
 fn refused(error: &NativeError) -> ExitCode {
+    let mut why = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        why.push(cause.to_string());
+        source = cause.source();
+    }
+    if !why.is_empty() {
+        println!("why: {}", why.join(": "));
+    }
     eprintln!("{error}");
     ExitCode::FAILURE
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::error::INVALID_JSON;
+use crate::errors::INVALID_JSON;
 
 /// Length of the frame header.
 pub const HEADER_LEN: usize = 4;
@@ -160,7 +160,7 @@ impl Received {
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use runtime_native::codec::{NativeCodec, Received};
+/// use runtime_native::{NativeCodec, Received};
 /// use tokio_util::codec::{Decoder, Encoder};
 ///
 /// let mut codec = NativeCodec::browser_side();

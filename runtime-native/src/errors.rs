@@ -10,8 +10,8 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::browser::BrowserKind;
-use crate::codec::{FrameError, InvalidMessage};
-use crate::manifest::ManifestError;
+use crate::manifest::HostManifestError;
+use crate::wire::{FrameError, InvalidMessage};
 
 /// `Invalid native messaging host name specified.`
 pub const INVALID_NAME: &str = "Invalid native messaging host name specified.";
@@ -208,7 +208,7 @@ pub enum NotFoundReason {
         /// The manifest file.
         path: PathBuf,
         /// What is wrong with it.
-        source: ManifestError,
+        source: HostManifestError,
     },
     /// The manifest's `path` names no existing file.
     ExecutableMissing {
