@@ -583,7 +583,10 @@ fn a_message_json_cannot_represent_is_refused() {
     message.insert(vec![1u8, 2], "value");
 
     let err = wait(&mut browser, popup.send_message(&message)).unwrap_err();
-    assert_eq!(err, SendMessageError::NotSerializable);
+    assert_eq!(
+        err,
+        SendMessageError::Message(runtime_sim::MessageError::NotSerializable)
+    );
     assert_eq!(err.to_string(), "Could not serialize message.");
 
     let called: Log<()> = Log::new();
@@ -613,7 +616,10 @@ fn a_message_over_64_mib_is_refused() {
     );
 
     let err = wait(&mut browser, popup.send_message(&huge)).unwrap_err();
-    assert_eq!(err, SendMessageError::TooLarge);
+    assert_eq!(
+        err,
+        SendMessageError::Message(runtime_sim::MessageError::TooLarge)
+    );
     assert_eq!(
         err.to_string(),
         "Message exceeded maximum allowed size of 64MiB."

@@ -837,7 +837,7 @@ impl Harness {
                 self.model.connected(name, id, ctx);
                 Ok(())
             }
-            Err(ConnectError::ContextInvalidated) if !self.model.alive(ctx) => Ok(()),
+            Err(ConnectError::ContextInvalidated(_)) if !self.model.alive(ctx) => Ok(()),
             Err(e) => Err(format!("connect() from context {ctx} failed: {e}")),
         }
     }
@@ -1149,6 +1149,8 @@ fn a_content_script_navigated_away_is_gone_even_if_another_starts_in_its_frame()
     let opened = old.connect("from the old page");
     assert_eq!(
         opened.as_ref().map(Port::name),
-        Err(&ConnectError::ContextInvalidated)
+        Err(&ConnectError::ContextInvalidated(
+            runtime_sim::ContextInvalidated
+        ))
     );
 }

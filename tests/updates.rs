@@ -545,7 +545,7 @@ fn content_scripts_cannot_check_for_updates_or_reload() {
     let err = wait(&mut browser, cs.request_update_check()).unwrap_err();
     assert!(err
         .to_string()
-        .starts_with("chrome.runtime.requestUpdateCheck is not available in content scripts"));
+        .starts_with("chrome.runtime.requestUpdateCheck is not a function"));
     assert!(cs.reload().is_err());
 }
 

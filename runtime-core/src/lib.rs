@@ -133,9 +133,9 @@ pub use driver::web_page::WebPage;
 pub use model::calls::{BackgroundPage, PackageDirectory};
 pub use model::contexts::ViewKind;
 pub use model::error::{
-    ConnectError, ConnectNativeError, ContextError, GetBackgroundPageError, GetPlatformInfoError,
-    InstallError, NotAvailable, OpenOptionsPageError, PostMessageError, PublishError,
-    RequestUpdateCheckError, RestartAfterDelayError, RestartError, SendMessageError,
+    ConnectError, ConnectNativeError, ContextError, ContextInvalidated, GetBackgroundPageError,
+    GetPlatformInfoError, InstallError, NotAvailable, OpenOptionsPageError, PostMessageError,
+    PublishError, RequestUpdateCheckError, RestartAfterDelayError, RestartError, SendMessageError,
     SendNativeMessageError, SetUninstallUrlError, UninstallError,
 };
 pub use model::event::{OnInstalledDetails, OnInstalledReason, OnRestartRequiredReason};

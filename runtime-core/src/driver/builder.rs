@@ -114,7 +114,7 @@ impl BrowserBuilder {
 
     /// How the browser finds and ends native messaging hosts (default: Chrome's folders and
     /// rules). Tests point it at their own folders with a
-    /// [`Lookup`](runtime_native::lookup::Lookup) that skips the browser's.
+    /// [`Lookup`](runtime_native::Lookup) that skips the browser's.
     pub fn native_launcher(mut self, launcher: runtime_native::Launcher) -> Self {
         self.driver.launcher = Some(launcher);
         self

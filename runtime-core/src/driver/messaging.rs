@@ -16,7 +16,7 @@ use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
 use crate::model::channel::{ChannelKind, Reply, Target};
 use crate::model::contexts::ContextId;
-use crate::model::error::{ConnectError, SendMessageError};
+use crate::model::error::{ConnectError, ContextInvalidated, SendMessageError};
 use crate::model::extension_id::ExtensionId;
 use crate::model::message::to_message;
 
@@ -76,7 +76,7 @@ fn open_message(
     let message = message?;
     let driver = driver
         .upgrade()
-        .ok_or(SendMessageError::ContextInvalidated)?;
+        .ok_or(SendMessageError::ContextInvalidated(ContextInvalidated))?;
     let channel = driver.with_model(|model| {
         if !model.context_alive(opener) {
             return None;
@@ -92,7 +92,7 @@ fn open_message(
         );
         Some(channel)
     });
-    let channel = channel.ok_or(SendMessageError::ContextInvalidated)?;
+    let channel = channel.ok_or(SendMessageError::ContextInvalidated(ContextInvalidated))?;
     Ok(driver.wait_for_reply(channel))
 }
 
@@ -114,7 +114,7 @@ pub(crate) fn send_message<T: Serialize + ?Sized>(
         match opened?.await {
             Ok(Err(SendMessageError::PortClosed)) => Ok(None),
             Ok(reply) => reply,
-            Err(_) => Err(SendMessageError::ContextInvalidated),
+            Err(_) => Err(SendMessageError::ContextInvalidated(ContextInvalidated)),
         }
     }
 }
@@ -142,7 +142,7 @@ where
         to_message(message).map_err(Into::into),
     )?;
     let Some(strong) = driver.upgrade() else {
-        return Err(SendMessageError::ContextInvalidated);
+        return Err(SendMessageError::ContextInvalidated(ContextInvalidated));
     };
     let events = Rc::clone(events);
     let endpoint = opener.clone();
@@ -151,9 +151,9 @@ where
         TaskOwner::Context(opener.clone()),
         TaskLabel::Callback("a runtime.sendMessage callback"),
         Box::pin(async move {
-            let reply = rx
-                .await
-                .unwrap_or(Err(SendMessageError::ContextInvalidated));
+            let reply = rx.await.unwrap_or(Err(SendMessageError::ContextInvalidated(
+                ContextInvalidated,
+            )));
             let (response, error) = match reply {
                 Ok(response) => (response, None),
                 Err(error) => (None, Some(error.to_string())),
@@ -197,7 +197,9 @@ pub(crate) fn connect(
     name: &str,
 ) -> Result<Port, ConnectError> {
     let target = target?;
-    let strong = driver.upgrade().ok_or(ConnectError::ContextInvalidated)?;
+    let strong = driver
+        .upgrade()
+        .ok_or(ConnectError::ContextInvalidated(ContextInvalidated))?;
     let opened = strong.with_model(|model| {
         if !model.context_alive(opener) {
             return None;
@@ -211,7 +213,7 @@ pub(crate) fn connect(
             true,
         ))
     });
-    let (channel, end) = opened.ok_or(ConnectError::ContextInvalidated)?;
+    let (channel, end) = opened.ok_or(ConnectError::ContextInvalidated(ContextInvalidated))?;
     let port = Port::new(
         Weak::clone(driver),
         channel,

@@ -23,7 +23,7 @@ use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
 use crate::model::calls::CallOutcome;
 use crate::model::contexts::ContextId;
-use crate::model::error::{ConnectNativeError, SendNativeMessageError};
+use crate::model::error::{ConnectNativeError, ContextInvalidated, SendNativeMessageError};
 use crate::model::ids::{CallId, ChannelId, EndId};
 use crate::model::message::to_message;
 use crate::model::work::{HostEvent, InboxItem};
@@ -91,16 +91,16 @@ pub(crate) fn connect_native(
 ) -> Result<Port, ConnectNativeError> {
     let strong = driver
         .upgrade()
-        .ok_or(ConnectNativeError::ContextInvalidated)?;
+        .ok_or(ConnectNativeError::ContextInvalidated(ContextInvalidated))?;
     let checked = strong.read(|model| model.check_native_permission(opener));
     checked.map_err(|e| match e {
         SendNativeMessageError::PermissionRequired => ConnectNativeError::PermissionRequired,
-        _ => ConnectNativeError::ContextInvalidated,
+        _ => ConnectNativeError::ContextInvalidated(ContextInvalidated),
     })?;
     let ext = opener
         .extension()
         .cloned()
-        .ok_or(ConnectNativeError::ContextInvalidated)?;
+        .ok_or(ConnectNativeError::ContextInvalidated(ContextInvalidated))?;
     let launcher = strong.launcher();
     let caller = strong.read(|model| model.native_caller_id(&ext));
     let runtime = strong.native_runtime();
@@ -284,10 +284,12 @@ pub(crate) fn send_native_message<T: Serialize + ?Sized>(
     async move {
         let outcome = started?
             .await
-            .map_err(|_| SendNativeMessageError::ContextInvalidated)?;
+            .map_err(|_| SendNativeMessageError::ContextInvalidated(ContextInvalidated))?;
         match outcome {
             CallOutcome::NativeMessage(answer) => answer,
-            _ => Err(SendNativeMessageError::ContextInvalidated),
+            _ => Err(SendNativeMessageError::ContextInvalidated(
+                ContextInvalidated,
+            )),
         }
     }
 }
@@ -300,7 +302,9 @@ fn start_native_call<T: Serialize + ?Sized>(
 ) -> Result<oneshot::Receiver<CallOutcome>, SendNativeMessageError> {
     let strong = driver
         .upgrade()
-        .ok_or(SendNativeMessageError::ContextInvalidated)?;
+        .ok_or(SendNativeMessageError::ContextInvalidated(
+            ContextInvalidated,
+        ))?;
     let message = to_message(message)?;
     let (call, stdin_closed_first) = strong.with_model(|model| model.start_native_call(opener))?;
     let (tx, rx) = oneshot::channel();
@@ -313,7 +317,9 @@ fn start_native_call<T: Serialize + ?Sized>(
     let ext = opener
         .extension()
         .cloned()
-        .ok_or(SendNativeMessageError::ContextInvalidated)?;
+        .ok_or(SendNativeMessageError::ContextInvalidated(
+            ContextInvalidated,
+        ))?;
     let launcher = strong.launcher();
     let caller = strong.read(|model| model.native_caller_id(&ext));
     let Some(runtime) = strong.native_runtime() else {

@@ -12,7 +12,7 @@ use crate::driver::core::Driver;
 use crate::driver::last_error::LastErrorSlot;
 use crate::driver::listeners::ContextEvents;
 use crate::model::contexts::ContextId;
-use crate::model::error::PostMessageError;
+use crate::model::error::{ContextInvalidated, PostMessageError};
 use crate::model::ids::{ChannelId, EndId};
 use crate::model::message::{to_message, MessageSender};
 use crate::model::names::EventName;
@@ -148,7 +148,7 @@ impl Port {
         };
         driver.with_model(|model| {
             if !model.context_alive(&self.inner.context) {
-                return Err(PostMessageError::ContextInvalidated);
+                return Err(PostMessageError::ContextInvalidated(ContextInvalidated));
             }
             model.post(self.inner.channel, self.inner.end, message);
             Ok(())

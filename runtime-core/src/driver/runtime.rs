@@ -1,5 +1,6 @@
 //! `Runtime`: one context's `chrome.runtime`.
 
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -24,16 +25,18 @@ use crate::model::calls::{ApiRequest, BackgroundPage, CallOutcome, PackageDirect
 use crate::model::channel::Target;
 use crate::model::contexts::ContextId;
 use crate::model::error::{
-    ConnectError, ConnectNativeError, ContextError, GetBackgroundPageError, GetPlatformInfoError,
-    NotAvailable, OpenOptionsPageError, RequestUpdateCheckError, RestartAfterDelayError,
-    RestartError, SendMessageError, SendNativeMessageError, SetUninstallUrlError,
+    ConnectError, ConnectNativeError, ContextError, ContextInvalidated, GetBackgroundPageError,
+    GetPlatformInfoError, NotAvailable, OpenOptionsPageError, RequestUpdateCheckError,
+    RestartAfterDelayError, RestartError, SendMessageError, SendNativeMessageError,
+    SetUninstallUrlError,
 };
 use crate::model::event::{OnInstalledDetails, OnRestartRequiredReason};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
+use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
-use crate::model::trace::Context;
+use crate::model::trace::{Context, TraceEvent};
 use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -47,6 +50,10 @@ struct Inner {
     events: Rc<ContextEvents>,
     manifest: Arc<Manifest>,
     base_url: String,
+    /// The events a content script does not have, made on first use: they never fire.
+    absent: OnceCell<ContextEvents>,
+    /// Which of them were used (bits by [`RuntimeEventName`]), each noted once in the trace.
+    absent_used: Cell<u16>,
 }
 
 /// One context's `chrome.runtime`: the handle a background script's top-level code receives,
@@ -98,6 +105,8 @@ impl Runtime {
                 events,
                 manifest,
                 base_url,
+                absent: OnceCell::new(),
+                absent_used: Cell::new(0),
             }),
         })
     }
@@ -121,12 +130,27 @@ impl Runtime {
         Ok(())
     }
 
-    /// An event content scripts do not have: using it is a programming error, as reading
-    /// `chrome.runtime.onStartup.addListener` in a content script throws.
-    fn event_of_extension_pages(&self, member: &'static str) {
-        if self.is_content_script() {
-            panic!("{}", NotAvailable { member });
+    /// The listeners of an event that content scripts do not have: in a content script
+    /// `chrome.runtime.onStartup` is `undefined`, and reading `addListener` of it throws. Here
+    /// the event is one that never fires, and the trace notes its first use.
+    fn page_events(&self, event: RuntimeEventName) -> &ContextEvents {
+        if !self.is_content_script() {
+            return &self.inner.events;
         }
+        let used = self.inner.absent_used.get();
+        if used & event.bit() == 0 {
+            self.inner.absent_used.set(used | event.bit());
+            if let Some(driver) = self.inner.driver.upgrade() {
+                let message = format!(
+                    "chrome.runtime.{} is undefined in content scripts: reading its addListener throws \"TypeError: Cannot read properties of undefined (reading 'addListener')\"; here its listeners never run",
+                    event.member()
+                );
+                driver.with_model(|model| {
+                    model.record_at(&self.inner.endpoint, TraceEvent::Warning { message })
+                });
+            }
+        }
+        self.inner.absent.get_or_init(|| ContextEvents::new(None))
     }
 
     /// `runtime.id`.
@@ -153,30 +177,29 @@ impl Runtime {
 
     /// `runtime.onStartup`.
     ///
-    /// # Panics
-    /// In a content script, which has no `runtime.onStartup` (the same for `onInstalled`,
-    /// `onSuspend`, `onSuspendCanceled`, `onMessageExternal` and `onConnectExternal`).
+    /// A content script has no `runtime.onStartup` (nor `onInstalled`, `onSuspend`,
+    /// `onSuspendCanceled`, `onUpdateAvailable`, `onBrowserUpdateAvailable`,
+    /// `onRestartRequired`, `onMessageExternal`, `onConnectExternal`, `onConnectNative`): there
+    /// it is an event that never fires, and the trace warns of its first use.
     pub fn on_startup(&self) -> &Event<()> {
-        self.event_of_extension_pages("onStartup");
-        self.inner.events.on_startup()
+        self.page_events(RuntimeEventName::OnStartup).on_startup()
     }
 
     /// `runtime.onInstalled`.
     pub fn on_installed(&self) -> &Event<OnInstalledDetails> {
-        self.event_of_extension_pages("onInstalled");
-        self.inner.events.on_installed()
+        self.page_events(RuntimeEventName::OnInstalled)
+            .on_installed()
     }
 
     /// `runtime.onSuspend`.
     pub fn on_suspend(&self) -> &Event<()> {
-        self.event_of_extension_pages("onSuspend");
-        self.inner.events.on_suspend()
+        self.page_events(RuntimeEventName::OnSuspend).on_suspend()
     }
 
     /// `runtime.onSuspendCanceled`.
     pub fn on_suspend_canceled(&self) -> &Event<()> {
-        self.event_of_extension_pages("onSuspendCanceled");
-        self.inner.events.on_suspend_canceled()
+        self.page_events(RuntimeEventName::OnSuspendCanceled)
+            .on_suspend_canceled()
     }
 
     /// An event of another extension API, by name (e.g. `alarms.onAlarm`), with JSON
@@ -374,21 +397,21 @@ impl Runtime {
     /// `runtime.onUpdateAvailable`: an update was found but waits to be installed (the page
     /// is in use); the argument is the new manifest (with its `version`).
     pub fn on_update_available(&self) -> &Event<Value> {
-        self.event_of_extension_pages("onUpdateAvailable");
-        self.inner.events.on_update_available()
+        self.page_events(RuntimeEventName::OnUpdateAvailable)
+            .on_update_available()
     }
 
     /// `runtime.onBrowserUpdateAvailable` (deprecated): a browser update needs a restart.
     pub fn on_browser_update_available(&self) -> &Event<()> {
-        self.event_of_extension_pages("onBrowserUpdateAvailable");
-        self.inner.events.on_browser_update_available()
+        self.page_events(RuntimeEventName::OnBrowserUpdateAvailable)
+            .on_browser_update_available()
     }
 
     /// `runtime.onRestartRequired`: in kiosk mode, the app or the device needs a restart; if
     /// the app does nothing, the device restarts after a 24 h grace period.
     pub fn on_restart_required(&self) -> &Event<OnRestartRequiredReason> {
-        self.event_of_extension_pages("onRestartRequired");
-        self.inner.events.on_restart_required()
+        self.page_events(RuntimeEventName::OnRestartRequired)
+            .on_restart_required()
     }
 
     /// Runs a call in the callback form: when `call` completes, `callback` runs in this
@@ -436,8 +459,10 @@ impl Runtime {
     {
         let started = self.start(request);
         async move {
-            let outcome = started?.await.map_err(|_| ContextError::Invalidated)?;
-            pick(outcome).unwrap_or(Err(ContextError::Invalidated.into()))
+            let outcome = started?
+                .await
+                .map_err(|_| ContextError::Invalidated(ContextInvalidated))?;
+            pick(outcome).unwrap_or(Err(ContextError::Invalidated(ContextInvalidated).into()))
         }
     }
 
@@ -448,14 +473,14 @@ impl Runtime {
             .inner
             .driver
             .upgrade()
-            .ok_or(ContextError::Invalidated)?;
+            .ok_or(ContextError::Invalidated(ContextInvalidated))?;
         let call = driver.with_model(|model| {
             if !model.context_alive(&self.inner.endpoint) {
                 return None;
             }
             model.start_call(&self.inner.endpoint, request)
         });
-        let call = call.ok_or(ContextError::Invalidated)?;
+        let call = call.ok_or(ContextError::Invalidated(ContextInvalidated))?;
         let (tx, rx) = oneshot::channel();
         driver.wait_for_call(
             call,
@@ -638,8 +663,8 @@ impl Runtime {
 
     /// `runtime.onMessageExternal`: one-time messages from other extensions and web pages.
     pub fn on_message_external(&self) -> &OnMessageEvent {
-        self.event_of_extension_pages("onMessageExternal");
-        self.inner.events.on_message_external()
+        self.page_events(RuntimeEventName::OnMessageExternal)
+            .on_message_external()
     }
 
     /// `runtime.onConnect`: ports opened by the own extension (and its content scripts).
@@ -649,16 +674,16 @@ impl Runtime {
 
     /// `runtime.onConnectExternal`: ports opened by other extensions and web pages.
     pub fn on_connect_external(&self) -> &Event<Port> {
-        self.event_of_extension_pages("onConnectExternal");
-        self.inner.events.on_connect_external()
+        self.page_events(RuntimeEventName::OnConnectExternal)
+            .on_connect_external()
     }
 
     /// `runtime.onConnectNative`: ports opened by a native application (ChromeOS); the port's
     /// `sender.nativeApplication` names it. Tests open them with
     /// [`Browser::connect_from_native_app`](crate::Browser::connect_from_native_app).
     pub fn on_connect_native(&self) -> &Event<Port> {
-        self.event_of_extension_pages("onConnectNative");
-        self.inner.events.on_connect_native()
+        self.page_events(RuntimeEventName::OnConnectNative)
+            .on_connect_native()
     }
 
     /// `runtime.lastError`: set only while a callback runs after a failed call (or an

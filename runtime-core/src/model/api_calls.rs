@@ -5,8 +5,8 @@
 use crate::model::calls::{ApiRequest, Call, CallOutcome, PackageDirectory};
 use crate::model::contexts::{ContextId, ViewKind};
 use crate::model::error::{
-    ContextError, GetBackgroundPageError, GetPlatformInfoError, OpenOptionsPageError,
-    RequestUpdateCheckError, SendNativeMessageError, SetUninstallUrlError,
+    ContextError, ContextInvalidated, GetBackgroundPageError, GetPlatformInfoError,
+    OpenOptionsPageError, RequestUpdateCheckError, SendNativeMessageError, SetUninstallUrlError,
 };
 use crate::model::ids::CallId;
 use crate::model::keepalive::KeepaliveReason;
@@ -94,7 +94,7 @@ impl Model {
                         name: "crxfs".into(),
                         path: rec.path.clone(),
                     }),
-                    None => Err(ContextError::Invalidated),
+                    None => Err(ContextError::Invalidated(ContextInvalidated)),
                 })
             }
             ApiRequest::OpenOptionsPage => {
@@ -107,7 +107,10 @@ impl Model {
                 let Some(rec) = self.ext(&ext) else {
                     return self.finish_call(
                         call,
-                        CallOutcome::BackgroundPage(Err(ContextError::Invalidated.into())),
+                        CallOutcome::BackgroundPage(Err(ContextError::Invalidated(
+                            ContextInvalidated,
+                        )
+                        .into())),
                     );
                 };
                 if rec.lifecycle.is_none() {
@@ -124,7 +127,9 @@ impl Model {
                     return;
                 }
                 let page = self.ext(&ext).map(background_page);
-                CallOutcome::BackgroundPage(page.ok_or(ContextError::Invalidated.into()))
+                CallOutcome::BackgroundPage(
+                    page.ok_or(ContextError::Invalidated(ContextInvalidated).into()),
+                )
             }
             ApiRequest::RequestUpdateCheck => {
                 if !self.config.autoupdate {
@@ -147,21 +152,21 @@ impl Model {
             ApiRequest::SendNativeMessage => return,
             ApiRequest::StorageGet(key) => CallOutcome::Stored(match self.ext(&ext) {
                 Some(rec) => Ok(rec.storage.get(&key).cloned()),
-                None => Err(ContextError::Invalidated),
+                None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
             ApiRequest::StorageSet(key, value) => CallOutcome::Done(match self.ext_mut(&ext) {
                 Some(rec) => {
                     rec.storage.insert(key, value);
                     Ok(())
                 }
-                None => Err(ContextError::Invalidated),
+                None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
             ApiRequest::StorageRemove(key) => CallOutcome::Done(match self.ext_mut(&ext) {
                 Some(rec) => {
                     rec.storage.remove(&key);
                     Ok(())
                 }
-                None => Err(ContextError::Invalidated),
+                None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
         };
         self.finish_call(call, outcome);
@@ -172,7 +177,9 @@ impl Model {
         &mut self,
         ext: &crate::model::extension_id::ExtensionId,
     ) -> Result<(), OpenOptionsPageError> {
-        let rec = self.ext(ext).ok_or(ContextError::Invalidated)?;
+        let rec = self
+            .ext(ext)
+            .ok_or(ContextError::Invalidated(ContextInvalidated))?;
         let page = rec
             .manifest
             .options_page()
@@ -208,7 +215,9 @@ impl Model {
         if !url.is_empty() && !is_http_url(&url) {
             return Err(SetUninstallUrlError::InvalidUrl(url));
         }
-        let rec = self.ext_mut(ext).ok_or(ContextError::Invalidated)?;
+        let rec = self
+            .ext_mut(ext)
+            .ok_or(ContextError::Invalidated(ContextInvalidated))?;
         rec.uninstall_url = (!url.is_empty()).then_some(url);
         Ok(())
     }
@@ -219,7 +228,9 @@ impl Model {
         opener: &ContextId,
     ) -> Result<(), SendNativeMessageError> {
         if !self.context_alive(opener) {
-            return Err(SendNativeMessageError::ContextInvalidated);
+            return Err(SendNativeMessageError::ContextInvalidated(
+                ContextInvalidated,
+            ));
         }
         let allowed = opener
             .extension()
@@ -242,7 +253,9 @@ impl Model {
         let stdin_closed_first = self.in_firefox_on_suspend(opener);
         let call = self
             .begin_call(opener, ApiRequest::SendNativeMessage)
-            .ok_or(SendNativeMessageError::ContextInvalidated)?;
+            .ok_or(SendNativeMessageError::ContextInvalidated(
+                ContextInvalidated,
+            ))?;
         Ok((call, stdin_closed_first))
     }
 

@@ -14,11 +14,11 @@ pub enum GetBackgroundPageError {
     #[error("Background page failed to load.")]
     FailedToLoad,
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// `runtime.openOptionsPage()` failed.
@@ -28,11 +28,11 @@ pub enum OpenOptionsPageError {
     #[error("Could not create an options page.")]
     NoOptionsPage,
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// `runtime.setUninstallURL()` failed.
@@ -50,11 +50,11 @@ pub enum SetUninstallUrlError {
         found: usize,
     },
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// `runtime.getPlatformInfo()` failed.
@@ -64,11 +64,11 @@ pub enum GetPlatformInfoError {
     #[error("Platform information unavailable.")]
     Unavailable,
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// Any runtime call failed because the calling context is gone (the page was unloaded, or the
@@ -76,17 +76,27 @@ pub enum GetPlatformInfoError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContextError {
     /// The extension context was invalidated.
-    #[error("Extension context invalidated.")]
-    Invalidated,
+    #[error(transparent)]
+    Invalidated(#[from] ContextInvalidated),
     /// The member does not exist in this kind of context (§4.5).
     #[error(transparent)]
     NotAvailable(#[from] NotAvailable),
 }
 
+/// The calling context is gone: its page was unloaded, its view closed, its frame navigated,
+/// or its extension reloaded or uninstalled while a call was in flight. The one cause every
+/// error enum of the API shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Extension context invalidated.")]
+pub struct ContextInvalidated;
+
 /// A member of `runtime` was used where it does not exist: content scripts have only
 /// `connect`, `getManifest`, `getURL`, `id`, `onConnect`, `onMessage` and `sendMessage` (§4.5).
+///
+/// The member is not there at all, so calling it is the error JavaScript throws for any call of
+/// `undefined`: `chrome.runtime.getPlatformInfo is not a function`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("chrome.runtime.{member} is not available in content scripts: a content script may use only connect, getManifest, getURL, id, onConnect, onMessage and sendMessage")]
+#[error("chrome.runtime.{member} is not a function")]
 pub struct NotAvailable {
     /// The member, e.g. `getPlatformInfo`.
     pub member: &'static str,
@@ -113,12 +123,9 @@ pub enum SendMessageError {
     /// A listener's promise rejected with something that is not an `Error`.
     #[error("A runtime.onMessage listener's promise rejected without an Error")]
     RejectedWithoutError,
-    /// The message has no JSON form.
-    #[error("Could not serialize message.")]
-    NotSerializable,
-    /// The message is larger than 64 MiB serialized.
-    #[error("Message exceeded maximum allowed size of 64MiB.")]
-    TooLarge,
+    /// The message cannot be sent as it is (no JSON form, or larger than 64 MiB).
+    #[error(transparent)]
+    Message(#[from] MessageError),
     /// The target is not an extension id.
     #[error("Error in invocation of runtime.sendMessage(optional string extensionId, any message, optional object options, optional function callback): Invalid extension id: '{0}'")]
     InvalidExtensionId(String),
@@ -126,8 +133,8 @@ pub enum SendMessageError {
     #[error("Error in invocation of runtime.sendMessage(optional string extensionId, any message, optional object options, optional function callback): chrome.runtime.sendMessage() called from a webpage must specify an Extension ID (string) for its first argument.")]
     ExtensionIdRequired,
     /// The calling context is gone.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
 }
 
 /// `runtime.connect()` failed (it throws at once).
@@ -140,8 +147,8 @@ pub enum ConnectError {
     #[error("Error in invocation of runtime.connect(optional string extensionId, optional object connectInfo): chrome.runtime.connect() called from a webpage must specify an Extension ID (string) for its first argument.")]
     ExtensionIdRequired,
     /// The calling context is gone.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
 }
 
 /// `runtime.connectNative()` failed at once. (A host that cannot be found or started is
@@ -153,10 +160,10 @@ pub enum ConnectNativeError {
     PermissionRequired,
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
     /// The calling context is gone.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
 }
 
 /// `runtime.sendNativeMessage()` failed.
@@ -170,27 +177,15 @@ pub enum SendNativeMessageError {
     /// message (§5.4).
     #[error("{0}")]
     Native(String),
-    /// The message has no JSON form.
-    #[error("Could not serialize message.")]
-    NotSerializable,
-    /// The message is larger than 64 MiB serialized.
-    #[error("Message exceeded maximum allowed size of 64MiB.")]
-    TooLarge,
+    /// The message cannot be sent as it is (no JSON form, or larger than 64 MiB).
+    #[error(transparent)]
+    Message(#[from] MessageError),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
     /// The calling context is gone.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
-}
-
-impl From<MessageError> for SendNativeMessageError {
-    fn from(e: MessageError) -> Self {
-        match e {
-            MessageError::NotSerializable => SendNativeMessageError::NotSerializable,
-            MessageError::TooLarge => SendNativeMessageError::TooLarge,
-        }
-    }
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
 }
 
 /// `port.postMessage()` failed (it throws at once).
@@ -199,33 +194,12 @@ pub enum PostMessageError {
     /// The port is disconnected.
     #[error("Attempting to use a disconnected port object")]
     Disconnected,
-    /// The message has no JSON form.
-    #[error("Could not serialize message.")]
-    NotSerializable,
-    /// The message is larger than 64 MiB serialized.
-    #[error("Message exceeded maximum allowed size of 64MiB.")]
-    TooLarge,
+    /// The message cannot be sent as it is (no JSON form, or larger than 64 MiB).
+    #[error(transparent)]
+    Message(#[from] MessageError),
     /// The port's context is gone.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
-}
-
-impl From<MessageError> for SendMessageError {
-    fn from(e: MessageError) -> Self {
-        match e {
-            MessageError::NotSerializable => SendMessageError::NotSerializable,
-            MessageError::TooLarge => SendMessageError::TooLarge,
-        }
-    }
-}
-
-impl From<MessageError> for PostMessageError {
-    fn from(e: MessageError) -> Self {
-        match e {
-            MessageError::NotSerializable => PostMessageError::NotSerializable,
-            MessageError::TooLarge => PostMessageError::TooLarge,
-        }
-    }
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
 }
 
 /// Installing an extension failed.
@@ -253,42 +227,6 @@ pub enum UninstallError {
     NotInstalled(String),
 }
 
-impl From<ContextError> for GetBackgroundPageError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => GetBackgroundPageError::ContextInvalidated,
-            ContextError::NotAvailable(n) => GetBackgroundPageError::NotAvailable(n),
-        }
-    }
-}
-
-impl From<ContextError> for OpenOptionsPageError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => OpenOptionsPageError::ContextInvalidated,
-            ContextError::NotAvailable(n) => OpenOptionsPageError::NotAvailable(n),
-        }
-    }
-}
-
-impl From<ContextError> for SetUninstallUrlError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => SetUninstallUrlError::ContextInvalidated,
-            ContextError::NotAvailable(n) => SetUninstallUrlError::NotAvailable(n),
-        }
-    }
-}
-
-impl From<ContextError> for GetPlatformInfoError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => GetPlatformInfoError::ContextInvalidated,
-            ContextError::NotAvailable(n) => GetPlatformInfoError::NotAvailable(n),
-        }
-    }
-}
-
 /// `runtime.requestUpdateCheck()` failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestUpdateCheckError {
@@ -296,11 +234,11 @@ pub enum RequestUpdateCheckError {
     #[error("Autoupdate is not enabled.")]
     AutoupdateDisabled,
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// `runtime.restart()` failed.
@@ -310,11 +248,11 @@ pub enum RestartError {
     #[error("Function available only for ChromeOS kiosk mode.")]
     NotKiosk,
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// `runtime.restartAfterDelay()` failed. Its checks run in this order.
@@ -334,38 +272,11 @@ pub enum RestartAfterDelayError {
     #[error("Restart was requested too soon. It was throttled instead.")]
     Throttled,
     /// The calling context went away while the call was in flight.
-    #[error("Extension context invalidated.")]
-    ContextInvalidated,
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
     /// Content scripts cannot call it.
     #[error(transparent)]
-    NotAvailable(NotAvailable),
-}
-
-impl From<ContextError> for RequestUpdateCheckError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => RequestUpdateCheckError::ContextInvalidated,
-            ContextError::NotAvailable(n) => RequestUpdateCheckError::NotAvailable(n),
-        }
-    }
-}
-
-impl From<ContextError> for RestartError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => RestartError::ContextInvalidated,
-            ContextError::NotAvailable(n) => RestartError::NotAvailable(n),
-        }
-    }
-}
-
-impl From<ContextError> for RestartAfterDelayError {
-    fn from(e: ContextError) -> Self {
-        match e {
-            ContextError::Invalidated => RestartAfterDelayError::ContextInvalidated,
-            ContextError::NotAvailable(n) => RestartAfterDelayError::NotAvailable(n),
-        }
-    }
+    NotAvailable(#[from] NotAvailable),
 }
 
 /// Publishing a new version on the update service failed.
@@ -390,3 +301,28 @@ pub enum PublishError {
     #[error(transparent)]
     Invalid(#[from] InstallError),
 }
+
+/// An API's error can be any of the causes every call shares (the context is gone, or the
+/// member does not exist here).
+macro_rules! from_context_error {
+    ($($error:ident),* $(,)?) => {$(
+        impl From<ContextError> for $error {
+            fn from(e: ContextError) -> Self {
+                match e {
+                    ContextError::Invalidated(e) => e.into(),
+                    ContextError::NotAvailable(e) => e.into(),
+                }
+            }
+        }
+    )*};
+}
+
+from_context_error!(
+    GetBackgroundPageError,
+    OpenOptionsPageError,
+    SetUninstallUrlError,
+    GetPlatformInfoError,
+    RequestUpdateCheckError,
+    RestartError,
+    RestartAfterDelayError
+);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::model::channel::{Channel, ChannelKind, End, Ends, PendingOp, Reply, Target, Via};
 use crate::model::contexts::ContextId;
-use crate::model::error::SendMessageError;
+use crate::model::error::{ContextInvalidated, SendMessageError};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{ChannelId, EndId};
 use crate::model::keepalive::KeepaliveReason;
@@ -485,7 +485,10 @@ impl Model {
                 if is_port {
                     self.close_channel(id, None, notify);
                 } else {
-                    self.finish_message(id, Err(SendMessageError::ContextInvalidated));
+                    self.finish_message(
+                        id,
+                        Err(SendMessageError::ContextInvalidated(ContextInvalidated)),
+                    );
                 }
                 continue;
             }
