@@ -38,9 +38,10 @@
 //! ```
 //!
 //! # Crates
-//! - [`runtime_events`] (re-exported as [`events`]): the event bus and `chrome.events`-style
-//!   events.
-//! - [`runtime_core`] (its items re-exported here): the simulated browser.
+//! - [`runtime_core`] (its items re-exported here, each by name): the simulated browser — a
+//!   model of the browser's state and rules, and the driver that runs extension code.
+//! - [`runtime_events`] (its `Event`, `SimInstant` and listener types re-exported here): the
+//!   event bus and `chrome.events`-style events.
 //! - [`runtime_native`] (re-exported as [`native`]): native messaging.
 //!
 //! # Scenarios
@@ -57,8 +58,30 @@
 #[cfg(feature = "cli")]
 pub mod scenario;
 
-pub use runtime_core::*;
-pub use runtime_events as events;
+/// The simulated browser (runtime-core's items, each by its name).
+pub use runtime_core::{
+    script_fn, ApiFunction, Background, BackgroundKind, BackgroundModel, BackgroundPage,
+    BackgroundScript, BlockOnError, Browser, BrowserBuilder, BrowserError, ChannelId, ConnectError,
+    ConnectNativeError, ContentScript, ContextError, ContextInvalidated, Event, EventName,
+    ExtensionId, ExtensionInfo, ExtensionSpec, ExternallyConnectable, FrameId,
+    GetBackgroundPageError, GetPlatformInfoError, InstallError, Keepalive, KeepaliveReason,
+    KeepaliveRule, KeyError, LastError, ListenerError, ListenerId, ListenerOutcome, Location,
+    Manifest, ManifestError, ManifestInput, MatchPattern, MatchPatternError, MessageError,
+    MessageSender, NotAvailable, OnInstalledDetails, OnInstalledReason, OnMessage, OnMessageEvent,
+    OnRestartRequiredReason, OpenOptionsPageError, PackageDirectory, PageState, PlatformArch,
+    PlatformInfo, PlatformNaclArch, PlatformOs, Port, PostMessageError, Profile, PublishError,
+    RequestUpdateCheckError, RequestUpdateCheckStatus, RestartAfterDelayError, RestartError,
+    Runtime, RuntimeEventName, ScriptError, ScriptFn, SendMessageError, SendNativeMessageError,
+    SendResponse, SetUninstallUrlError, SimInstant, Sleep, Stalled, Storage, Tab, TabId, Timers,
+    Trace, TraceContext, TraceEntry, TraceEvent, UninstallError, UnknownApiFunction,
+    UnknownProfile, UpdateCheckResult, UpdateDetails, ViewId, ViewKind, WatchdogAction,
+    WatchdogHook, WatchdogReport, WebPage, DEFAULT_BROWSER_VERSION, DEFAULT_UPDATE_FREQUENCY,
+    DEFAULT_WATCHDOG_LIMIT, FAST_RELOAD_COUNT, FAST_RELOAD_TIME, FIREFOX_MAX_IDLE,
+    FIREFOX_MIN_IDLE, FORCED_RESTART_GRACE, MAX_MESSAGE_SIZE, MAX_PENDING_UPDATE_CHECKS,
+    MAX_UNINSTALL_URL_LENGTH, MIN_DURATION_BETWEEN_RESTARTS, SERVICE_WORKER_REQUEST_TIMEOUT,
+    UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME, WATCHDOG_ENV,
+};
+/// Native messaging: host manifests, the wire protocol, host processes, a library for hosts.
 pub use runtime_native as native;
 
 /// The README's code, compiled and run as a doctest so that it stays true.

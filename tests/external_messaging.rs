@@ -570,7 +570,12 @@ fn content_scripts_have_no_extension_page_events() {
         .trace()
         .entries()
         .iter()
-        .filter(|e| matches!(e.context, Some(runtime_sim::Context::ContentScript { .. })))
+        .filter(|e| {
+            matches!(
+                e.context,
+                Some(runtime_sim::TraceContext::ContentScript { .. })
+            )
+        })
         .filter_map(|e| match &e.event {
             runtime_sim::TraceEvent::Warning { message } => Some(message.clone()),
             _ => None,

@@ -384,7 +384,7 @@ fn in_report_mode_an_overrun_is_reported_then_recorded_in_the_trace() {
             overruns,
             vec![(
                 Some(ids[0].clone()),
-                Some(runtime_sim::Context::Background),
+                Some(runtime_sim::TraceContext::Background),
                 "warning: An async listener of runtime.onMessageExternal blocked the thread driving the simulation for longer than the watchdog's limit (200 ms), then returned. Do not block in a listener or a task (std::thread::sleep, a blocking receive, a lock held elsewhere): everything in the simulation runs on that one thread. Use an async listener and wait on the simulated clock (Runtime::sleep) or on the browser's events instead.".to_owned()
             )]
         );

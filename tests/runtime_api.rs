@@ -330,7 +330,7 @@ fn a_views_runtime_knows_its_kind() {
         let view = browser.open_view(&id, kind, "page.html").unwrap();
         assert_eq!(
             browser.view_runtime(&id, view).unwrap().context(),
-            &runtime_sim::Context::View { id: view, kind }
+            &runtime_sim::TraceContext::View { id: view, kind }
         );
     }
 }

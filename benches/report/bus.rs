@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use runtime_sim::events::{Bus, Event, SimInstant};
+use runtime_events::{Bus, Event, SimInstant};
 
 use crate::measure::{best_of, per_second, Mode};
 use crate::table::{Figure, Goal, Quantity};

@@ -117,7 +117,7 @@
 mod driver;
 mod model;
 
-pub use driver::browser::{Browser, BrowserError, ExtensionInfo, Stalled};
+pub use driver::browser::{BlockOnError, Browser, BrowserError, ExtensionInfo, Stalled};
 pub use driver::builder::{BrowserBuilder, DEFAULT_BROWSER_VERSION};
 pub use driver::keepalive::Keepalive;
 pub use driver::last_error::LastError;
@@ -159,10 +159,10 @@ pub use model::profile::{
 pub use model::reload_guard::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
 };
-pub use model::trace::{Context, Trace, TraceEntry, TraceEvent};
+pub use model::trace::{Trace, TraceContext, TraceEntry, TraceEvent};
 pub use model::update_service::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,
 };
 
-pub use runtime_events::{Event, ListenerError, ListenerId, SimInstant};
+pub use runtime_events::{Event, ListenerError, ListenerId, ListenerOutcome, SimInstant};

@@ -15,7 +15,7 @@ use super::expect::{
 };
 use super::ids::Ids;
 use super::outcome::{Happening, What};
-use crate::{Context, ExtensionId, PageState, SimInstant, Trace, TraceEntry, TraceEvent};
+use crate::{ExtensionId, PageState, SimInstant, Trace, TraceContext, TraceEntry, TraceEvent};
 
 /// What a run recorded, for the checks.
 pub(crate) struct Record<'a> {
@@ -89,11 +89,11 @@ fn in_context(entry: &TraceEntry, kind: Option<ContextKind>) -> bool {
     match kind {
         None => true,
         Some(ContextKind::Background) => {
-            matches!(entry.context, Some(Context::Background) | None)
+            matches!(entry.context, Some(TraceContext::Background) | None)
         }
-        Some(ContextKind::View) => matches!(entry.context, Some(Context::View { .. })),
+        Some(ContextKind::View) => matches!(entry.context, Some(TraceContext::View { .. })),
         Some(ContextKind::ContentScript) => {
-            matches!(entry.context, Some(Context::ContentScript { .. }))
+            matches!(entry.context, Some(TraceContext::ContentScript { .. }))
         }
     }
 }

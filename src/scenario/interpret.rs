@@ -21,11 +21,10 @@ use super::error::ActionError;
 use super::ids::Ids;
 use super::outcome::{Happening, Journal, OutcomeValue, What};
 use super::position::JsonPath;
-use crate::events::ListenerOutcome;
+use crate::ListenerOutcome;
 use crate::{
-    BackgroundScript, Context, ExtensionId, FrameId, ListenerError, OnMessage,
-    OnRestartRequiredReason, Port, Runtime, ScriptError, SendMessageError, SimInstant, TabId,
-    WebPage,
+    BackgroundScript, ExtensionId, FrameId, ListenerError, OnMessage, OnRestartRequiredReason,
+    Port, Runtime, ScriptError, SendMessageError, SimInstant, TabId, TraceContext, WebPage,
 };
 
 /// Actions and where they are in the file.
@@ -121,7 +120,7 @@ pub(crate) struct Frame {
     env: Env,
     actor: Actor,
     /// Where the code runs, when the runner knows it better than the actor.
-    context: Option<Context>,
+    context: Option<TraceContext>,
     ports: Arc<Mutex<BTreeMap<String, Port>>>,
     port: Option<Port>,
     message: Option<OnMessage>,
@@ -150,7 +149,7 @@ impl Frame {
     }
 
     /// The same code, said to run in `context`.
-    pub(crate) fn in_context(mut self, context: Context) -> Self {
+    pub(crate) fn in_context(mut self, context: TraceContext) -> Self {
         self.context = Some(context);
         self
     }
@@ -169,7 +168,7 @@ impl Frame {
         }
     }
 
-    fn whereabouts(&self) -> (Option<ExtensionId>, Option<Context>) {
+    fn whereabouts(&self) -> (Option<ExtensionId>, Option<TraceContext>) {
         match &self.actor {
             Actor::Extension(rt) => (
                 Some(rt.id().clone()),
@@ -177,7 +176,7 @@ impl Frame {
             ),
             Actor::Page(page) => {
                 let (tab, frame) = page.frame();
-                (None, Some(Context::WebPage { tab, frame }))
+                (None, Some(TraceContext::WebPage { tab, frame }))
             }
             Actor::App => (None, None),
         }

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Context, ExtensionId, SimInstant};
+use crate::{ExtensionId, SimInstant, TraceContext};
 
 /// What an action got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -55,7 +55,7 @@ pub struct Happening {
     pub extension: Option<ExtensionId>,
     /// The context whose code it was.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
+    pub context: Option<TraceContext>,
     /// What happened.
     #[serde(flatten)]
     pub what: What,

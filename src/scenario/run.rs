@@ -21,8 +21,8 @@ use super::position::JsonPath;
 use super::scripts;
 use super::step::Step;
 use crate::{
-    Browser, BrowserBuilder, Context, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo,
-    Port, Profile, SimInstant, TabId, TraceEntry, ViewId, ViewKind, WatchdogHook,
+    Browser, BrowserBuilder, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo, Port,
+    Profile, SimInstant, TabId, TraceContext, TraceEntry, ViewId, ViewKind, WatchdogHook,
 };
 
 /// How to run scenarios.
@@ -448,7 +448,7 @@ impl<'a> Runner<'a> {
                 // A view's own `Runtime::context()` may name the wrong kind of view (it is
                 // made before the browser records the view), so the context is given here.
                 Frame::new(self.env.clone(), Actor::Extension(runtime))
-                    .in_context(Context::View { id: view, kind })
+                    .in_context(TraceContext::View { id: view, kind })
                     .with_ports(ports)
                     .launch(Code::new(
                         step.actions.clone(),

@@ -30,7 +30,7 @@ use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::PageState;
 use crate::model::platform::PlatformOs;
 use crate::model::profile::Profile;
-use crate::model::trace::{Context, Trace, TraceEvent};
+use crate::model::trace::{Trace, TraceContext, TraceEvent};
 use crate::model::work::Work;
 
 /// What went wrong when a test or a scenario acted on the browser.
@@ -70,6 +70,40 @@ pub enum BrowserError {
 pub struct Stalled {
     /// The virtual time at which nothing was left to run.
     pub at: SimInstant,
+}
+
+/// [`Browser::try_block_on`] could not give the future's value: the simulation stalled, or the
+/// call failed (then it displays the call's error, the browser's string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockOnError<E> {
+    /// Nothing was left to run while the future still waited.
+    Stalled(Stalled),
+    /// The call failed.
+    Failed(E),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for BlockOnError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockOnError::Stalled(stalled) => stalled.fmt(f),
+            BlockOnError::Failed(error) => error.fmt(f),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for BlockOnError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BlockOnError::Stalled(stalled) => Some(stalled),
+            BlockOnError::Failed(error) => Some(error),
+        }
+    }
+}
+
+impl<E> From<Stalled> for BlockOnError<E> {
+    fn from(stalled: Stalled) -> Self {
+        BlockOnError::Stalled(stalled)
+    }
 }
 
 /// What the browser knows of an installed extension.
@@ -346,7 +380,7 @@ impl Browser {
             let event = crate::model::names::EventName::Api(Arc::clone(&name));
             model.record(
                 Some(id),
-                Some(Context::Browser),
+                Some(TraceContext::Browser),
                 TraceEvent::EventFired { event },
             );
             model.bus.post(Work::Deliver {
@@ -723,6 +757,36 @@ impl Browser {
                 .with_model(|model| model.bus.advance_to(target).ok());
             return condition(self);
         }
+    }
+
+    /// [`Browser::block_on`] for a call that can fail: its value, or why there is none — one
+    /// `Result` to read, whether the simulation stalled or the call failed.
+    ///
+    /// ```
+    /// use runtime_core::{Browser, BlockOnError, ExtensionSpec, FrameId, SendMessageError};
+    /// use serde_json::json;
+    ///
+    /// let spec = ExtensionSpec::from_json(json!({
+    ///     "name": "Quiet", "version": "1.0",
+    ///     "content_scripts": [{"matches": ["https://example.com/*"], "js": ["cs.js"]}]
+    /// }))
+    /// .unwrap();
+    /// let mut browser = Browser::builder().build();
+    /// let id = browser.install(spec).unwrap();
+    /// browser.start();
+    /// let tab = browser.open_tab("https://example.com/").unwrap();
+    /// let cs = browser.content_script(&id, tab, FrameId::TOP).unwrap();
+    /// // No background page listens: the browser's error, read in one step.
+    /// assert_eq!(
+    ///     browser.try_block_on(cs.send_message(&"hello")),
+    ///     Err(BlockOnError::Failed(SendMessageError::NoReceiver))
+    /// );
+    /// ```
+    pub fn try_block_on<T, E>(
+        &mut self,
+        future: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, BlockOnError<E>> {
+        self.block_on(future)?.map_err(BlockOnError::Failed)
     }
 
     /// Runs the simulation until `future` completes, advancing virtual time as needed, and

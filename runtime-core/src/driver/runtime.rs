@@ -36,7 +36,7 @@ use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
 use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -45,7 +45,7 @@ pub const MAX_UNINSTALL_URL_LENGTH: usize = 1023;
 struct Inner {
     driver: Weak<Driver>,
     id: ExtensionId,
-    context: Context,
+    context: TraceContext,
     endpoint: ContextId,
     events: Rc<ContextEvents>,
     manifest: Arc<Manifest>,
@@ -159,7 +159,7 @@ impl Runtime {
     }
 
     /// Where this runtime lives: the background page, a view or a content script.
-    pub fn context(&self) -> &Context {
+    pub fn context(&self) -> &TraceContext {
         &self.inner.context
     }
 

@@ -37,7 +37,7 @@ use runtime_events::SimInstant;
 use crate::driver::executor::TaskLabel;
 use crate::model::extension_id::ExtensionId;
 use crate::model::names::EventName;
-use crate::model::trace::Context;
+use crate::model::trace::TraceContext;
 
 /// How long a single dispatch to listeners or task poll may block the driving thread before the
 /// watchdog fires, unless [`BrowserBuilder::watchdog`](crate::BrowserBuilder::watchdog) says
@@ -67,7 +67,7 @@ pub struct WatchdogReport {
     /// The extension, with its name.
     pub extension: Option<(ExtensionId, String)>,
     /// The context the code runs in.
-    pub context: Option<Context>,
+    pub context: Option<TraceContext>,
     /// What runs: `a listener of runtime.onMessage`, `the top-level script`, …
     pub blocked: String,
     /// The virtual time when it started.
@@ -181,7 +181,7 @@ pub(crate) enum StepKind {
 #[derive(Clone, Debug)]
 pub(crate) struct Running {
     pub(crate) extension: Option<ExtensionId>,
-    pub(crate) context: Option<Context>,
+    pub(crate) context: Option<TraceContext>,
     pub(crate) what: Runs,
     pub(crate) at: SimInstant,
 }
@@ -545,19 +545,19 @@ fn describe(beat: &Beat, what: u64, limit: Duration) -> WatchdogReport {
     report
 }
 
-fn context_name(context: Option<&Context>) -> String {
+fn context_name(context: Option<&TraceContext>) -> String {
     match context {
         None => "outside the browser's contexts (the code driving it)".to_owned(),
-        Some(Context::Background) => "the background page".to_owned(),
-        Some(Context::View { id, kind }) => format!("the {} view #{id}", kind.as_str()),
-        Some(Context::ContentScript { tab, frame }) => {
+        Some(TraceContext::Background) => "the background page".to_owned(),
+        Some(TraceContext::View { id, kind }) => format!("the {} view #{id}", kind.as_str()),
+        Some(TraceContext::ContentScript { tab, frame }) => {
             format!("a content script in tab {tab}, frame {frame}")
         }
-        Some(Context::WebPage { tab, frame }) => {
+        Some(TraceContext::WebPage { tab, frame }) => {
             format!("the web page in tab {tab}, frame {frame}")
         }
-        Some(Context::NativeHost { name }) => format!("the native host {name}"),
-        Some(Context::Browser) => "the browser".to_owned(),
+        Some(TraceContext::NativeHost { name }) => format!("the native host {name}"),
+        Some(TraceContext::Browser) => "the browser".to_owned(),
     }
 }
 

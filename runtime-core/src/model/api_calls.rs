@@ -13,7 +13,7 @@ use crate::model::keepalive::KeepaliveReason;
 use crate::model::page_lifecycle::PageState;
 use crate::model::pages::background_page;
 use crate::model::profile::BackgroundModel;
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::work::{Queued, Signal, Work};
 use crate::model::world::Model;
 
@@ -193,7 +193,7 @@ impl Model {
         match open {
             Some((id, url)) => self.record(
                 Some(ext),
-                Some(Context::View {
+                Some(TraceContext::View {
                     id,
                     kind: ViewKind::Options,
                 }),

@@ -15,7 +15,7 @@ use crate::model::extension_id::ExtensionId;
 use crate::model::ids::KeepaliveId;
 use crate::model::names::ApiFunction;
 use crate::model::platform::PlatformInfo;
-use crate::model::trace::Context;
+use crate::model::trace::TraceContext;
 use crate::model::update_service::UpdateCheckResult;
 
 /// What `runtime.getBackgroundPage()` gives: the extension's loaded background page.
@@ -80,7 +80,7 @@ impl ApiRequest {
 #[derive(Clone, Debug)]
 pub(crate) struct Call {
     pub(crate) ext: ExtensionId,
-    pub(crate) context: Context,
+    pub(crate) context: TraceContext,
     pub(crate) request: ApiRequest,
     pub(crate) keepalive: KeepaliveId,
 }

@@ -5,7 +5,7 @@ use crate::model::event::OnInstalledDetails;
 use crate::model::extension_id::ExtensionId;
 use crate::model::extension_lifecycle::{ReloadPlan, ReloadVerdict};
 use crate::model::reload_guard::{FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_TIME};
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::work::Work;
 use crate::model::world::Model;
 
@@ -22,7 +22,7 @@ impl Model {
         if self.config.kiosk {
             self.record(
                 Some(ext),
-                Some(Context::Browser),
+                Some(TraceContext::Browser),
                 TraceEvent::Warning {
                     message: "runtime.reload() is not supported in kiosk mode (use runtime.restart()); Chromium reloads the app anyway".into(),
                 },
@@ -65,7 +65,7 @@ impl Model {
         self.unload_extension(ext);
         self.record(
             Some(ext),
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::Reloaded { reinstalled },
         );
         if reinstalled {
@@ -103,7 +103,7 @@ impl Model {
         self.unload_extension(ext);
         self.record(
             Some(ext),
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::Terminated {
                 reason: format!(
                     "reload too frequent: runtime.reload() was called {} times in a row, each within {} s of the previous one; the extension is terminated until the user reloads it",

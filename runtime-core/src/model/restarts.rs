@@ -7,7 +7,7 @@ use crate::model::event::{OnRestartRequiredReason, RuntimeEvent};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::TimerToken;
 use crate::model::kiosk::{DelayedRestart, DelayedRestartRefused, FORCED_RESTART_GRACE};
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::work::Work;
 use crate::model::world::Model;
 
@@ -48,7 +48,7 @@ impl Model {
                 if was_scheduled {
                     self.record(
                         Some(ext),
-                        Some(Context::Browser),
+                        Some(TraceContext::Browser),
                         TraceEvent::RestartCanceled,
                     );
                 }
@@ -60,7 +60,7 @@ impl Model {
                 self.bus.post_after(delay, Work::ScheduledRestart { token });
                 self.record(
                     Some(ext),
-                    Some(Context::Browser),
+                    Some(TraceContext::Browser),
                     TraceEvent::RestartScheduled {
                         fires_at_ms: (now + delay).as_millis(),
                         throttled,
@@ -120,7 +120,7 @@ impl Model {
         let fires_at_ms = (self.bus.now() + FORCED_RESTART_GRACE).as_millis();
         self.record(
             None,
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::TimerStarted {
                 timer: "forced restart",
                 fires_at_ms,
@@ -166,7 +166,7 @@ impl Model {
         }
         self.record(
             None,
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::DeviceRestart {
                 reason: reason.to_owned(),
             },

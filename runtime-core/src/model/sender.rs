@@ -6,7 +6,7 @@ use crate::model::contexts::{ContextId, FrameState};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{DocumentId, FrameId, TabId, ViewId};
 use crate::model::message::{origin_of, MessageSender, Tab};
-use crate::model::trace::Context;
+use crate::model::trace::TraceContext;
 use crate::model::world::Model;
 
 impl Model {
@@ -58,23 +58,23 @@ impl Model {
     }
 
     /// How the trace names a context.
-    pub(crate) fn trace_context(&self, context: &ContextId) -> Context {
+    pub(crate) fn trace_context(&self, context: &ContextId) -> TraceContext {
         match context {
-            ContextId::Background { .. } => Context::Background,
-            ContextId::View { ext, view } => Context::View {
+            ContextId::Background { .. } => TraceContext::Background,
+            ContextId::View { ext, view } => TraceContext::View {
                 id: *view,
                 kind: self.view_kind(ext, *view).unwrap_or(ViewKind::Tab),
             },
-            ContextId::ContentScript { tab, frame, .. } => Context::ContentScript {
+            ContextId::ContentScript { tab, frame, .. } => TraceContext::ContentScript {
                 tab: *tab,
                 frame: *frame,
             },
-            ContextId::WebPage { tab, frame, .. } => Context::WebPage {
+            ContextId::WebPage { tab, frame, .. } => TraceContext::WebPage {
                 tab: *tab,
                 frame: *frame,
             },
             ContextId::NativeHost { name, .. } | ContextId::NativeApp { name, .. } => {
-                Context::NativeHost { name: name.clone() }
+                TraceContext::NativeHost { name: name.clone() }
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::model::names::{EventName, RuntimeEventName};
 use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::Input;
 use crate::model::profile::Profile;
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::work::{Queued, Work};
 use crate::model::world::{ExtState, Model};
 
@@ -37,7 +37,7 @@ impl Model {
         self.trace.name_extension(&id, package.manifest.name());
         self.record(
             Some(&id),
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::Installed {
                 name: package.manifest.name().to_owned(),
                 version: package.manifest.version().to_owned(),
@@ -70,7 +70,7 @@ impl Model {
         if legacy_under_mv3 {
             self.record(
                 Some(&id),
-                Some(Context::Browser),
+                Some(TraceContext::Browser),
                 TraceEvent::Warning {
                     message: "Chromium no longer loads Manifest V2 extensions (\"unsupported manifest version\"); under chrome-mv3 the simulator runs this background page as a service worker".into(),
                 },
@@ -90,12 +90,16 @@ impl Model {
         };
         rec.life.restore();
         self.unload_extension(id);
-        self.record(Some(id), Some(Context::Browser), TraceEvent::Uninstalled);
+        self.record(
+            Some(id),
+            Some(TraceContext::Browser),
+            TraceEvent::Uninstalled,
+        );
         if let Some(url) = self.ext(id).and_then(|r| r.uninstall_url.clone()) {
             if self.running {
                 self.record(
                     Some(id),
-                    Some(Context::Browser),
+                    Some(TraceContext::Browser),
                     TraceEvent::UninstallUrlOpened { url },
                 );
             }
@@ -251,7 +255,7 @@ impl Model {
     pub(crate) fn stage_browser_update(&mut self, version: String) {
         self.record(
             None,
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::BrowserUpdateStaged {
                 version: version.clone(),
             },

@@ -7,7 +7,7 @@ use crate::model::contexts::{ContextId, FrameState, TabState, View, ViewKind};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{FrameId, TabId, ViewId};
 use crate::model::keepalive::KeepaliveReason;
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::work::Action;
 use crate::model::world::Model;
 
@@ -33,7 +33,7 @@ impl Model {
         let tab = (kind == ViewKind::Tab).then(|| self.open_extension_tab(ext, view, &url));
         self.record(
             Some(ext),
-            Some(Context::View { id: view, kind }),
+            Some(TraceContext::View { id: view, kind }),
             TraceEvent::ViewOpened { url: url.clone() },
         );
         let keepalive = self.acquire(ext, KeepaliveReason::View(view), None);
@@ -58,7 +58,7 @@ impl Model {
         };
         self.record(
             Some(ext),
-            Some(Context::View {
+            Some(TraceContext::View {
                 id: view,
                 kind: v.kind,
             }),
@@ -114,7 +114,7 @@ impl Model {
         });
         self.record(
             None,
-            Some(Context::WebPage { tab, frame }),
+            Some(TraceContext::WebPage { tab, frame }),
             TraceEvent::FrameClosed,
         );
     }
@@ -141,7 +141,7 @@ impl Model {
         let tab = self.new_tab(None);
         self.record(
             None,
-            Some(Context::WebPage {
+            Some(TraceContext::WebPage {
                 tab,
                 frame: FrameId::TOP,
             }),
@@ -178,7 +178,7 @@ impl Model {
         if parent.is_some() {
             self.record(
                 None,
-                Some(Context::WebPage { tab, frame }),
+                Some(TraceContext::WebPage { tab, frame }),
                 TraceEvent::FrameOpened {
                     url: url.to_owned(),
                 },
@@ -210,7 +210,7 @@ impl Model {
         }
         self.record(
             None,
-            Some(Context::WebPage {
+            Some(TraceContext::WebPage {
                 tab,
                 frame: FrameId::TOP,
             }),
@@ -227,7 +227,7 @@ impl Model {
         let tab = self.new_tab(Some((ext.clone(), view)));
         self.record(
             None,
-            Some(Context::WebPage {
+            Some(TraceContext::WebPage {
                 tab,
                 frame: FrameId::TOP,
             }),
@@ -249,7 +249,7 @@ impl Model {
             self.tabs.remove(&tab);
             self.record(
                 None,
-                Some(Context::WebPage {
+                Some(TraceContext::WebPage {
                     tab,
                     frame: FrameId::TOP,
                 }),
@@ -284,7 +284,7 @@ impl Model {
         self.tabs.remove(&tab);
         self.record(
             None,
-            Some(Context::WebPage {
+            Some(TraceContext::WebPage {
                 tab,
                 frame: FrameId::TOP,
             }),
@@ -356,7 +356,7 @@ impl Model {
         if state.content_scripts.insert(ext.clone()) {
             self.record(
                 Some(ext),
-                Some(Context::ContentScript { tab, frame }),
+                Some(TraceContext::ContentScript { tab, frame }),
                 TraceEvent::ContentScriptStarted,
             );
         }

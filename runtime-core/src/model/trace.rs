@@ -19,7 +19,7 @@ use crate::model::page_lifecycle::PageState;
 /// Where, inside an extension, something happened.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
-pub enum Context {
+pub enum TraceContext {
     /// The extension's background page.
     Background,
     /// An extension view (popup, options page, a tab showing an extension page).
@@ -53,15 +53,15 @@ pub enum Context {
     Browser,
 }
 
-impl fmt::Display for Context {
+impl fmt::Display for TraceContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Context::Background => f.write_str("background"),
-            Context::View { id, kind } => write!(f, "{}#{id}", kind.as_str()),
-            Context::ContentScript { tab, frame } => write!(f, "cs:tab{tab}/{frame}"),
-            Context::WebPage { tab, frame } => write!(f, "page:tab{tab}/{frame}"),
-            Context::NativeHost { name } => write!(f, "host:{name}"),
-            Context::Browser => f.write_str("browser"),
+            TraceContext::Background => f.write_str("background"),
+            TraceContext::View { id, kind } => write!(f, "{}#{id}", kind.as_str()),
+            TraceContext::ContentScript { tab, frame } => write!(f, "cs:tab{tab}/{frame}"),
+            TraceContext::WebPage { tab, frame } => write!(f, "page:tab{tab}/{frame}"),
+            TraceContext::NativeHost { name } => write!(f, "host:{name}"),
+            TraceContext::Browser => f.write_str("browser"),
         }
     }
 }
@@ -577,7 +577,7 @@ pub struct TraceEntry {
     pub extension: Option<ExtensionId>,
     /// Where in the extension.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
+    pub context: Option<TraceContext>,
     /// What happened.
     #[serde(flatten)]
     pub event: TraceEvent,

@@ -13,7 +13,7 @@ use crate::model::ids::CallId;
 use crate::model::names::{EventName, RuntimeEventName};
 use crate::model::package::Package;
 use crate::model::page_lifecycle::PageState;
-use crate::model::trace::{Context, TraceEvent};
+use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::update_service::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateTrigger, MAX_PENDING_UPDATE_CHECKS,
 };
@@ -26,7 +26,7 @@ impl Model {
     pub(crate) fn publish(&mut self, ext: &ExtensionId, update: Package) {
         self.record(
             Some(ext),
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::UpdatePublished {
                 version: update.manifest.version().to_owned(),
             },
@@ -97,7 +97,7 @@ impl Model {
         let found = self.newer_published(ext);
         self.record(
             Some(ext),
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::UpdateChecked {
                 trigger: trigger.as_str(),
                 found: found.as_ref().map(|s| s.manifest.version().to_owned()),
@@ -221,7 +221,7 @@ impl Model {
             UpdateDecision::Wait { reason } => {
                 self.record(
                     Some(ext),
-                    Some(Context::Browser),
+                    Some(TraceContext::Browser),
                     TraceEvent::UpdateDelayed {
                         version,
                         reason: reason.to_owned(),
@@ -271,7 +271,7 @@ impl Model {
         let exports = rec.manifest.is_shared_module();
         self.record(
             Some(ext),
-            Some(Context::Browser),
+            Some(TraceContext::Browser),
             TraceEvent::Updated {
                 from: from.clone(),
                 to,

@@ -29,7 +29,7 @@ use crate::model::package::Location;
 use crate::model::page_lifecycle::{Lifecycle, PageState};
 use crate::model::profile::Profile;
 use crate::model::rng::SimRng;
-use crate::model::trace::{Context, Trace, TraceEntry, TraceEvent};
+use crate::model::trace::{Trace, TraceContext, TraceEntry, TraceEvent};
 use crate::model::update_service::Updates;
 use crate::model::work::{Action, Queued, Signal, Work};
 
@@ -241,7 +241,7 @@ impl Model {
     pub(crate) fn record(
         &mut self,
         ext: Option<&ExtensionId>,
-        context: Option<Context>,
+        context: Option<TraceContext>,
         event: TraceEvent,
     ) {
         let entry = TraceEntry {
@@ -255,7 +255,7 @@ impl Model {
 
     /// Records a trace entry of an extension's background page.
     pub(crate) fn record_bg(&mut self, ext: &ExtensionId, event: TraceEvent) {
-        self.record(Some(ext), Some(Context::Background), event);
+        self.record(Some(ext), Some(TraceContext::Background), event);
     }
 
     /// Records a trace entry of a context.

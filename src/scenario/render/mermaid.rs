@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use crate::scenario::outcome::What;
 use crate::scenario::run::{Line, Report};
-use crate::{ChannelId, Context, ExtensionId, SimInstant, TraceEvent};
+use crate::{ChannelId, ExtensionId, SimInstant, TraceContext, TraceEvent};
 
 /// A participant: an extension's context, a web page, a native host; `None` is the browser.
-type Key = Option<(Option<ExtensionId>, Context)>;
+type Key = Option<(Option<ExtensionId>, TraceContext)>;
 
 /// The run as a Mermaid sequence diagram.
 pub fn mermaid(report: &Report) -> String {
@@ -60,14 +60,14 @@ impl<'r> Diagram<'r> {
         }
     }
 
-    fn key(&self, extension: Option<&ExtensionId>, context: Option<&Context>) -> Key {
+    fn key(&self, extension: Option<&ExtensionId>, context: Option<&TraceContext>) -> Key {
         match (extension, context) {
-            (_, Some(Context::Browser)) | (None, None) => None,
-            (Some(ext), None) => Some((Some(ext.clone()), Context::Background)),
+            (_, Some(TraceContext::Browser)) | (None, None) => None,
+            (Some(ext), None) => Some((Some(ext.clone()), TraceContext::Background)),
             (ext, Some(context)) => {
                 // Web pages and hosts are the same participant whoever they talk to.
                 let ext = match context {
-                    Context::WebPage { .. } | Context::NativeHost { .. } => None,
+                    TraceContext::WebPage { .. } | TraceContext::NativeHost { .. } => None,
                     _ => ext.cloned(),
                 };
                 Some((ext, context.clone()))

@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::scenario::outcome::What;
 use crate::scenario::run::{Line, Report};
-use crate::{Context, ExtensionId, TraceEvent};
+use crate::{ExtensionId, TraceContext, TraceEvent};
 
 /// The styles of the text form.
 struct Styles {
@@ -129,7 +129,7 @@ pub fn text(report: &Report, styled: bool) -> String {
                 let context = happening
                     .context
                     .as_ref()
-                    .map(Context::to_string)
+                    .map(TraceContext::to_string)
                     .unwrap_or_default();
                 let style = match happening.what {
                     What::Outcome { .. } => s.outcome,
