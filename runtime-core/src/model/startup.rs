@@ -79,6 +79,8 @@ impl Model {
         if running && has_page {
             self.activate(&id, Some(OnInstalledDetails::install()));
         }
+        // The first extension the browser may update starts its periodic checks.
+        self.schedule_periodic_check();
         Ok(id)
     }
 

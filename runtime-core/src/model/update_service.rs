@@ -170,6 +170,8 @@ pub(crate) struct Updates {
     pub(crate) published: BTreeMap<ExtensionId, Package>,
     /// `requestUpdateCheck` state (the browser's memory: gone at a restart).
     pub(crate) checks: BTreeMap<ExtensionId, UpdateCheckInfo>,
+    /// Whether the next periodic check is on the bus.
+    pub(crate) periodic_scheduled: bool,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::model::extension_id::ExtensionId;
 use crate::model::extension_lifecycle::{InUse, UpdateDecision};
 use crate::model::ids::CallId;
 use crate::model::names::{EventName, RuntimeEventName};
-use crate::model::package::Package;
+use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::PageState;
 use crate::model::trace::{TraceContext, TraceEvent};
 use crate::model::update_service::{
@@ -147,9 +147,21 @@ impl Model {
         }
     }
 
+    /// The extensions the browser's own checks look at: those installed from a packed `.crx`.
+    /// Unpacked extensions and those loaded from the command line have no update URL and are
+    /// never checked (Chromium's `ExtensionUpdater::AddToDownloader` skips every location
+    /// `Manifest::IsAutoUpdateableLocation` refuses).
+    fn auto_updateable(&self) -> Vec<ExtensionId> {
+        self.extensions
+            .values()
+            .filter(|r| r.life.is_running() && r.location == Location::Packed)
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
     /// At start: installs the updates that were waiting, and (with an update service) checks
-    /// every extension at once — what the browser finds while it starts is installed at once
-    /// — then schedules the periodic check.
+    /// every extension it may update at once — what the browser finds while it starts is
+    /// installed at once — then schedules the periodic check.
     pub(crate) fn start_updater(&mut self) {
         for ext in self.running_ids() {
             if let Some(update) = self.ext_mut(&ext).and_then(|r| r.life.take_update()) {
@@ -159,14 +171,24 @@ impl Model {
         if !self.config.autoupdate {
             return;
         }
-        for ext in self.running_ids() {
+        for ext in self.auto_updateable() {
             self.complete_update_check(&ext, UpdateTrigger::Startup);
         }
         self.schedule_periodic_check();
     }
 
-    /// The next periodic check: the frequency, jittered by ±20 % (`ExtensionUpdater`).
-    fn schedule_periodic_check(&mut self) {
+    /// The next periodic check: the frequency, jittered by ±20 % (`ExtensionUpdater`). It is
+    /// scheduled only while an extension it would check is installed: a check of nothing does
+    /// nothing anyone could see, and a quiet century must not cost 175 000 of them.
+    pub(crate) fn schedule_periodic_check(&mut self) {
+        if self.updates.periodic_scheduled
+            || !self.running
+            || !self.config.autoupdate
+            || self.auto_updateable().is_empty()
+        {
+            return;
+        }
+        self.updates.periodic_scheduled = true;
         let jitter = self.rng.rand_double() * 0.4 + 0.8;
         let delay = Duration::from_millis(
             (self.config.update_check_period.as_millis() as f64 * jitter) as u64,
@@ -174,12 +196,13 @@ impl Model {
         self.post_ambient_after(delay, Work::PeriodicUpdateCheck { run: self.run });
     }
 
-    /// The periodic check of the browser run `run`: every extension is checked.
+    /// The periodic check of the browser run `run`: every extension it may update is checked.
     pub(crate) fn periodic_update_check(&mut self, run: u64) {
         if self.run != run || !self.running {
             return;
         }
-        for ext in self.running_ids() {
+        self.updates.periodic_scheduled = false;
+        for ext in self.auto_updateable() {
             self.start_update_check(&ext, UpdateTrigger::Periodic);
         }
         self.schedule_periodic_check();
@@ -189,6 +212,7 @@ impl Model {
     /// the run that started them).
     pub(crate) fn stop_updater(&mut self) {
         self.updates.checks.clear();
+        self.updates.periodic_scheduled = false;
     }
 
     /// Whether nothing of the extension is running: no loaded page, no open view (Chromium's
