@@ -61,9 +61,9 @@ pub mod scenario;
 /// The simulated browser (runtime-core's items, each by its name).
 pub use runtime_core::{
     script_fn, ApiFunction, Background, BackgroundKind, BackgroundModel, BackgroundPage,
-    BackgroundScript, BlockOnError, Browser, BrowserBuilder, BrowserError, ChannelId, ConnectError,
-    ConnectNativeError, ContentScript, ContextError, ContextInvalidated, Event, EventName,
-    ExtensionId, ExtensionInfo, ExtensionSpec, ExternallyConnectable, FrameId,
+    BackgroundScript, BeyondVirtualTime, BlockOnError, Browser, BrowserBuilder, BrowserError,
+    ChannelId, ConnectError, ConnectNativeError, ContentScript, ContextError, ContextInvalidated,
+    Event, EventName, ExtensionId, ExtensionInfo, ExtensionSpec, ExternallyConnectable, FrameId,
     GetBackgroundPageError, GetPlatformInfoError, InstallError, Keepalive, KeepaliveReason,
     KeepaliveRule, KeyError, LastError, ListenerError, ListenerId, ListenerOutcome, Location,
     Manifest, ManifestError, ManifestInput, MatchPattern, MatchPatternError, MessageError,
@@ -72,14 +72,15 @@ pub use runtime_core::{
     PlatformInfo, PlatformNaclArch, PlatformOs, Port, PostMessageError, Profile, PublishError,
     RequestUpdateCheckError, RequestUpdateCheckStatus, RestartAfterDelayError, RestartError,
     Runtime, RuntimeEventName, ScriptError, ScriptFn, SendMessageError, SendNativeMessageError,
-    SendResponse, SetUninstallUrlError, SimInstant, Sleep, Stalled, Storage, Tab, TabId, Timers,
-    Trace, TraceContext, TraceEntry, TraceEvent, UninstallError, UnknownApiFunction,
+    SendResponse, SetUninstallUrlError, SimInstant, Sleep, StallReason, Stalled, Storage, Tab,
+    TabId, Timers, Trace, TraceContext, TraceEntry, TraceEvent, UninstallError, UnknownApiFunction,
     UnknownProfile, UpdateCheckResult, UpdateDetails, ViewId, ViewKind, WatchdogAction,
-    WatchdogHook, WatchdogReport, WebPage, DEFAULT_BROWSER_VERSION, DEFAULT_UPDATE_FREQUENCY,
-    DEFAULT_WATCHDOG_LIMIT, FAST_RELOAD_COUNT, FAST_RELOAD_TIME, FIREFOX_MAX_IDLE,
-    FIREFOX_MIN_IDLE, FORCED_RESTART_GRACE, MAX_MESSAGE_SIZE, MAX_PENDING_UPDATE_CHECKS,
-    MAX_UNINSTALL_URL_LENGTH, MIN_DURATION_BETWEEN_RESTARTS, SERVICE_WORKER_REQUEST_TIMEOUT,
-    UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME, WATCHDOG_ENV,
+    WatchdogHook, WatchdogReport, WebPage, DEFAULT_BLOCK_ON_LIMIT, DEFAULT_BROWSER_VERSION,
+    DEFAULT_NATIVE_ANSWER_LIMIT, DEFAULT_UPDATE_FREQUENCY, DEFAULT_WATCHDOG_LIMIT,
+    FAST_RELOAD_COUNT, FAST_RELOAD_TIME, FIREFOX_MAX_IDLE, FIREFOX_MIN_IDLE, FORCED_RESTART_GRACE,
+    MAX_MESSAGE_SIZE, MAX_PENDING_UPDATE_CHECKS, MAX_UNINSTALL_URL_LENGTH,
+    MIN_DURATION_BETWEEN_RESTARTS, SERVICE_WORKER_REQUEST_TIMEOUT, UNPACKED_FAST_RELOAD_COUNT,
+    UNPACKED_FAST_RELOAD_TIME, WATCHDOG_ENV,
 };
 /// Native messaging: host manifests, the wire protocol, host processes, a library for hosts.
 pub use runtime_native as native;

@@ -27,7 +27,12 @@ fn a_host_that_stops_reading_does_not_block_the_simulation() {
     let (_dir, launcher) = native_host(BrowserKind::Chrome, "exec sleep 600", probe.id().as_str());
     let (script, loads) = top_level(|_| {});
     let spec = event_page("stuck", json!({"permissions": ["nativeMessaging"]}), script);
-    let (mut browser, ids) = started(Browser::builder().native_launcher(launcher), vec![spec]);
+    // The host never answers: the browser holds the clock for it for one second of real time,
+    // then says so in the trace and moves on.
+    let builder = Browser::builder()
+        .native_launcher(launcher)
+        .native_answer_limit(Duration::from_secs(1));
+    let (mut browser, ids) = started(builder, vec![spec]);
     let rt = loads.last().unwrap();
     let port = rt.connect_native(NATIVE_HOST).unwrap();
     let started = Instant::now();
@@ -38,14 +43,26 @@ fn a_host_that_stops_reading_does_not_block_the_simulation() {
     }
     browser.advance(Duration::from_secs(60));
     assert_eq!(browser.page_state(&ids[0]), Some(PageState::Active));
-    port.disconnect();
-    let ended = browser.run_until(Duration::from_secs(60), |b| {
-        b.with_trace(|t| {
-            t.entries()
-                .iter()
-                .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
+    let gave_up = browser.with_trace(|t| {
+        t.entries().iter().any(|e| {
+            matches!(&e.event, TraceEvent::Warning { message }
+                if message.contains("has not answered after 1 s of real time"))
         })
     });
+    assert!(
+        gave_up,
+        "the trace does not say the browser stopped waiting"
+    );
+    port.disconnect();
+    let ended = browser
+        .run_until(Duration::from_secs(60), |b| {
+            b.with_trace(|t| {
+                t.entries()
+                    .iter()
+                    .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
+            })
+        })
+        .is_ok();
     assert!(ended, "the stuck host was never ended");
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -101,9 +118,11 @@ fn a_host_that_writes_before_it_reads_does_not_deadlock_its_port() {
         port.post_message(&json!(chunk)).unwrap();
     }
     let started = Instant::now();
-    let all = browser.run_until(Duration::from_secs(60), |_| {
-        received.load(Ordering::SeqCst) == MESSAGES
-    });
+    let all = browser
+        .run_until(Duration::from_secs(60), |_| {
+            received.load(Ordering::SeqCst) == MESSAGES
+        })
+        .is_ok();
     assert!(
         all,
         "{} of the host's {MESSAGES} messages arrived",
@@ -111,15 +130,17 @@ fn a_host_that_writes_before_it_reads_does_not_deadlock_its_port() {
     );
     // The host read everything the extension posted: it exits at end of file, by itself.
     port.disconnect();
-    let ended = browser.run_until(Duration::from_secs(60), |b| {
-        b.with_trace(|t| {
-            t.entries().iter().find_map(|e| match &e.event {
-                TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
-                _ => None,
+    let ended = browser
+        .run_until(Duration::from_secs(60), |b| {
+            b.with_trace(|t| {
+                t.entries().iter().find_map(|e| match &e.event {
+                    TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
+                    _ => None,
+                })
             })
+            .is_some()
         })
-        .is_some()
-    });
+        .is_ok();
     assert!(ended, "the host never ended");
     let exit = browser.with_trace(|t| {
         t.entries().iter().find_map(|e| match &e.event {
@@ -159,10 +180,11 @@ fn waiting_for_a_listener_that_never_answers_stalls_instead_of_hanging() {
     // Nothing more could happen: the page is kept alive by the open channel.
     assert_eq!(stalled.at, browser.now());
     assert_eq!(browser.page_state(&ids[0]), Some(PageState::Active));
+    assert_eq!(stalled.reason, runtime_sim::StallReason::NothingLeft);
     assert_eq!(
         stalled.to_string(),
         format!(
-            "the simulation ran out of work at {} while the future was still waiting",
+            "the simulation stalled at {}: nothing was left to run while it still waited",
             browser.now()
         )
     );

@@ -124,7 +124,9 @@ fn send_native_message_answers_with_the_hosts_first_message_then_ends_the_host()
         .block_on(rt.send_native_message(HOST, &json!("ping")))
         .unwrap();
     assert_eq!(answer, Ok(json!("pong")));
-    assert!(browser.run_until(Duration::from_secs(10), host_ended));
+    assert!(browser
+        .run_until(Duration::from_secs(10), host_ended)
+        .is_ok());
     let exit = browser
         .trace()
         .entries()
@@ -159,7 +161,9 @@ fn a_native_port_exchanges_messages_and_keeps_the_page_alive_until_disconnected(
         disconnects.lock().unwrap().is_empty(),
         "the disconnecting end is not told"
     );
-    assert!(browser.run_until(Duration::from_secs(60), host_ended));
+    assert!(browser
+        .run_until(Duration::from_secs(60), host_ended)
+        .is_ok());
 }
 
 /// A host that exits by itself disconnects the port with `Native host has exited.`
@@ -168,10 +172,12 @@ fn a_host_that_exits_disconnects_the_port() {
     let (mut browser, _id, rt, _dir) = start(true, "exit 0");
     let port = rt.connect_native(HOST).unwrap();
     let (_messages, disconnects) = watch(&rt, &port);
-    assert!(browser.run_until(Duration::from_secs(30), |_| !disconnects
-        .lock()
-        .unwrap()
-        .is_empty()));
+    assert!(browser
+        .run_until(Duration::from_secs(30), |_| !disconnects
+            .lock()
+            .unwrap()
+            .is_empty())
+        .is_ok());
     assert_eq!(
         *disconnects.lock().unwrap(),
         vec![Some("Native host has exited.".to_owned())]
@@ -279,11 +285,11 @@ cat > /dev/null"#;
         .unwrap();
     assert_eq!(first, Some(json!("pong")));
     assert!(disconnects.lock().unwrap().is_empty());
-    assert!(
-        browser.run_until(Duration::from_secs(5), |b| b.trace().entries().iter().any(
+    assert!(browser
+        .run_until(Duration::from_secs(5), |b| b.trace().entries().iter().any(
             |e| matches!(&e.event, TraceEvent::NativeStderr { line, .. } if line == "warming up")
         ))
-    );
+        .is_ok());
     let ignored = browser.trace().entries().iter().any(|e| {
         matches!(&e.event, TraceEvent::NativeMessageIgnored { reason, .. }
             if reason == "The sender sent an invalid JSON message; message ignored.")
@@ -370,10 +376,12 @@ cat > /dev/null"#;
     let (mut browser, _id, rt, _dir) = start(true, body);
     let port = rt.connect_native(HOST).unwrap();
     let (_messages, disconnects) = watch(&rt, &port);
-    assert!(browser.run_until(Duration::from_secs(30), |_| !disconnects
-        .lock()
-        .unwrap()
-        .is_empty()));
+    assert!(browser
+        .run_until(Duration::from_secs(30), |_| !disconnects
+            .lock()
+            .unwrap()
+            .is_empty())
+        .is_ok());
     assert_eq!(
         *disconnects.lock().unwrap(),
         vec![Some(
@@ -406,7 +414,9 @@ fn a_host_ignoring_end_of_file_is_killed_after_the_real_two_second_grace() {
     browser.advance(Duration::ZERO);
     let started = std::time::Instant::now();
     port.disconnect();
-    assert!(browser.run_until(Duration::from_secs(3600), host_ended));
+    assert!(browser
+        .run_until(Duration::from_secs(3600), host_ended)
+        .is_ok());
     let exit = browser
         .trace()
         .entries()

@@ -96,12 +96,15 @@
 //! browser starts on first use. They join the simulation without changing the clock: a host's
 //! task hands what it reads to the browser's thread-safe inbox (the same way a dropped
 //! [`Keepalive`] is released), and the simulation observes it at the virtual time of the step
-//! that takes it. While a host is running, the driver, when nothing is due at the current
-//! virtual instant, waits in real time (at most [`BrowserBuilder::real_time_settle`], 100 ms by
-//! default) for the inbox before it moves the virtual clock; [`Browser::block_on`] waits for
-//! hosts when nothing else can move its future. Simulations with no host never wait, and stay
-//! byte-for-byte deterministic; with hosts, when a host's message is observed depends on the
-//! host.
+//! that takes it. While a host has not answered what it was sent (a message on its port, a
+//! `sendNativeMessage` request), or is ending, virtual time does not run ahead of the real
+//! time that has passed since: a host that takes a second to start answers about a second
+//! later on the virtual clock too, however the browser is driven, and its reply is never lost.
+//! A host just started is waited for up to 250 ms, for what it does by itself at start.
+//! Hosts with nothing outstanding do not slow the simulation. Past
+//! [`BrowserBuilder::native_answer_limit`] (5 s of real time) the browser stops waiting for a
+//! host, and the trace says so. Simulations with no host never wait, and stay byte-for-byte
+//! deterministic; with hosts, when a host's message is observed depends on the host.
 //!
 //! ## The watchdog
 //! Listeners and task polls run on the driving thread, so one that blocks it (a
@@ -117,8 +120,12 @@
 mod driver;
 mod model;
 
-pub use driver::browser::{BlockOnError, Browser, BrowserError, ExtensionInfo, Stalled};
-pub use driver::builder::{BrowserBuilder, DEFAULT_BROWSER_VERSION};
+pub use driver::browser::{
+    BeyondVirtualTime, BlockOnError, Browser, BrowserError, ExtensionInfo, StallReason, Stalled,
+};
+pub use driver::builder::{
+    BrowserBuilder, DEFAULT_BLOCK_ON_LIMIT, DEFAULT_BROWSER_VERSION, DEFAULT_NATIVE_ANSWER_LIMIT,
+};
 pub use driver::keepalive::Keepalive;
 pub use driver::last_error::LastError;
 pub use driver::on_message::{OnMessage, OnMessageEvent, SendResponse};

@@ -225,6 +225,14 @@ impl<M> Bus<M> {
         self.len() == 0
     }
 
+    /// Every waiting item, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &M> {
+        self.immediate
+            .iter()
+            .map(|p| &p.item)
+            .chain(self.scheduled.iter().map(|Reverse(p)| &p.item))
+    }
+
     /// Removes every waiting item for which `keep` returns `false`.
     pub fn retain(&mut self, mut keep: impl FnMut(&M) -> bool) {
         self.immediate.retain(|p| keep(&p.item));

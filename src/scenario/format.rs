@@ -83,9 +83,10 @@ pub struct BrowserSettings {
     /// are ended (default: the profile's browser — `firefox` for the firefox profile, else
     /// `chrome`).
     pub native_browser: Option<crate::native::BrowserKind>,
-    /// How long, in real time, the browser waits for a running native host before it moves the
-    /// virtual clock past a quiet moment (default `"100ms"`).
-    pub real_time_settle: Option<Dur>,
+    /// How long, in real time, the browser waits for a native host that has not answered what
+    /// it was sent (or is ending) before it gives up and lets the virtual clock move on
+    /// (default `"30s"`). Meanwhile virtual time does not run ahead of real time.
+    pub native_answer_limit: Option<Dur>,
     /// Whether the browser has an update service (default `true`). Without one,
     /// `runtime.requestUpdateCheck()` fails with `Autoupdate is not enabled.` and the browser
     /// never checks for updates.

@@ -622,8 +622,8 @@ fn configure(settings: &BrowserSettings, profile: Profile, seed: Option<u64>) ->
     if settings.platform_unavailable {
         builder = builder.platform_info(None);
     }
-    if let Some(settle) = settings.real_time_settle {
-        builder = builder.real_time_settle(settle.0);
+    if let Some(limit) = settings.native_answer_limit {
+        builder = builder.native_answer_limit(limit.0);
     }
     if let Some(enabled) = settings.autoupdate {
         builder = builder.autoupdate(enabled);

@@ -64,12 +64,71 @@ pub enum BrowserError {
     },
 }
 
-/// [`Browser::block_on`] could not finish: nothing was left to run, and the future still waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the simulation ran out of work at {at} while the future was still waiting")]
+/// [`Browser::block_on`] or [`Browser::run_until`] gave up: what it waited for did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the simulation stalled at {at}: {reason}")]
 pub struct Stalled {
-    /// The virtual time at which nothing was left to run.
+    /// The virtual time when it gave up.
     pub at: SimInstant,
+    /// Why.
+    pub reason: StallReason,
+}
+
+/// Why a run gave up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StallReason {
+    /// Nothing was left to run, and no native host could still act.
+    NothingLeft,
+    /// The virtual-time limit passed. `scheduled` is what was still on the browser's clock
+    /// then, by kind (`a script's timer`, …), the most frequent first.
+    TimeLimit {
+        /// The limit.
+        limit: Duration,
+        /// What was still scheduled.
+        scheduled: Vec<(&'static str, usize)>,
+    },
+}
+
+impl std::fmt::Display for StallReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StallReason::NothingLeft => {
+                f.write_str("nothing was left to run while it still waited")
+            }
+            StallReason::TimeLimit { limit, scheduled } => {
+                write!(
+                    f,
+                    "it still waited after {} of virtual time",
+                    SimInstant::from_start(*limit)
+                )?;
+                match scheduled.as_slice() {
+                    [] => f.write_str("; nothing was scheduled any more"),
+                    [("a script's timer", n)] => write!(
+                        f,
+                        "; only timers of scripts were left ({n}): a timer that sets itself again never lets the browser run out of work"
+                    ),
+                    kinds => {
+                        let kinds: Vec<String> = kinds
+                            .iter()
+                            .map(|(kind, n)| format!("{kind} ({n})"))
+                            .collect();
+                        write!(f, "; still scheduled: {}", kinds.join(", "))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A span of virtual time that would take the clock past its end, [`SimInstant::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("advancing {requested:?} from {from} would pass the end of virtual time, {end} (365 000 days)", end = SimInstant::MAX)]
+pub struct BeyondVirtualTime {
+    /// Where the clock was.
+    pub from: SimInstant,
+    /// The span asked for.
+    pub requested: Duration,
 }
 
 /// [`Browser::try_block_on`] could not give the future's value: the simulation stalled, or the
@@ -159,9 +218,6 @@ impl std::fmt::Debug for Browser {
         })
     }
 }
-
-/// How long `block_on` waits, in real time, for a native host when nothing else can move.
-const BLOCK_ON_HOST_LIMIT: Duration = Duration::from_secs(30);
 
 impl Browser {
     pub(crate) fn from_driver(driver: Rc<Driver>) -> Browser {
@@ -675,39 +731,96 @@ impl Browser {
         self.driver.read(|model| f(&model.trace))
     }
 
+    /// The `runtime` of an extension's loaded background page (its current load), to call
+    /// the API from it or watch it in a test. `None` when the page is not loaded.
+    pub fn background_runtime(&self, id: &ExtensionId) -> Option<Runtime> {
+        let load = self.driver.read(|model| model.ext(id)?.loaded_load())?;
+        let context = ContextId::Background {
+            ext: id.clone(),
+            load,
+        };
+        let events = self.driver.find_events(&context)?;
+        Runtime::for_context(&self.driver, &context, events)
+    }
+
     /// Runs everything due within the next `duration` of virtual time; the clock then reads
-    /// `now + duration`.
+    /// `now + duration`. A span past the end of virtual time ([`SimInstant::MAX`]) runs to the
+    /// end, and the trace warns ([`Browser::try_advance`] refuses it instead). However long the
+    /// span, it costs what is scheduled in it, not its length.
     pub fn advance(&mut self, duration: Duration) {
-        let target = self.now() + duration;
+        if let Err(beyond) = self.try_advance(duration) {
+            self.warn_beyond(&beyond);
+            self.run_to(SimInstant::MAX);
+        }
+    }
+
+    /// [`Browser::advance`], or an error (and nothing run) when the span would take the clock
+    /// past the end of virtual time.
+    pub fn try_advance(&mut self, duration: Duration) -> Result<(), BeyondVirtualTime> {
+        let from = self.now();
+        let target = from.checked_add(duration).ok_or(BeyondVirtualTime {
+            from,
+            requested: duration,
+        })?;
         self.run_to(target);
+        Ok(())
     }
 
     /// Runs everything due up to `instant`; the clock then reads `instant` (or stays, if it is
-    /// already later).
+    /// already later). An instant past the end of virtual time runs to the end, and the trace
+    /// warns.
     pub fn advance_to(&mut self, instant: SimInstant) {
-        self.run_to(instant);
+        if instant > SimInstant::MAX {
+            let from = self.now();
+            self.warn_beyond(&BeyondVirtualTime {
+                from,
+                requested: instant - from,
+            });
+        }
+        self.run_to(instant.min(SimInstant::MAX));
     }
 
-    /// When a native host is running and nothing is due now, waits (in real time, at most
-    /// the settle time) for it before the clock moves. Returns whether something arrived.
-    fn wait_for_hosts(&self) -> bool {
-        if !self.driver.inbox.realtime_open() || !self.driver.read(|m| m.nothing_due_now()) {
-            return false;
+    fn warn_beyond(&self, beyond: &BeyondVirtualTime) {
+        let message = format!("{beyond}: the clock runs to its end and stops there");
+        self.driver.with_model(|model| {
+            model.record(
+                None,
+                Some(TraceContext::Browser),
+                TraceEvent::Warning { message },
+            )
+        });
+    }
+
+    /// One step of a run up to `target`: a local step, else news from a native host, else the
+    /// next bus item due by `target` (the clock held while a host is awaited). Returns whether
+    /// it did something.
+    fn step_until(&mut self, target: SimInstant) -> bool {
+        if self.driver.local_step() {
+            return true;
         }
-        let settle = self.driver.settings.real_time_settle;
-        self.driver.inbox.wait_for_real_time(settle)
+        match self.driver.read(|model| model.next_due()) {
+            Some(at) if at <= target => {
+                if self.driver.hold_clock(at) {
+                    return true;
+                }
+                self.driver.bus_step(target)
+            }
+            _ => false,
+        }
     }
 
     fn run_to(&mut self, target: SimInstant) {
         loop {
-            if self.driver.local_step() || self.wait_for_hosts() {
+            if self.step_until(target) {
                 continue;
             }
-            if !self.driver.bus_step(target) {
-                break;
+            // Nothing is due before `target` any more: the clock goes there, held for the
+            // native hosts the browser waits for.
+            if self.driver.hold_clock(target) {
+                continue;
             }
+            break;
         }
-        // Nothing is due before `target` any more.
         self.driver
             .with_model(|model| model.bus.advance_to(target).ok());
     }
@@ -716,46 +829,57 @@ impl Browser {
     /// and returns the virtual time then. A script with a timer that re-arms itself never lets
     /// the browser become idle: drive such a simulation with [`Browser::advance`].
     pub fn run_until_idle(&mut self) -> SimInstant {
-        let end = SimInstant::from_start(Duration::MAX);
         loop {
-            if self.driver.local_step() || self.wait_for_hosts() {
+            if self.driver.read(|m| m.work_scheduled()) {
+                if self.step_until(SimInstant::MAX) {
+                    continue;
+                }
+            } else if self.driver.local_step() {
                 continue;
             }
-            if !self.driver.read(|m| m.work_scheduled()) || !self.driver.bus_step(end) {
-                break;
+            if self.driver.awaits_hosts() && self.driver.wait_for_hosts(SimInstant::MAX) {
+                continue;
             }
+            break;
         }
         self.now()
     }
 
-    /// Runs until `condition` holds, for at most `limit` of virtual time. Returns whether it
-    /// holds. While a native host is running and nothing is scheduled before the limit, it
-    /// waits for the host in real time (up to 30 s) before giving up.
+    /// Runs until `condition` holds, for at most `limit` of virtual time: `Ok` once it holds,
+    /// else [`Stalled`], saying why. While a native host the browser waits for has not
+    /// answered, the clock is held for it; when nothing is left to run but a host could still
+    /// act, it waits for the host in real time (up to the answer limit).
     pub fn run_until(
         &mut self,
         limit: Duration,
         mut condition: impl FnMut(&Browser) -> bool,
-    ) -> bool {
-        let target = self.now() + limit;
-        let hosts_deadline = std::time::Instant::now() + BLOCK_ON_HOST_LIMIT;
+    ) -> Result<(), Stalled> {
+        let from = self.now();
+        let target = from.checked_add(limit).unwrap_or(SimInstant::MAX);
         loop {
             if condition(self) {
-                return true;
+                return Ok(());
             }
-            if self.driver.local_step() || self.wait_for_hosts() {
-                continue;
-            }
-            if self.driver.bus_step(target) {
+            if self.step_until(target) {
                 continue;
             }
             // Nothing is scheduled before the limit: only a native host can still act.
-            let left = hosts_deadline.saturating_duration_since(std::time::Instant::now());
-            if self.driver.inbox.realtime_open() && self.driver.inbox.wait_for_real_time(left) {
+            if self.driver.wait_for_hosts(target) {
                 continue;
             }
             self.driver
                 .with_model(|model| model.bus.advance_to(target).ok());
-            return condition(self);
+            if condition(self) {
+                return Ok(());
+            }
+            let scheduled = self.driver.read(|m| m.scheduled());
+            return Err(Stalled {
+                at: self.now(),
+                reason: StallReason::TimeLimit {
+                    limit: target - from,
+                    scheduled,
+                },
+            });
         }
     }
 
@@ -790,14 +914,18 @@ impl Browser {
     }
 
     /// Runs the simulation until `future` completes, advancing virtual time as needed, and
-    /// returns its output — for calling the API from a test.
+    /// returns its output — for calling the API from a test. It gives up with [`Stalled`]
+    /// when nothing is left to run, or after [`BrowserBuilder::block_on_limit`] of virtual
+    /// time (one day by default).
     pub fn block_on<F: Future>(&mut self, future: F) -> Result<F::Output, Stalled> {
         // The future is a task like the scripts' ones, woken and polled in turn with them,
         // but it stays here on the stack: it is polled at once, then each time its turn comes.
         let task = self.driver.executor.foreign_task();
         let mut future = std::pin::pin!(Some(future));
         let mut turn = true;
-        let end = SimInstant::from_start(Duration::MAX);
+        let from = self.now();
+        let limit = self.driver.settings.block_on_limit;
+        let end = from.checked_add(limit).unwrap_or(SimInstant::MAX);
         loop {
             if turn {
                 turn = false;
@@ -811,19 +939,37 @@ impl Browser {
                 LocalStep::OwnTaskWoken => turn = true,
                 LocalStep::Ran => {}
                 LocalStep::Idle => {
-                    if self.wait_for_hosts()
-                        || (self.driver.read(|m| m.work_scheduled()) && self.driver.bus_step(end))
-                    {
-                        continue;
+                    let next = self
+                        .driver
+                        .read(|m| m.work_scheduled().then(|| m.next_due()).flatten());
+                    match next {
+                        Some(at) if at <= end => {
+                            if !self.driver.hold_clock(at) {
+                                self.driver.bus_step(end);
+                            }
+                            continue;
+                        }
+                        Some(_) => {
+                            let scheduled = self.driver.read(|m| m.scheduled());
+                            future.set(None);
+                            self.driver
+                                .with_model(|model| model.bus.advance_to(end).ok());
+                            return Err(Stalled {
+                                at: self.now(),
+                                reason: StallReason::TimeLimit { limit, scheduled },
+                            });
+                        }
+                        None => {}
                     }
                     // Nothing is scheduled: only a native host can still move the future.
-                    if self.driver.inbox.realtime_open()
-                        && self.driver.inbox.wait_for_real_time(BLOCK_ON_HOST_LIMIT)
-                    {
+                    if self.driver.wait_for_hosts(end) {
                         continue;
                     }
                     future.set(None);
-                    return Err(Stalled { at: self.now() });
+                    return Err(Stalled {
+                        at: self.now(),
+                        reason: StallReason::NothingLeft,
+                    });
                 }
             }
         }

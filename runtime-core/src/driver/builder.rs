@@ -14,6 +14,15 @@ use crate::model::profile::{Profile, Timers};
 use crate::model::update_service::DEFAULT_UPDATE_FREQUENCY;
 use crate::model::Model;
 
+/// How long, in real time, the browser waits for a native host's answer unless told
+/// otherwise: 5 s. Long enough for a host that starts slowly (an interpreter behind a
+/// version-manager shim takes 0.1–1 s) to answer; short enough that a host which never
+/// answers some messages (a one-way port) costs a test seconds, not minutes.
+pub const DEFAULT_NATIVE_ANSWER_LIMIT: Duration = Duration::from_secs(5);
+
+/// How much virtual time [`Browser::block_on`] runs unless told otherwise: one day.
+pub const DEFAULT_BLOCK_ON_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The browser version a simulated browser reports unless told otherwise.
 pub const DEFAULT_BROWSER_VERSION: &str = "156.0.8078.73";
 
@@ -59,7 +68,8 @@ impl Default for BrowserBuilder {
             },
             driver: DriverSettings {
                 launcher: None,
-                real_time_settle: Duration::from_millis(100),
+                answer_limit: DEFAULT_NATIVE_ANSWER_LIMIT,
+                block_on_limit: DEFAULT_BLOCK_ON_LIMIT,
             },
             watchdog: WatchdogSettings::default(),
         }
@@ -120,10 +130,28 @@ impl BrowserBuilder {
         self
     }
 
-    /// How long, in real time, the driver waits for a native host before it moves the virtual
-    /// clock past a quiet moment while a host is running (default 100 ms).
-    pub fn real_time_settle(mut self, settle: Duration) -> Self {
-        self.driver.real_time_settle = settle;
+    /// Native hosts from one temporary folder (a [`runtime_native::TempHost`] registered for
+    /// the test): the browser finds the host there, and looks nowhere else.
+    pub fn native_host(self, host: &runtime_native::TempHost) -> Self {
+        self.native_launcher(host.launcher())
+    }
+
+    /// How long, in real time, the browser waits for a native host that has not answered what
+    /// it was sent, or that is ending (default [`DEFAULT_NATIVE_ANSWER_LIMIT`], 5 s). While it
+    /// waits, virtual time does not run ahead of real time; past the limit, the trace says it
+    /// gave up and the clock moves on. With `Duration::ZERO` the browser never waits for hosts:
+    /// what they hand in joins the simulation at its next step (for a soak, say, that must not
+    /// run at the hosts' pace).
+    pub fn native_answer_limit(mut self, limit: Duration) -> Self {
+        self.driver.answer_limit = limit;
+        self
+    }
+
+    /// How much virtual time [`Browser::block_on`] runs while its future still waits before it
+    /// gives up with [`Stalled`](crate::Stalled) (default [`DEFAULT_BLOCK_ON_LIMIT`], one day):
+    /// a script whose timer sets itself again never lets the browser run out of work.
+    pub fn block_on_limit(mut self, limit: Duration) -> Self {
+        self.driver.block_on_limit = limit;
         self
     }
 

@@ -18,12 +18,13 @@ use crate::driver::executor::{Executor, TaskFuture};
 use crate::driver::inbox::{Inbox, Incoming};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
+use crate::driver::real_time::{Awaited, Awaiting};
 use crate::driver::watchdog::Beat;
 use crate::model::calls::CallOutcome;
 use crate::model::channel::Reply;
 use crate::model::contexts::ContextId;
 use crate::model::ids::{CallId, ChannelId, EndId, ScriptId, TimerId};
-use crate::model::work::{InboxItem, Signal};
+use crate::model::work::{HostSource, InboxItem, Signal};
 use crate::model::Model;
 
 /// A background script, as the driver keeps it: what starts the top-level code of a page load.
@@ -62,8 +63,11 @@ impl TimerSlot {
 pub(crate) struct DriverSettings {
     /// The launcher set with `BrowserBuilder::native_launcher`; by default the profile's.
     pub(crate) launcher: Option<runtime_native::Launcher>,
-    /// How long the driver waits in real time for a native host before the clock moves on.
-    pub(crate) real_time_settle: Duration,
+    /// How long, in real time, the browser waits for a native host's answer (or end) before
+    /// it gives up and lets the virtual clock move on.
+    pub(crate) answer_limit: Duration,
+    /// How much virtual time `Browser::block_on` runs before it gives up.
+    pub(crate) block_on_limit: Duration,
 }
 
 /// One simulated browser, as the driver runs it.
@@ -82,8 +86,10 @@ pub(crate) struct Driver {
     replies: RefCell<HashMap<ChannelId, oneshot::Sender<Reply>>>,
     /// The scripts' timers that have not fired.
     timers: RefCell<HashMap<TimerId, Rc<TimerSlot>>>,
-    /// The stdin of each native host connected to a port.
-    hosts: RefCell<HashMap<ChannelId, mpsc::UnboundedSender<Value>>>,
+    /// The name and the stdin of each native host connected to a port.
+    hosts: RefCell<HashMap<ChannelId, (String, mpsc::UnboundedSender<Value>)>>,
+    /// The native hosts the browser waits for (see `real_time.rs`).
+    pub(crate) awaited: RefCell<BTreeMap<HostSource, Awaited>>,
     /// The background scripts, by the id the model knows them by.
     scripts: RefCell<BTreeMap<ScriptId, Rc<dyn PageScript>>>,
     next_script: Cell<u64>,
@@ -107,6 +113,7 @@ impl Driver {
             replies: RefCell::default(),
             timers: RefCell::default(),
             hosts: RefCell::default(),
+            awaited: RefCell::default(),
             scripts: RefCell::default(),
             next_script: Cell::new(0),
             native: RefCell::new(None),
@@ -153,13 +160,23 @@ impl Driver {
                 }
             }
             Signal::ToHost { channel, message } => {
-                if let Some(host) = self.hosts.borrow().get(&channel) {
-                    let _ = host.send(message);
-                }
+                let name = match self.hosts.borrow().get(&channel) {
+                    Some((name, stdin)) => {
+                        let _ = stdin.send(message);
+                        name.clone()
+                    }
+                    None => return,
+                };
+                // The host has something to answer now.
+                self.await_host(HostSource::Port(channel), &name, Awaiting::Answer);
             }
             Signal::CloseHost { channel } => {
                 let host = self.hosts.borrow_mut().remove(&channel);
-                drop(host);
+                if let Some((name, stdin)) = host {
+                    drop(stdin);
+                    // Its stdin closes: it is ending now.
+                    self.await_host(HostSource::Port(channel), &name, Awaiting::End);
+                }
             }
             Signal::TimerFired(timer) => {
                 let slot = self.timers.borrow_mut().remove(&timer);
@@ -255,9 +272,16 @@ impl Driver {
         slot
     }
 
-    /// Keeps the stdin of a native host connected to a port.
-    pub(crate) fn add_host(&self, channel: ChannelId, stdin: mpsc::UnboundedSender<Value>) {
-        self.hosts.borrow_mut().insert(channel, stdin);
+    /// Keeps the name and the stdin of a native host connected to a port.
+    pub(crate) fn add_host(
+        &self,
+        channel: ChannelId,
+        name: &str,
+        stdin: mpsc::UnboundedSender<Value>,
+    ) {
+        self.hosts
+            .borrow_mut()
+            .insert(channel, (name.to_owned(), stdin));
     }
 
     /// Keeps a background script; the model knows it by the id returned.

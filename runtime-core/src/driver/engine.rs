@@ -52,7 +52,10 @@ impl Driver {
                 for item in incoming {
                     match item {
                         Incoming::Wake(task) => self.executor.woken(task),
-                        Incoming::Item(item) => model.act(Action::Inbox(item)),
+                        Incoming::Item(item) => {
+                            self.host_news(&item);
+                            model.act(Action::Inbox(item));
+                        }
                     }
                 }
             });

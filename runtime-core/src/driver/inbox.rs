@@ -95,16 +95,26 @@ impl Inbox {
         self.shutting_down.load(Ordering::Acquire)
     }
 
+    /// Waits, in real time and for at most `limit`, until something is handed in. Returns
+    /// whether something waits.
+    pub(crate) fn wait_for_item(&self, limit: Duration) -> bool {
+        self.wait(limit, false)
+    }
+
     /// Waits, in real time and for at most `limit`, until something is handed in or the last
     /// real-time source ends. Returns whether something waits.
     pub(crate) fn wait_for_real_time(&self, limit: Duration) -> bool {
+        self.wait(limit, true)
+    }
+
+    fn wait(&self, limit: Duration, until_sources_end: bool) -> bool {
         let deadline = Instant::now() + limit;
         let mut queue = lock(&self.queue);
         loop {
             if !queue.is_empty() {
                 return true;
             }
-            if !self.realtime_open() {
+            if until_sources_end && !self.realtime_open() {
                 return false;
             }
             let now = Instant::now();

@@ -21,12 +21,13 @@ use crate::driver::core::Driver;
 use crate::driver::inbox::{Inbox, Incoming};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
+use crate::driver::real_time::Awaiting;
 use crate::model::calls::CallOutcome;
 use crate::model::contexts::ContextId;
 use crate::model::error::{ConnectNativeError, ContextInvalidated, SendNativeMessageError};
 use crate::model::ids::{CallId, ChannelId, EndId};
 use crate::model::message::to_message;
-use crate::model::work::{HostEvent, InboxItem};
+use crate::model::work::{HostEvent, HostSource, InboxItem};
 
 /// The error of a host that cannot start because the system refused the hosts' runtime a
 /// thread: the browser's own "failed to start".
@@ -61,6 +62,16 @@ impl Driver {
         let handle = runtime.handle().clone();
         *slot = Some(runtime);
         Some(handle)
+    }
+
+    /// How the browser ends its hosts: the launcher's shutdown policy.
+    pub(crate) fn launcher_policy(&self) -> runtime_native::ShutdownPolicy {
+        match &self.settings.launcher {
+            Some(launcher) => launcher.policy().clone(),
+            None => self
+                .read(|model| model.config.profile.native_browser())
+                .shutdown_policy(),
+        }
     }
 
     /// The launcher, with hosts' stderr going into the trace.
@@ -130,8 +141,10 @@ pub(crate) fn connect_native(
     match started {
         Ok((host, runtime)) => {
             let (outgoing, incoming) = mpsc::unbounded_channel();
-            strong.add_host(channel, outgoing);
+            strong.add_host(channel, application, outgoing);
             strong.inbox.realtime_opened();
+            // What the host does by itself at start reaches the page when a browser sees it.
+            strong.await_host(HostSource::Port(channel), application, Awaiting::Start);
             runtime.spawn(pump(
                 host,
                 incoming,
@@ -203,17 +216,14 @@ async fn pump(
     let name = host.name().to_owned();
     // The port went because the browser shut down: Chrome only closes the host's stdin
     // then, and a host that ignores end of file is left running (§7).
+    let source = HostSource::Port(channel);
     if !failed && inbox.shutting_down() {
         host.close_stdin();
-        leave_running(host, inbox).await;
+        leave_running(host, inbox, source).await;
         return;
     }
     let exit = host.close().await;
-    let exit = match exit {
-        Ok(exit) => exit.to_string(),
-        Err(e) => format!("could not be reaped: {e}"),
-    };
-    host_ended(&inbox, name, exit, true);
+    host_ended(&inbox, name, exit, source, true, "");
 }
 
 /// Hands what the host wrote to the channel's far end: a message is posted to it, an invalid
@@ -246,10 +256,29 @@ fn hand_in_received(
     Ok(())
 }
 
-/// Reports that a host ended; `counted` if it was still one of the browser's real-time
-/// sources.
-fn host_ended(inbox: &Arc<Inbox>, host: String, exit: String, counted: bool) {
-    report(inbox, HostEvent::Ended { host, exit });
+/// Reports that a host ended (how, with `after` appended to its exit's words); `counted` if it
+/// was still one of the browser's real-time sources.
+fn host_ended(
+    inbox: &Arc<Inbox>,
+    host: String,
+    exit: std::io::Result<runtime_native::HostExit>,
+    source: HostSource,
+    counted: bool,
+    after: &str,
+) {
+    let (exit, left_running) = match exit {
+        Ok(exit) => (format!("{exit}{after}"), exit.left_running),
+        Err(e) => (format!("could not be reaped: {e}"), Vec::new()),
+    };
+    report(
+        inbox,
+        HostEvent::Ended {
+            host,
+            exit,
+            source,
+            left_running,
+        },
+    );
     if counted {
         inbox.realtime_closed();
     }
@@ -258,18 +287,28 @@ fn host_ended(inbox: &Arc<Inbox>, host: String, exit: String, counted: bool) {
 /// A host whose stdin was closed at browser shutdown: the browser no longer waits for it or
 /// kills it. If it exits by itself, that is recorded; if it ignores end of file, it runs until
 /// the simulated browser is dropped (which kills it, so that tests leak no process).
-async fn leave_running(mut host: HostProcess, inbox: Arc<Inbox>) {
+async fn leave_running(mut host: HostProcess, inbox: Arc<Inbox>, source: HostSource) {
     let name = host.name().to_owned();
-    report(&inbox, HostEvent::LeftRunning { host: name.clone() });
+    report(
+        &inbox,
+        HostEvent::LeftRunning {
+            host: name.clone(),
+            source,
+        },
+    );
     inbox.realtime_closed();
     while !host.has_exited() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let exit = match host.close().await {
-        Ok(exit) => format!("{exit}, by itself after the browser shut down"),
-        Err(e) => format!("could not be reaped: {e}"),
-    };
-    host_ended(&inbox, name, exit, false);
+    let exit = host.close().await;
+    host_ended(
+        &inbox,
+        name,
+        exit,
+        source,
+        false,
+        ", by itself after the browser shut down",
+    );
 }
 
 /// `runtime.sendNativeMessage(application, message)`: a new host per call; its first message
@@ -307,6 +346,8 @@ fn start_native_call<T: Serialize + ?Sized>(
         ))?;
     let message = to_message(message)?;
     let (call, stdin_closed_first) = strong.with_model(|model| model.start_native_call(opener))?;
+    // The host has a request to answer from its start on.
+    strong.await_host(HostSource::Call(call), application, Awaiting::Answer);
     let (tx, rx) = oneshot::channel();
     strong.wait_for_call(
         call,
@@ -376,16 +417,17 @@ async fn run_native_call(
         }
     };
     report(&inbox, HostEvent::Answered { call, answer });
+    let source = HostSource::Call(call);
     match closing {
         Some(closing) => {
-            let exit = match closing.await {
-                Ok(exit) => exit.to_string(),
-                Err(e) => format!("could not be reaped: {e}"),
-            };
-            host_ended(&inbox, application, exit, true);
+            let exit = closing.await;
+            host_ended(&inbox, application, exit, source, true, "");
         }
         // No host to wait for: it could not start, or it failed before it answered (and is
         // ended on its own).
-        None => inbox.realtime_closed(),
+        None => {
+            report(&inbox, HostEvent::Released { source });
+            inbox.realtime_closed();
+        }
     }
 }

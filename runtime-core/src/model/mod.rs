@@ -127,10 +127,28 @@ impl Model {
             HostEvent::Stderr { host, line } => {
                 self.record(None, None, TraceEvent::NativeStderr { host, line })
             }
-            HostEvent::Ended { host, exit } => {
-                self.record(None, None, TraceEvent::NativeHostEnded { host, exit })
+            HostEvent::Ended {
+                host,
+                exit,
+                left_running,
+                ..
+            } => {
+                let left = (!left_running.is_empty()).then(|| {
+                    let pids: Vec<String> = left_running.iter().map(u32::to_string).collect();
+                    format!(
+                        "native host {host} left {} process{} running in its process group when it ended (pid {}): a real browser leaves them running, adopted by init; the simulator ended them",
+                        pids.len(),
+                        if pids.len() == 1 { "" } else { "es" },
+                        pids.join(", ")
+                    )
+                });
+                self.record(None, None, TraceEvent::NativeHostEnded { host, exit });
+                if let Some(message) = left {
+                    self.record(None, None, TraceEvent::Warning { message });
+                }
             }
-            HostEvent::LeftRunning { host } => {
+            HostEvent::Released { .. } => {}
+            HostEvent::LeftRunning { host, .. } => {
                 let message = format!(
                     "native host {host} got end of file as the browser shut down; the browser does not wait for it or kill it"
                 );

@@ -85,6 +85,30 @@ pub(crate) enum Work {
 }
 
 impl Work {
+    /// What the item is, in a few words (for a summary of what is scheduled).
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            Work::LoadPage { .. } => "a page load",
+            Work::IdleTimer { .. } => "a page's idle timer",
+            Work::ShouldSuspend { .. } => "a suspend check",
+            Work::CloseTimer { .. } => "a page's close timer",
+            Work::Deliver { .. } => "an event on its way",
+            Work::CompleteCall(_) => "an API call in flight",
+            Work::RequestTimeout { .. } => "a service worker's request timeout",
+            Work::InstallWhenIdle { .. } => "an update install",
+            Work::ChannelRefused(_) => "a refused message channel",
+            Work::Publish { .. } => "an update to publish",
+            Work::AnswerUpdateCheck { .. } | Work::UpdateCheck { .. } => "an update check",
+            Work::Reload { .. } => "a reload",
+            Work::RestartDevice { .. }
+            | Work::ScheduledRestart { .. }
+            | Work::ForcedRestart { .. } => "a device restart",
+            Work::Timer(_) => "a script's timer",
+            Work::PeriodicUpdateCheck { .. } => "the periodic update check",
+            Work::UptimeLimit { .. } => "a kiosk's uptime limit",
+        }
+    }
+
     /// Whether this is the browser's own recurring work (the periodic update check, a kiosk's
     /// uptime limit): it is always scheduled, so it does not keep the simulation from being
     /// idle.
@@ -109,6 +133,15 @@ pub(crate) enum Queued {
     Load,
 }
 
+/// Which of the browser's uses of a native host a host process serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum HostSource {
+    /// The far end of a `connectNative` port.
+    Port(ChannelId),
+    /// A `sendNativeMessage` call.
+    Call(CallId),
+}
+
 /// What a native host's task reports from its thread.
 #[derive(Debug)]
 pub(crate) enum HostEvent {
@@ -124,10 +157,19 @@ pub(crate) enum HostEvent {
     Closed { channel: ChannelId, error: String },
     /// A line on a host's stderr.
     Stderr { host: String, line: String },
-    /// A host's process ended.
-    Ended { host: String, exit: String },
+    /// A host's process ended; `left_running` are the pids of what it left running in its
+    /// process group (which the simulator then ended).
+    Ended {
+        host: String,
+        exit: String,
+        source: HostSource,
+        left_running: Vec<u32>,
+    },
     /// A host got end of file as the browser shut down and is no longer waited for.
-    LeftRunning { host: String },
+    LeftRunning { host: String, source: HostSource },
+    /// The browser no longer waits for this host (it could not start, or failed before it
+    /// answered and ends on its own).
+    Released { source: HostSource },
     /// A `sendNativeMessage` host answered (or failed to).
     Answered {
         call: CallId,

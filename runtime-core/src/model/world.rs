@@ -199,10 +199,21 @@ impl Model {
         self.bus.len() > self.ambient
     }
 
-    /// Whether nothing on the bus is due at the current virtual instant.
-    pub(crate) fn nothing_due_now(&self) -> bool {
-        let now = self.bus.now();
-        self.bus.peek_key().is_none_or(|key| key.at > now)
+    /// What is scheduled on the bus, by kind, the most frequent first (the browser's own
+    /// recurring work left out).
+    pub(crate) fn scheduled(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for work in self.bus.iter().filter(|w| !w.is_ambient()) {
+            *counts.entry(work.describe()).or_default() += 1;
+        }
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        counts
+    }
+
+    /// The virtual time of the next item of the bus, if any.
+    pub(crate) fn next_due(&self) -> Option<SimInstant> {
+        self.bus.peek_key().map(|key| key.at)
     }
 
     /// Leaves a step for the driver.
