@@ -27,6 +27,7 @@ fn options() -> RunOptions {
         profile: None,
         program: Some(PathBuf::from(BIN)),
         on_watchdog: None,
+        trace_limit: None,
     }
 }
 
@@ -66,6 +67,33 @@ fn every_scenario_of_the_library_passes() {
             "{}",
             render::text(&report, false)
         );
+    }
+}
+
+/// Expectations read the browser's state and the entries they need as the run goes, not the
+/// kept trace: under a trace limit that keeps nothing, every scenario checks exactly as
+/// without one. Regression: `state` checks replayed the kept trace, and failed under a limit.
+#[test]
+fn expectations_hold_under_a_trace_limit() {
+    for file in library().into_iter().filter(|f| !uses_native_hosts(f)) {
+        let loaded = scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let full = scenario::run(&loaded, &options());
+        for limit in [0, 5] {
+            let limited = scenario::run(
+                &loaded,
+                &RunOptions {
+                    trace_limit: Some(limit),
+                    ..options()
+                },
+            );
+            assert_eq!(
+                limited.checks,
+                full.checks,
+                "{} with a trace limit of {limit}:\n{}",
+                file.display(),
+                render::text(&limited, false)
+            );
+        }
     }
 }
 
@@ -633,4 +661,31 @@ fn an_id_cannot_be_used_in_a_manifests_name() {
         err,
         "ids.json:2:35: at extensions.a.manifest: ${id:…} cannot be used in a manifest's \"name\" or \"key\": they make the extension's own id"
     );
+}
+
+/// A `state` expectation at an instant inside an `advance` or a `run_until_idle` reads the
+/// browser as it was then: the run stops there to read it. An event page (Chrome's 10 s idle
+/// and 5 s suspending window) is active at 3 s, closing at 12 s, and unloaded at 20 s.
+#[test]
+fn states_are_read_at_their_instant_inside_a_time_step() {
+    for time_step in [r#"{"advance": "1m"}"#, r#""run_until_idle""#] {
+        let text = r#"{"name": "n", "description": "d",
+ "extensions": {"ext": {"manifest": MANIFEST, "background": {"top_level": []}}},
+ "timeline": ["start", STEP],
+ "expect": [
+   {"state": {"extension": "ext", "at": "3s", "page": "active", "loads": 1}},
+   {"state": {"extension": "ext", "at": "12s", "page": "closing"}},
+   {"state": {"extension": "ext", "at": "20s", "page": "unloaded", "loads": 1}},
+   {"state": {"extension": "ext", "page": "unloaded", "installed": true}}
+ ]}"#
+        .replace("MANIFEST", MANIFEST)
+        .replace("STEP", time_step);
+        let loaded = load_str(Path::new("states.json"), text).unwrap();
+        let report = scenario::run(&loaded, &options());
+        assert!(
+            report.failed() == 0 && report.passed() == 4,
+            "{time_step}: {}",
+            render::text(&report, false)
+        );
+    }
 }

@@ -15,15 +15,17 @@ use super::expect::{
 };
 use super::ids::Ids;
 use super::outcome::{Happening, What};
-use crate::{ExtensionId, PageState, SimInstant, Trace, TraceContext, TraceEntry, TraceEvent};
+use super::states::{ExtensionState, StateReader};
+use crate::{ExtensionId, PageState, SimInstant, TraceContext, TraceEntry, TraceEvent};
 
 /// What a run recorded, for the checks.
 pub(crate) struct Record<'a> {
     pub(crate) ids: &'a Ids,
-    pub(crate) trace: &'a Trace,
+    /// The trace entries the expectations look at (see `watch.rs`).
+    pub(crate) entries: &'a [TraceEntry],
     pub(crate) happenings: &'a [Happening],
     pub(crate) storage: &'a BTreeMap<ExtensionId, BTreeMap<String, Value>>,
-    pub(crate) installed: &'a [ExtensionId],
+    pub(crate) states: &'a StateReader,
     pub(crate) end: SimInstant,
 }
 
@@ -50,7 +52,7 @@ pub(crate) fn check_all(expectations: &[Expectation], record: &Record<'_>) -> Ve
                 Expectation::Event(e) => event(e, record),
                 Expectation::Missed(e) => missed(e, record),
                 Expectation::Dispatches(e) => dispatches(e, record),
-                Expectation::State(e) => state(e, record),
+                Expectation::State(e) => state(index, e, record),
                 Expectation::Storage(e) => storage(e, record),
                 Expectation::Outcome(e) => outcome(e, record),
                 Expectation::Entry(e) => entry(e, record),
@@ -78,8 +80,7 @@ fn id_of(record: &Record<'_>, name: &str) -> ExtensionId {
 fn of<'r>(record: &'r Record<'_>, id: &ExtensionId) -> impl Iterator<Item = &'r TraceEntry> {
     let id = id.clone();
     record
-        .trace
-        .entries()
+        .entries
         .iter()
         .filter(move |e| e.extension.as_ref() == Some(&id))
 }
@@ -311,86 +312,17 @@ fn dispatches(e: &DispatchesExpectation, record: &Record<'_>) -> Verdict {
     )
 }
 
-/// An extension's state at an instant, replayed from the trace.
-struct Replayed {
-    page: PageState,
-    keepalive: u32,
-    loads: u64,
-    installed: bool,
-    version: Option<String>,
-    pending_update: Option<String>,
-    terminated: bool,
-}
-
-fn replay(record: &Record<'_>, id: &ExtensionId, until: SimInstant) -> Replayed {
-    let mut state = Replayed {
-        page: PageState::Unloaded,
-        keepalive: 0,
-        loads: 0,
-        installed: false,
-        version: None,
-        pending_update: None,
-        terminated: false,
-    };
-    // The extension's own entries, and the browser's starts (which end a termination).
-    let entries = record
-        .trace
-        .entries()
-        .iter()
-        .take_while(|e| e.at <= until)
-        .filter(|e| {
-            e.extension.as_ref() == Some(id) || matches!(e.event, TraceEvent::BrowserStarted { .. })
-        });
-    for entry in entries {
-        match &entry.event {
-            TraceEvent::BrowserStarted { .. } => state.terminated = false,
-            TraceEvent::Installed { version, .. } => {
-                state.installed = true;
-                state.page = PageState::Unloaded;
-                state.keepalive = 0;
-                state.version = Some(version.clone());
-            }
-            TraceEvent::Uninstalled => {
-                state.installed = false;
-                state.page = PageState::Unloaded;
-                state.version = None;
-                state.pending_update = None;
-                state.terminated = false;
-            }
-            TraceEvent::UpdateDelayed { version, .. } => {
-                state.pending_update = Some(version.clone());
-            }
-            TraceEvent::Updated { to, .. } => {
-                state.version = Some(to.clone());
-                state.pending_update = None;
-                state.terminated = false;
-            }
-            TraceEvent::Reloaded { .. } => state.terminated = false,
-            TraceEvent::Terminated { .. } => state.terminated = true,
-            TraceEvent::Lifecycle { from, to, .. } => {
-                if *to == PageState::Loading && *from != PageState::Loading {
-                    state.loads += 1;
-                }
-                state.page = *to;
-            }
-            TraceEvent::Keepalive { count, .. } => state.keepalive = *count,
-            _ => {}
-        }
-    }
-    state
-}
-
 fn page_name(state: PageState) -> &'static str {
     state.as_str()
 }
 
-fn state(e: &StateExpectation, record: &Record<'_>) -> Verdict {
-    let id = id_of(record, &e.extension);
-    let at = e.at.map_or(record.end, Dur::instant);
-    let mut now = replay(record, &id, at);
-    if e.at.is_none() {
-        now.installed = record.installed.contains(&id);
-    }
+fn state(index: usize, e: &StateExpectation, record: &Record<'_>) -> Verdict {
+    // The run read every state it was asked for (a run that failed is not checked).
+    let now = record
+        .states
+        .state(index)
+        .cloned()
+        .unwrap_or_else(ExtensionState::absent);
     let mut expected = Vec::new();
     let mut actual = Vec::new();
     let mut passed = true;
@@ -514,8 +446,7 @@ fn entry(e: &EntryExpectation, record: &Record<'_>) -> Verdict {
     let fields = record.ids.expand(&Value::Object(e.fields.clone()));
     let id = e.extension.as_ref().map(|name| id_of(record, name));
     let entries: Vec<(SimInstant, Value)> = record
-        .trace
-        .entries()
+        .entries
         .iter()
         .filter(|entry| id.is_none() || entry.extension == id)
         .map(|entry| (entry.at, serde_json::to_value(entry).unwrap_or(Value::Null)))

@@ -85,7 +85,7 @@ pub struct BrowserSettings {
     pub native_browser: Option<crate::native::BrowserKind>,
     /// How long, in real time, the browser waits for a native host that has not answered what
     /// it was sent (or is ending) before it gives up and lets the virtual clock move on
-    /// (default `"30s"`). Meanwhile virtual time does not run ahead of real time.
+    /// (default `"5s"`). Meanwhile virtual time does not run ahead of real time.
     pub native_answer_limit: Option<Dur>,
     /// Whether the browser has an update service (default `true`). Without one,
     /// `runtime.requestUpdateCheck()` fails with `Autoupdate is not enabled.` and the browser

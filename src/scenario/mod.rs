@@ -65,8 +65,10 @@ pub mod render;
 mod run;
 pub mod schema;
 pub mod scripts;
+mod states;
 pub mod step;
 mod validate;
+mod watch;
 
 pub use check::Check;
 pub use error::{ActionError, ScenarioError};

@@ -14,12 +14,14 @@ use super::check::{self, Check};
 use super::error::ScenarioError;
 use super::format::{BackgroundCode, BrowserSettings};
 use super::hosts::{self, Hosts};
-use super::interpret::{Actor, Code, DeclaredScript, Env, Frame};
+use super::interpret::{lock, Actor, Code, DeclaredScript, Env, Frame};
 use super::load::Loaded;
 use super::outcome::Happening;
 use super::position::JsonPath;
 use super::scripts;
+use super::states::StateReader;
 use super::step::Step;
+use super::watch::Watch;
 use crate::{
     Browser, BrowserBuilder, ExtensionId, ExtensionSpec, FrameId, Keepalive, PlatformInfo, Port,
     Profile, SimInstant, TabId, TraceContext, TraceEntry, ViewId, ViewKind, WatchdogHook,
@@ -37,6 +39,10 @@ pub struct RunOptions {
     /// What the browser's watchdog calls when it fires (see
     /// [`BrowserBuilder::on_watchdog`]): the command ends the process there.
     pub on_watchdog: Option<WatchdogHook>,
+    /// Keeps only the newest entries of the trace (`--trace-limit`; see
+    /// [`BrowserBuilder::trace_limit`]): the timeline then shows only those, and the
+    /// expectations are checked as without a limit.
+    pub trace_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -46,6 +52,7 @@ impl std::fmt::Debug for RunOptions {
             .field("profile", &self.profile)
             .field("program", &self.program)
             .field("on_watchdog", &self.on_watchdog.is_some())
+            .field("trace_limit", &self.trace_limit)
             .finish()
     }
 }
@@ -144,6 +151,10 @@ struct Runner<'a> {
     steps: Vec<StepMark>,
     /// Keeps the native hosts' folder while the browser runs.
     hosts: Option<Hosts>,
+    /// The states `state` expectations check, read as the run reaches their instants.
+    states: StateReader,
+    /// The trace entries the other expectations look at, kept as they are recorded.
+    watch: Arc<Mutex<Watch>>,
 }
 
 impl<'a> Runner<'a> {
@@ -165,6 +176,8 @@ impl<'a> Runner<'a> {
             opened: Opened::default(),
             steps: Vec::new(),
             hosts: None,
+            states: StateReader::new(&loaded.scenario.expect, &loaded.ids),
+            watch: Arc::new(Mutex::new(Watch::new(&loaded.scenario.expect, &loaded.ids))),
         }
     }
 
@@ -189,6 +202,13 @@ impl<'a> Runner<'a> {
         .map_err(|e| self.error(JsonPath::root().key("native_hosts"), e))?;
         let mut builder =
             configure(settings, self.profile, options.seed).native_launcher(hosts.launcher.clone());
+        if let Some(limit) = options.trace_limit {
+            builder = builder.trace_limit(limit);
+        }
+        if !lock(&self.watch).is_empty() {
+            let watch = Arc::clone(&self.watch);
+            builder = builder.on_trace_entry(move |entry| lock(&watch).see(entry));
+        }
         if let Some(hook) = &options.on_watchdog {
             let hook = std::sync::Arc::clone(hook);
             builder = builder.on_watchdog(move |report, action| hook(report, action));
@@ -211,7 +231,8 @@ impl<'a> Runner<'a> {
             let path = JsonPath::root().key("timeline").index(index);
             let browser = self.browser();
             let at = browser.now();
-            let count = browser.with_trace(|t| t.entries().len());
+            // Counted over every entry recorded, kept or not (under a trace limit).
+            let count = browser.with_trace(|t| t.recorded()) as usize;
             if let Ok(mut began) = self.env.step_began.lock() {
                 *began = at;
             }
@@ -271,6 +292,14 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Moves the clock to `to`, reading on the way the states expectations ask for.
+    fn advance_to(&mut self, to: SimInstant) {
+        let browser = self
+            .browser
+            .get_or_insert_with(|| Browser::builder().build());
+        self.states.advance_to(browser, to);
+    }
+
     fn browser(&mut self) -> &mut Browser {
         self.browser
             .get_or_insert_with(|| Browser::builder().build())
@@ -317,7 +346,14 @@ impl<'a> Runner<'a> {
             Step::Start => self.browser().start(),
             Step::Stop => self.browser().stop(),
             Step::Restart => self.browser().restart(),
-            Step::Advance(d) => self.browser().advance(d.0),
+            Step::Advance(d) => {
+                let now = self.browser().now();
+                match now.checked_add(d.0) {
+                    Some(to) => self.advance_to(to),
+                    // Past the end of virtual time: the browser runs to the end and warns.
+                    None => self.browser().advance(d.0),
+                }
+            }
             Step::AdvanceTo(d) => {
                 let now = self.browser().now();
                 if d.instant() < now {
@@ -326,10 +362,13 @@ impl<'a> Runner<'a> {
                         d.instant()
                     ));
                 }
-                self.browser().advance_to(d.instant());
+                self.advance_to(d.instant());
             }
             Step::RunUntilIdle => {
-                self.browser().run_until_idle();
+                let browser = self
+                    .browser
+                    .get_or_insert_with(|| Browser::builder().build());
+                self.states.run_until_idle(browser);
             }
             Step::Say(_) => {}
             Step::Install(name) => {
@@ -540,13 +579,13 @@ impl<'a> Runner<'a> {
         let scenario = &self.loaded.scenario;
         // A run that failed before its browser was built has an empty one.
         let browser = self.browser.take().unwrap_or_default();
+        self.states.finish(&browser);
         let trace = browser.trace();
         let ids: Vec<ExtensionId> = self.loaded.specs.values().map(|s| s.id()).collect();
         let storage: BTreeMap<ExtensionId, BTreeMap<String, Value>> = ids
             .iter()
             .map(|id| (id.clone(), browser.storage(id)))
             .collect();
-        let installed = browser.extensions();
         let end = browser.now();
         // The browser goes first (it ends the native hosts), then their folder.
         drop(browser);
@@ -560,21 +599,28 @@ impl<'a> Runner<'a> {
                     .map(|name| (id.clone(), name.to_owned()))
             })
             .collect();
+        let watch = lock(&self.watch);
         let checks = match &error {
             Some(_) => Vec::new(),
             None => check::check_all(
                 &scenario.expect,
                 &check::Record {
                     ids: &self.loaded.ids,
-                    trace: &trace,
+                    entries: watch.entries(),
                     happenings: &happenings,
                     storage: &storage,
-                    installed: &installed,
+                    states: &self.states,
                     end,
                 },
             ),
         };
-        let lines = merge(trace.entries(), std::mem::take(&mut self.steps), happenings);
+        // Under a trace limit, the steps' positions count entries no longer kept.
+        let first = trace.dropped() as usize;
+        let mut steps = std::mem::take(&mut self.steps);
+        for step in &mut steps {
+            step.position = step.position.saturating_sub(first);
+        }
+        let lines = merge(trace.entries(), steps, happenings);
         Report {
             file: self.loaded.file.clone(),
             name: scenario.name.clone(),

@@ -723,11 +723,13 @@ impl Browser {
 
     /// A copy of the trace so far.
     pub fn trace(&self) -> Trace {
+        self.driver.feed_trace_hook();
         self.driver.read(|model| model.trace.clone())
     }
 
     /// Reads the trace without copying it.
     pub fn with_trace<R>(&self, f: impl FnOnce(&Trace) -> R) -> R {
+        self.driver.feed_trace_hook();
         self.driver.read(|model| f(&model.trace))
     }
 
@@ -823,6 +825,22 @@ impl Browser {
         }
         self.driver
             .with_model(|model| model.bus.advance_to(target).ok());
+    }
+
+    /// Whether nothing is left to run now and nothing is scheduled but the browser's own
+    /// recurring work (its periodic update check): [`Browser::run_until_idle`] would return at
+    /// once.
+    pub fn is_idle(&self) -> bool {
+        !self.driver.has_local_work() && !self.driver.read(|m| m.work_scheduled())
+    }
+
+    /// When the next work is due on the virtual clock: now, if something is ready to run;
+    /// else the next scheduled work (the browser's own recurring work included), if any.
+    pub fn next_due(&self) -> Option<SimInstant> {
+        if self.driver.has_local_work() {
+            return Some(self.now());
+        }
+        self.driver.read(|m| m.next_due())
     }
 
     /// Runs until nothing is scheduled (every event page has unloaded, no timer is pending),

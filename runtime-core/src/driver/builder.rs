@@ -5,12 +5,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::driver::browser::Browser;
-use crate::driver::core::{Driver, DriverSettings};
+use crate::driver::core::{Driver, DriverSettings, TraceHook};
 use crate::driver::watchdog::{self, WatchdogAction, WatchdogReport, WatchdogSettings};
 use crate::model::config::Config;
 use crate::model::names::ApiFunction;
 use crate::model::platform::PlatformInfo;
 use crate::model::profile::{Profile, Timers};
+use crate::model::trace::TraceEntry;
 use crate::model::update_service::DEFAULT_UPDATE_FREQUENCY;
 use crate::model::Model;
 
@@ -69,6 +70,7 @@ impl Default for BrowserBuilder {
             driver: DriverSettings {
                 launcher: None,
                 answer_limit: DEFAULT_NATIVE_ANSWER_LIMIT,
+                trace_hook: None,
                 block_on_limit: DEFAULT_BLOCK_ON_LIMIT,
             },
             watchdog: WatchdogSettings::default(),
@@ -205,6 +207,15 @@ impl BrowserBuilder {
     /// and [`Trace::recorded`](crate::Trace::recorded) still counts them all.
     pub fn trace_limit(mut self, limit: usize) -> Self {
         self.config.trace_limit = Some(limit);
+        self
+    }
+
+    /// Calls `hook` with every trace entry, in order, soon after it is recorded (once the
+    /// step that records it has run) — also those that [`BrowserBuilder::trace_limit`] does
+    /// not keep, so that a long run can watch for what it needs without keeping everything.
+    /// The hook runs on the thread that drives the browser; it must not call the browser.
+    pub fn on_trace_entry(mut self, hook: impl Fn(&TraceEntry) + Send + Sync + 'static) -> Self {
+        self.driver.trace_hook = Some(TraceHook(std::sync::Arc::new(hook)));
         self
     }
 

@@ -14,16 +14,17 @@ use futures::channel::oneshot;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::driver::awaited::{Awaited, Awaiting};
 use crate::driver::executor::{Executor, TaskFuture};
 use crate::driver::inbox::{Inbox, Incoming};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
-use crate::driver::real_time::{Awaited, Awaiting};
 use crate::driver::watchdog::Beat;
 use crate::model::calls::CallOutcome;
 use crate::model::channel::Reply;
 use crate::model::contexts::ContextId;
 use crate::model::ids::{CallId, ChannelId, EndId, ScriptId, TimerId};
+use crate::model::trace::TraceEntry;
 use crate::model::work::{HostSource, InboxItem, Signal};
 use crate::model::Model;
 
@@ -68,6 +69,18 @@ pub(crate) struct DriverSettings {
     pub(crate) answer_limit: Duration,
     /// How much virtual time `Browser::block_on` runs before it gives up.
     pub(crate) block_on_limit: Duration,
+    /// What sees every trace entry (`BrowserBuilder::on_trace_entry`).
+    pub(crate) trace_hook: Option<TraceHook>,
+}
+
+/// A hook that sees every trace entry, kept or not.
+#[derive(Clone)]
+pub(crate) struct TraceHook(pub(crate) Arc<dyn Fn(&TraceEntry) + Send + Sync>);
+
+impl std::fmt::Debug for TraceHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TraceHook")
+    }
 }
 
 /// One simulated browser, as the driver runs it.
@@ -100,7 +113,10 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(model: Model, settings: DriverSettings) -> Driver {
+    pub(crate) fn new(mut model: Model, settings: DriverSettings) -> Driver {
+        if settings.trace_hook.is_some() {
+            model.trace.tap();
+        }
         let inbox = Arc::new(Inbox::default());
         Driver {
             model: RefCell::new(model),
@@ -132,7 +148,23 @@ impl Driver {
         for signal in signals {
             self.tell(signal);
         }
+        self.feed_trace_hook();
         result
+    }
+
+    /// Hands the entries recorded since last time to the trace hook, if there is one.
+    pub(crate) fn feed_trace_hook(&self) {
+        let Some(hook) = &self.settings.trace_hook else {
+            return;
+        };
+        let entries = match self.model.try_borrow_mut() {
+            Ok(mut model) => model.trace.untapped(),
+            // Called back from inside the model: the entries wait for the next call.
+            Err(_) => return,
+        };
+        for entry in &entries {
+            (hook.0)(entry);
+        }
     }
 
     /// Reads the model.

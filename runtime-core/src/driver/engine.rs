@@ -77,6 +77,14 @@ impl Driver {
         LocalStep::Idle
     }
 
+    /// Whether a step that is not a bus item waits: an action, a woken task, something handed
+    /// in.
+    pub(crate) fn has_local_work(&self) -> bool {
+        self.read(|model| !model.actions.is_empty())
+            || self.executor.has_ready()
+            || self.inbox.is_filled()
+    }
+
     /// Handles the next bus item due at or before `until`. Returns whether there was one.
     pub(crate) fn bus_step(self: &Rc<Self>, until: SimInstant) -> bool {
         let ran = self.with_model(|model| {

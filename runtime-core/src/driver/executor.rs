@@ -189,6 +189,11 @@ impl Executor {
         self.ready.borrow_mut().push_back(id);
     }
 
+    /// Whether a task was woken and waits to be polled.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.borrow().is_empty()
+    }
+
     /// The next task that was woken, in the order they were woken.
     pub(crate) fn next_ready(&self) -> Option<TaskId> {
         self.ready.borrow_mut().pop_front()

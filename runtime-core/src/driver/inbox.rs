@@ -58,6 +58,11 @@ impl Inbox {
         self.ready.notify_all();
     }
 
+    /// Whether something was handed in and not yet taken.
+    pub(crate) fn is_filled(&self) -> bool {
+        self.filled.load(Ordering::Acquire)
+    }
+
     /// Takes everything handed in so far, in order.
     pub(crate) fn drain(&self, into: &mut Vec<Incoming>) {
         if !self.filled.load(Ordering::Acquire) {

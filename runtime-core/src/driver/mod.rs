@@ -9,6 +9,7 @@
 //! `dispatch.rs` (the one way listeners are called), `engine.rs` (steps and actions),
 //! `watchdog.rs`; and on top, `builder.rs` and `browser.rs`.
 
+pub(crate) mod awaited;
 pub(crate) mod browser;
 pub(crate) mod builder;
 pub(crate) mod core;

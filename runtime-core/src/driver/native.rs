@@ -17,11 +17,11 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::driver::awaited::Awaiting;
 use crate::driver::core::Driver;
 use crate::driver::inbox::{Inbox, Incoming};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
-use crate::driver::real_time::Awaiting;
 use crate::model::calls::CallOutcome;
 use crate::model::contexts::ContextId;
 use crate::model::error::{ConnectNativeError, ContextInvalidated, SendNativeMessageError};

@@ -20,42 +20,10 @@ use std::time::{Duration, Instant};
 
 use runtime_events::SimInstant;
 
+use crate::driver::awaited::{Awaited, Awaiting, START_WINDOW};
 use crate::driver::core::Driver;
 use crate::model::trace::TraceEvent;
 use crate::model::work::{HostEvent, HostSource, InboxItem};
-
-/// How long, in real time, the browser waits for a host that has just started and was sent
-/// nothing: what such a host does by itself at start (a greeting, an early exit) then reaches
-/// the page at about the virtual time a browser would see it. A host that waits for input
-/// costs no more than this.
-pub(crate) const START_WINDOW: Duration = Duration::from_millis(250);
-
-/// What the browser waits for a host to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Awaiting {
-    /// Whatever it does first, just after it started ([`START_WINDOW`]).
-    Start,
-    /// An answer to what it was sent.
-    Answer,
-    /// Its end, after its stdin was closed or it closed its end.
-    End,
-}
-
-/// A native host the browser waits for.
-#[derive(Clone, Debug)]
-pub(crate) struct Awaited {
-    /// The host's name.
-    pub(crate) host: String,
-    /// When the browser began to wait for it, on the virtual clock and in real time.
-    pub(crate) since: SimInstant,
-    pub(crate) real: Instant,
-    /// What for.
-    pub(crate) awaiting: Awaiting,
-    /// How long, in real time, the browser waits for it: the start window, the answer limit,
-    /// or for a host that is ending at least its shutdown grace and a second more (the
-    /// host's end is certain by then: the last step of the grace is SIGKILL).
-    pub(crate) limit: Duration,
-}
 
 impl Driver {
     /// Begins to wait for a host to do what `awaiting` says. Waiting for an answer keeps the

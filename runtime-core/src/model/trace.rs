@@ -607,6 +607,9 @@ pub struct Trace {
     limit: Option<usize>,
     /// How many entries were dropped from the front.
     dropped: u64,
+    /// With a hook that sees every entry: how many entries were handed to it. An entry not
+    /// yet handed over is kept, whatever the limit.
+    tapped: Option<u64>,
 }
 
 impl Trace {
@@ -631,16 +634,40 @@ impl Trace {
         }
         match self.limit {
             None => self.entries.push(entry),
-            Some(0) => self.dropped += 1,
+            Some(0) if self.tapped.is_none() => self.dropped += 1,
             Some(limit) => {
                 // Dropping `limit` entries at once keeps the cost per entry constant.
-                if self.entries.len() == 2 * limit {
-                    self.entries.drain(..limit);
-                    self.dropped += limit as u64;
+                if self.entries.len() >= 2 * limit.max(1) {
+                    let seen = match self.tapped {
+                        Some(tapped) => (tapped - self.dropped) as usize,
+                        None => self.entries.len(),
+                    };
+                    let drop = limit.max(1).min(seen);
+                    self.entries.drain(..drop);
+                    self.dropped += drop as u64;
                 }
                 self.entries.push(entry);
             }
         }
+    }
+
+    /// Hands every entry recorded from now on to [`Trace::untapped`] before a limit drops it.
+    pub(crate) fn tap(&mut self) {
+        self.tapped = Some(self.recorded());
+    }
+
+    /// The entries recorded since the last call (with [`Trace::tap`]), oldest first.
+    pub(crate) fn untapped(&mut self) -> Vec<TraceEntry> {
+        let Some(tapped) = self.tapped else {
+            return Vec::new();
+        };
+        let recorded = self.recorded();
+        if tapped == recorded {
+            return Vec::new();
+        }
+        let from = (tapped - self.dropped) as usize;
+        self.tapped = Some(recorded);
+        self.entries[from..].to_vec()
     }
 
     pub(crate) fn name_extension(&mut self, id: &ExtensionId, name: &str) {
@@ -767,5 +794,29 @@ mod tests {
         (0..5).for_each(|n| trace.record(entry(n)));
         assert!(trace.entries().is_empty());
         assert_eq!((trace.recorded(), trace.dropped()), (5, 5));
+    }
+
+    /// A tapped trace hands over every entry once, in order, whatever its limit: an entry is
+    /// not dropped before it was handed over.
+    #[test]
+    fn a_tap_sees_every_entry_under_any_limit() {
+        for limit in [None, Some(0), Some(1), Some(3)] {
+            let mut trace = Trace::with_limit(limit);
+            trace.tap();
+            let mut seen = Vec::new();
+            for n in 0..40 {
+                trace.record(entry(n));
+                // Now and then a burst of entries before the tap looks.
+                if n % 7 == 0 {
+                    seen.extend(trace.untapped().iter().map(|e| e.at.as_millis()));
+                }
+            }
+            seen.extend(trace.untapped().iter().map(|e| e.at.as_millis()));
+            assert_eq!(seen, (0..40).collect::<Vec<_>>(), "limit {limit:?}");
+            assert!(trace.untapped().is_empty());
+            assert_eq!(trace.recorded(), 40);
+            let kept = limit.map_or(40, |l| l.min(40));
+            assert_eq!(trace.entries().len(), kept, "limit {limit:?}");
+        }
     }
 }

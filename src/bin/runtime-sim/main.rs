@@ -38,6 +38,10 @@ enum Command {
         /// `browser.profile`). Expectations written for one browser may fail under another.
         #[arg(long, value_parser = parse_profile)]
         profile: Option<Profile>,
+        /// Keeps only the newest N entries of each run's trace, so that a long run's memory
+        /// stays flat: the timeline shows only those; the expectations are checked in full.
+        #[arg(long, value_name = "N")]
+        trace_limit: Option<usize>,
     },
     /// Prints the JSON Schema of scenario files (`scenarios/schema/scenario.schema.json`).
     Schema,
@@ -129,7 +133,8 @@ fn main() -> ExitCode {
             format,
             seed,
             profile,
-        } => run::run(&files, format, seed, profile),
+            trace_limit,
+        } => run::run(&files, format, seed, profile, trace_limit),
         Command::Schema => {
             print!("{}", runtime_sim::scenario::schema::schema());
             ExitCode::SUCCESS

@@ -29,12 +29,14 @@ pub fn run(
     format: Format,
     seed: Option<u64>,
     profile: Option<Profile>,
+    trace_limit: Option<usize>,
 ) -> ExitCode {
     let options = RunOptions {
         seed,
         profile,
         program: std::env::current_exe().ok(),
         on_watchdog: Some(std::sync::Arc::new(end_the_run)),
+        trace_limit,
     };
     let mut stdout = anstream::stdout();
     let mut passed = 0;
