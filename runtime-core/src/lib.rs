@@ -166,7 +166,7 @@ pub use model::profile::{
 pub use model::reload_guard::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
 };
-pub use model::trace::{Trace, TraceContext, TraceEntry, TraceEvent};
+pub use model::trace::{ConsoleLevel, Trace, TraceContext, TraceEntry, TraceEvent};
 pub use model::update_service::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,

@@ -57,6 +57,12 @@ impl OnMessage {
         self.respond.send(response)
     }
 
+    /// Whether the browser takes a promise the listener returns as its answer (Chrome 144 and
+    /// later; before, its value is lost).
+    pub fn promise_is_answer(&self) -> bool {
+        self.promises
+    }
+
     /// The `sendResponse` function, to answer later. Return `true` from the listener to keep
     /// the channel open until then; if every copy is dropped unanswered, the sender gets
     /// `A listener indicated an asynchronous response by returning true, but the message

@@ -36,7 +36,7 @@ use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
 use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace::{ConsoleLevel, TraceContext, TraceEvent};
 use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -214,6 +214,32 @@ impl Runtime {
         match self.inner.driver.upgrade() {
             Some(driver) => driver.read(|model| model.now()),
             None => SimInstant::ZERO,
+        }
+    }
+
+    /// Writes to the console (`console.log` and its siblings): the message goes into the
+    /// trace, in this context, with where it was written if `location` says.
+    pub fn console(&self, level: ConsoleLevel, message: String, location: Option<String>) {
+        if let Some(driver) = self.inner.driver.upgrade() {
+            driver.with_model(|model| {
+                model.record_at(
+                    &self.inner.endpoint,
+                    TraceEvent::Console {
+                        level,
+                        message,
+                        location,
+                    },
+                )
+            });
+        }
+    }
+
+    /// A number in `[0, 1)` from the simulation's seeded generator (`Math.random()`): the
+    /// same seed gives the same numbers, in the same order of calls.
+    pub fn random(&self) -> f64 {
+        match self.inner.driver.upgrade() {
+            Some(driver) => driver.with_model(|model| model.rng.rand_double()),
+            None => 0.0,
         }
     }
 

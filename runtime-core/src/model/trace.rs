@@ -66,6 +66,35 @@ impl fmt::Display for TraceContext {
     }
 }
 
+/// The level of a console message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleLevel {
+    /// `console.log`.
+    Log,
+    /// `console.info`.
+    Info,
+    /// `console.warn`.
+    Warn,
+    /// `console.error`.
+    Error,
+    /// `console.debug`.
+    Debug,
+}
+
+impl ConsoleLevel {
+    /// The method's name: `log`, `info`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsoleLevel::Log => "log",
+            ConsoleLevel::Info => "info",
+            ConsoleLevel::Warn => "warn",
+            ConsoleLevel::Error => "error",
+            ConsoleLevel::Debug => "debug",
+        }
+    }
+}
+
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -336,6 +365,16 @@ pub enum TraceEvent {
         /// Why.
         reason: String,
     },
+    /// A script wrote to the console (`console.log` and its siblings).
+    Console {
+        /// `log`, `info`, `warn`, `error` or `debug`.
+        level: ConsoleLevel,
+        /// What it wrote, its arguments joined by spaces as the console shows them.
+        message: String,
+        /// Where: `file:line:column`, when the script's engine knows it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
     /// The browser warned about something the extension did.
     Warning {
         /// The warning.
@@ -539,6 +578,17 @@ impl fmt::Display for TraceEvent {
                 }
             }
             TraceEvent::Terminated { reason } => write!(f, "terminated: {reason}"),
+            TraceEvent::Console {
+                level,
+                message,
+                location,
+            } => {
+                write!(f, "console.{}: {message}", level.as_str())?;
+                match location {
+                    Some(at) => write!(f, " ({at})"),
+                    None => Ok(()),
+                }
+            }
             TraceEvent::Warning { message } => write!(f, "warning: {message}"),
             TraceEvent::BrowserUpdateStaged { version } => {
                 write!(
