@@ -1,0 +1,40 @@
+//! Real JavaScript in the simulated browser: an extension's own background script, run on
+//! QuickJS (through `rquickjs`) against the simulated `chrome.runtime`, on the virtual clock.
+//!
+//! ```
+//! use std::time::Duration;
+//! use runtime_core::{Browser, ExtensionSpec};
+//! use runtime_js::JsScript;
+//!
+//! let script = JsScript::new("bg.js", r#"
+//!     chrome.runtime.onInstalled.addListener((details) => {
+//!         console.log("installed:", details.reason);
+//!         setTimeout(() => chrome.storage.local.set({ ready: true }), 1000);
+//!     });
+//! "#);
+//! let manifest = serde_json::json!({"name": "Hello", "version": "1.0",
+//!     "background": {"scripts": ["bg.js"], "persistent": false}});
+//! let spec = ExtensionSpec::from_json(manifest).unwrap().script(script);
+//! let mut browser = Browser::builder().build();
+//! let id = browser.install(spec).unwrap();
+//! browser.start();
+//! browser.advance(Duration::from_secs(2));
+//! assert_eq!(browser.storage(&id).get("ready"), Some(&serde_json::json!(true)));
+//! ```
+//!
+//! Each extension has one engine (its own heap, memory limit and interrupt budget); each load
+//! of its page gets a fresh context, dropped when the page unloads, so that nothing survives a
+//! suspend but what the script stored. Promise jobs run when the simulator runs them: after
+//! each entry into JavaScript, to the end. A listener added while the top-level script runs
+//! (or in the promise jobs it leaves) is in place for the event that woke the page; one added
+//! later is late, and the trace says so.
+
+mod convert;
+mod engine;
+mod folder;
+mod page;
+mod script;
+
+pub use engine::JsLimits;
+pub use folder::{extension_from_dir, LoadError, MAX_SCRIPT_SIZE};
+pub use script::{JsScript, DEFAULT_EPOCH_MS};

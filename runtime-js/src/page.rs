@@ -1,0 +1,635 @@
+//! One load of a page: a fresh JavaScript context whose globals reach the simulated browser
+//! through the `Runtime` of that load. It lives while the browser holds something of it (a
+//! listener, a timer, a call in flight) and goes with the page: nothing of it survives an
+//! unload.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use rquickjs::function::{Opt, Rest};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Value};
+use runtime_core::{
+    ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage,
+    Runtime,
+};
+
+use crate::convert;
+use crate::engine::Engine;
+
+/// A JavaScript function kept beyond the entry that made it.
+type Kept = Persistent<Function<'static>>;
+
+/// A listener registered with the browser for a JavaScript listener, to remove it again.
+enum Registered {
+    Installed(ListenerId),
+    Startup(ListenerId),
+    Suspend(ListenerId),
+    SuspendCanceled(ListenerId),
+    Message(ListenerId),
+    MessageExternal(ListenerId),
+    Named(String, ListenerId),
+}
+
+/// One load's JavaScript context.
+pub(crate) struct Page {
+    // Dropped in this order: the context before the engine that runs it.
+    context: Context,
+    engine: Rc<Engine>,
+    runtime: Runtime,
+    listeners: RefCell<HashMap<u32, Registered>>,
+    next_token: Cell<u32>,
+    /// The native timers not yet fired or cleared, with whether they were cleared.
+    timers: RefCell<HashMap<u32, Rc<Cell<bool>>>>,
+    next_timer: Cell<u32>,
+    /// The Unix time, in milliseconds, that virtual time 0 shows as.
+    epoch_ms: f64,
+}
+
+/// A kept function and the page it runs in: the function is released before the page (and
+/// with it, maybe, the engine).
+struct Callback {
+    function: Kept,
+    page: Rc<Page>,
+}
+
+impl Callback {
+    /// Calls the function with `args`, in the page; what it throws is returned as text.
+    fn call<R>(
+        &self,
+        args: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Vec<Value<'js>>>,
+        read: impl for<'js> FnOnce(Value<'js>) -> R,
+    ) -> Result<R, String> {
+        let function = self.function.clone();
+        self.page.enter(|ctx| {
+            let function = function.restore(ctx).map_err(|e| e.to_string())?;
+            let args = args(ctx).map_err(|e| e.to_string())?;
+            match function.call::<_, Value>((Rest(args),)) {
+                Ok(value) => Ok(read(value)),
+                Err(rquickjs::Error::Exception) => Err(convert::thrown(ctx)),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+impl Callback {
+    /// Calls a `(ok, text)` function: how an asynchronous call tells JavaScript its outcome
+    /// (the JSON of its value, or the error's message). What it throws is lost: the prelude's
+    /// own functions do not throw.
+    fn settle(&self, ok: bool, text: String) {
+        let _ = self.call(
+            move |ctx| {
+                let mut args = vec![Value::new_bool(ctx.clone(), ok)];
+                args.extend(strings(ctx, vec![text])?);
+                Ok(args)
+            },
+            |_| (),
+        );
+    }
+}
+
+/// The page a native function belongs to, or the error a call from a page that is gone
+/// throws.
+fn live(page: &Weak<Page>, ctx: &Ctx<'_>) -> rquickjs::Result<Rc<Page>> {
+    page.upgrade()
+        .ok_or_else(|| throw(ctx, "Extension context invalidated."))
+}
+
+/// JSON text of a value the simulator hands to JavaScript.
+fn json_of<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn strings<'js>(ctx: &Ctx<'js>, texts: Vec<String>) -> rquickjs::Result<Vec<Value<'js>>> {
+    texts
+        .into_iter()
+        .map(|t| rquickjs::String::from_str(ctx.clone(), &t).map(|s| s.into_value()))
+        .collect()
+}
+
+impl Page {
+    /// A new context for the load `runtime` belongs to, with its globals, and the extension's
+    /// files run in it in order. Errors are the uncaught error, as the console shows it.
+    pub(crate) fn load(
+        engine: &Rc<Engine>,
+        runtime: Runtime,
+        epoch_ms: f64,
+        files: &[(String, String)],
+    ) -> Result<Rc<Page>, String> {
+        let context = engine.context()?;
+        let page = Rc::new(Page {
+            context,
+            engine: Rc::clone(engine),
+            runtime,
+            listeners: RefCell::default(),
+            next_token: Cell::new(1),
+            timers: RefCell::default(),
+            next_timer: Cell::new(1),
+            epoch_ms,
+        });
+        let weak = Rc::downgrade(&page);
+        page.enter(|ctx| -> Result<(), String> {
+            install(ctx, &weak).map_err(|e| format!("the globals could not be made: {e}"))?;
+            evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js"))
+                .map_err(|e| format!("the globals could not be made: {e}"))?;
+            for (name, source) in files {
+                evaluate(ctx, name, source)?;
+            }
+            Ok(())
+        })?;
+        Ok(page)
+    }
+
+    /// Enters JavaScript in this page; jobs left by the entry run after it.
+    fn enter<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+        let runtime = self.runtime.clone();
+        self.engine.enter(&self.context, f, move |uncaught| {
+            runtime.console(ConsoleLevel::Error, uncaught, None)
+        })
+    }
+
+    fn listen(self: &Rc<Self>, name: &str, function: Kept) -> Result<u32, String> {
+        let callback = Rc::new(Callback {
+            function,
+            page: Rc::clone(self),
+        });
+        let rt = &self.runtime;
+        let plain = |json: Vec<String>, callback: &Callback| -> ListenerOutcome {
+            match callback.call(|ctx| strings(ctx, json), |_| ()) {
+                Ok(()) => ListenerOutcome::Done,
+                Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
+            }
+        };
+        let registered = match name {
+            "runtime.onInstalled" => {
+                let callback = Rc::clone(&callback);
+                Registered::Installed(rt.on_installed().add_listener(
+                    move |details: OnInstalledDetails| plain(vec![json_of(&details)], &callback),
+                ))
+            }
+            "runtime.onStartup" => {
+                let callback = Rc::clone(&callback);
+                Registered::Startup(
+                    rt.on_startup()
+                        .add_listener(move |()| plain(vec![], &callback)),
+                )
+            }
+            "runtime.onSuspend" => {
+                let callback = Rc::clone(&callback);
+                Registered::Suspend(
+                    rt.on_suspend()
+                        .add_listener(move |()| plain(vec![], &callback)),
+                )
+            }
+            "runtime.onSuspendCanceled" => {
+                let callback = Rc::clone(&callback);
+                Registered::SuspendCanceled(
+                    rt.on_suspend_canceled()
+                        .add_listener(move |()| plain(vec![], &callback)),
+                )
+            }
+            "runtime.onMessage" => {
+                let callback = Rc::clone(&callback);
+                Registered::Message(
+                    rt.on_message()
+                        .add_listener(move |message: OnMessage| on_message(&callback, message)),
+                )
+            }
+            "runtime.onMessageExternal" => {
+                let callback = Rc::clone(&callback);
+                Registered::MessageExternal(
+                    rt.on_message_external()
+                        .add_listener(move |message: OnMessage| on_message(&callback, message)),
+                )
+            }
+            other => {
+                let callback = Rc::clone(&callback);
+                let event = rt.event(other);
+                Registered::Named(
+                    other.to_owned(),
+                    event.add_listener(move |args: serde_json::Value| {
+                        plain(vec![json_of(&args)], &callback)
+                    }),
+                )
+            }
+        };
+        let token = self.next_token.get();
+        self.next_token.set(token + 1);
+        self.listeners.borrow_mut().insert(token, registered);
+        Ok(token)
+    }
+
+    fn unlisten(&self, token: u32) -> bool {
+        let Some(registered) = self.listeners.borrow_mut().remove(&token) else {
+            return false;
+        };
+        let rt = &self.runtime;
+        match registered {
+            Registered::Installed(id) => rt.on_installed().remove_listener(id),
+            Registered::Startup(id) => rt.on_startup().remove_listener(id),
+            Registered::Suspend(id) => rt.on_suspend().remove_listener(id),
+            Registered::SuspendCanceled(id) => rt.on_suspend_canceled().remove_listener(id),
+            Registered::Message(id) => rt.on_message().remove_listener(id),
+            Registered::MessageExternal(id) => rt.on_message_external().remove_listener(id),
+            Registered::Named(name, id) => rt.event(&name).remove_listener(id),
+        }
+    }
+
+    fn timer(self: &Rc<Self>, delay_ms: f64, function: Kept) -> u32 {
+        let id = self.next_timer.get();
+        self.next_timer.set(id + 1);
+        let cleared = Rc::new(Cell::new(false));
+        self.timers.borrow_mut().insert(id, Rc::clone(&cleared));
+        let delay = Duration::from_secs_f64((delay_ms.max(0.0)) / 1000.0);
+        let sleep = self.runtime.sleep(delay);
+        let callback = Callback {
+            function,
+            page: Rc::clone(self),
+        };
+        self.runtime.spawn(async move {
+            sleep.await;
+            callback.page.timers.borrow_mut().remove(&id);
+            if cleared.get() {
+                return;
+            }
+            if let Err(error) = callback.call(|_| Ok(Vec::new()), |_| ()) {
+                callback.page.runtime.console(
+                    ConsoleLevel::Error,
+                    format!("Uncaught {error}"),
+                    None,
+                );
+            }
+        });
+        id
+    }
+
+    fn clear_timer(&self, id: u32) {
+        if let Some(cleared) = self.timers.borrow_mut().remove(&id) {
+            cleared.set(true);
+        }
+    }
+
+    /// `runtime.sendMessage`: with `callback`, the callback form; else `settle(ok, json)`
+    /// gives the promise's outcome. Errors of the call itself are returned.
+    fn send_message(
+        self: &Rc<Self>,
+        extension_id: Option<String>,
+        message: serde_json::Value,
+        callback: Option<Kept>,
+        settle: Option<Kept>,
+    ) -> Result<(), String> {
+        if let Some(function) = callback {
+            let callback = Callback {
+                function,
+                page: Rc::clone(self),
+            };
+            return self
+                .runtime
+                .send_message_callback(extension_id.as_deref(), &message, move |response| {
+                    let json = response.map(|r| json_of(&r));
+                    let result = callback.call(
+                        move |ctx| match json {
+                            Some(json) => strings(ctx, vec![json]),
+                            None => Ok(vec![Value::new_null(ctx.clone())]),
+                        },
+                        |_| (),
+                    );
+                    if let Err(error) = result {
+                        callback.page.runtime.console(
+                            ConsoleLevel::Error,
+                            format!("Error in response callback: {error}"),
+                            None,
+                        );
+                    }
+                })
+                .map_err(|e| e.to_string());
+        }
+        let Some(function) = settle else {
+            return Ok(());
+        };
+        let reply = match &extension_id {
+            Some(id) => futures::future::Either::Left(self.runtime.send_message_to(id, &message)),
+            None => futures::future::Either::Right(self.runtime.send_message(&message)),
+        };
+        let settle = Callback {
+            function,
+            page: Rc::clone(self),
+        };
+        self.runtime.spawn(async move {
+            match reply.await {
+                Ok(response) => settle.settle(true, json_of(&response)),
+                Err(error) => settle.settle(false, error.to_string()),
+            }
+        });
+        Ok(())
+    }
+
+    /// A storage call: `work` runs as the page's asynchronous work and gives `(ok, json)`,
+    /// which `done(ok, json)` gets.
+    fn storage<F>(self: &Rc<Self>, done: Kept, work: impl FnOnce(Runtime) -> F)
+    where
+        F: std::future::Future<Output = Result<serde_json::Value, String>> + 'static,
+    {
+        let future = work(self.runtime.clone());
+        let done = Callback {
+            function: done,
+            page: Rc::clone(self),
+        };
+        self.runtime.spawn(async move {
+            match future.await {
+                Ok(value) => done.settle(true, json_of(&value)),
+                Err(error) => done.settle(false, error),
+            }
+        });
+    }
+}
+
+/// `runtime.onMessage`'s listener: the JavaScript wrapper answers 0 (done), 1 (`true`: it
+/// answers later through `sendResponse`) or 2 (a promise: `settle` gets its outcome).
+fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
+    let respond = message.send_response();
+    let promise_answers = message.promise_is_answer();
+    let (sender, settled) = oneshot::channel::<Result<serde_json::Value, String>>();
+    let sender = Rc::new(RefCell::new(Some(sender)));
+    let texts = vec![json_of(&message.message), json_of(&message.sender)];
+    let result = callback.call(
+        move |ctx| {
+            let mut args = strings(ctx, texts)?;
+            let respond = Function::new(ctx.clone(), move |json: String| {
+                let value = serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                respond.send(&value);
+            })?;
+            let settle = Function::new(ctx.clone(), move |ok: bool, text: String| {
+                if let Some(sender) = sender.borrow_mut().take() {
+                    let outcome = if ok {
+                        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+                    } else {
+                        Err(text)
+                    };
+                    let _ = sender.send(outcome);
+                }
+            })?;
+            args.push(respond.into_value());
+            args.push(settle.into_value());
+            Ok(args)
+        },
+        |value| value.as_int().unwrap_or(0),
+    );
+    let respond = message.send_response();
+    match result {
+        Ok(1) => ListenerOutcome::True,
+        Ok(2) => ListenerOutcome::Pending(Box::pin(async move {
+            match settled.await {
+                Ok(Ok(value)) => {
+                    if promise_answers {
+                        respond.send(&value);
+                    }
+                    Ok(())
+                }
+                Ok(Err(error)) => Err(ListenerError::new(error)),
+                // The page went before the promise settled.
+                Err(_) => Ok(()),
+            }
+        })),
+        Ok(_) => ListenerOutcome::Done,
+        Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
+    }
+}
+
+/// Runs `source` as a classic script named `name`; an uncaught error is returned as the
+/// console shows it.
+fn evaluate(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), String> {
+    let mut options = rquickjs::context::EvalOptions::default();
+    options.strict = false;
+    options.filename = Some(name.to_owned());
+    match ctx.eval_with_options::<(), _>(source, options) {
+        Ok(()) => Ok(()),
+        Err(rquickjs::Error::Exception) => Err(format!("Uncaught {}", convert::thrown(ctx))),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Throws a JavaScript `Error` with `message`.
+fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    rquickjs::Exception::throw_message(ctx, message)
+}
+
+/// The native functions the prelude builds the globals on, as `globalThis.__runtime_sim`.
+fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
+    let sim = Object::new(ctx.clone())?;
+    let strong = live(page, ctx)?;
+    sim.set("id", strong.runtime.id().as_str())?;
+    let now_ms = strong.runtime.now().as_millis() as f64;
+    sim.set("origin", strong.epoch_ms + now_ms)?;
+    drop(strong);
+
+    let p = page.clone();
+    sim.set(
+        "now",
+        Function::new(ctx.clone(), move || {
+            p.upgrade().map_or(0.0, |page| {
+                page.epoch_ms + page.runtime.now().since_start().as_secs_f64() * 1000.0
+            })
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "random",
+        Function::new(ctx.clone(), move || {
+            p.upgrade().map_or(0.0, |page| page.runtime.random())
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "console",
+        Function::new(
+            ctx.clone(),
+            move |level: String, message: String, location: Opt<Option<String>>| {
+                let level = match level.as_str() {
+                    "info" => ConsoleLevel::Info,
+                    "warn" => ConsoleLevel::Warn,
+                    "error" => ConsoleLevel::Error,
+                    "debug" => ConsoleLevel::Debug,
+                    _ => ConsoleLevel::Log,
+                };
+                if let Some(page) = p.upgrade() {
+                    page.runtime.console(level, message, location.0.flatten());
+                }
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "listen",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, function: Function<'js>, _at: Opt<Value<'js>>| {
+                let page = p
+                    .upgrade()
+                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let kept = Persistent::save(&ctx, function);
+                page.listen(&name, kept).map_err(|e| throw(&ctx, &e))
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "unlisten",
+        Function::new(ctx.clone(), move |token: u32| {
+            p.upgrade().is_some_and(|page| page.unlisten(token))
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "timer",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, delay: f64, function: Function<'js>| {
+                let page = p
+                    .upgrade()
+                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                Ok::<_, rquickjs::Error>(page.timer(delay, Persistent::save(&ctx, function)))
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "clearTimer",
+        Function::new(ctx.clone(), move |id: u32| {
+            if let Some(page) = p.upgrade() {
+                page.clear_timer(id);
+            }
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "lastError",
+        Function::new(ctx.clone(), move || {
+            p.upgrade()
+                .and_then(|page| page.runtime.last_error())
+                .map(|e| e.message)
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "manifest",
+        Function::new(ctx.clone(), move || {
+            p.upgrade().map_or_else(
+                || "null".to_owned(),
+                |page| json_of(&page.runtime.get_manifest()),
+            )
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "getURL",
+        Function::new(ctx.clone(), move |path: String| {
+            p.upgrade()
+                .map_or_else(String::new, |page| page.runtime.get_url(&path))
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "sendMessage",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  extension_id: Option<String>,
+                  json: String,
+                  callback: Option<Function<'js>>,
+                  settle: Opt<Option<Function<'js>>>| {
+                let page = p
+                    .upgrade()
+                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let message: serde_json::Value =
+                    serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                let callback = callback.map(|f| Persistent::save(&ctx, f));
+                let settle = settle.0.flatten().map(|f| Persistent::save(&ctx, f));
+                page.send_message(extension_id, message, callback, settle)
+                    .map_err(|e| throw(&ctx, &e))
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "storageGet",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, keys: String, defaults: String, done: Function<'js>| {
+                let page = live(&p, &ctx)?;
+                let keys: Option<Vec<String>> = serde_json::from_str(&keys).unwrap_or(None);
+                let defaults: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&defaults).unwrap_or_default();
+                page.storage(Persistent::save(&ctx, done), move |rt| async move {
+                    let Some(keys) = keys else {
+                        return Err("runtime-sim does not simulate storage.local.get() of every key yet: name the keys".to_owned());
+                    };
+                    let mut found = serde_json::Map::new();
+                    for key in keys {
+                        match rt.storage().get(&key).await.map_err(|e| e.to_string())? {
+                            Some(value) => {
+                                found.insert(key, value);
+                            }
+                            None => {
+                                if let Some(value) = defaults.get(&key) {
+                                    found.insert(key, value.clone());
+                                }
+                            }
+                        }
+                    }
+                    Ok(serde_json::Value::Object(found))
+                });
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "storageSet",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, items: String, done: Function<'js>| {
+                let page = p
+                    .upgrade()
+                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let items: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&items).unwrap_or_default();
+                page.storage(Persistent::save(&ctx, done), move |rt| async move {
+                    for (key, value) in items {
+                        rt.storage()
+                            .set(&key, value)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    Ok(serde_json::Value::Null)
+                });
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "storageRemove",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, keys: String, done: Function<'js>| {
+                let page = p
+                    .upgrade()
+                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
+                page.storage(Persistent::save(&ctx, done), move |rt| async move {
+                    for key in keys {
+                        rt.storage().remove(&key).await.map_err(|e| e.to_string())?;
+                    }
+                    Ok(serde_json::Value::Null)
+                });
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
+    )?;
+    ctx.globals().set("__runtime_sim", sim)?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! An extension's own JavaScript as its background page: it lives and dies by the browser's
+//! rules on the virtual clock, and reaches the simulated browser through `chrome`.
+
+use std::time::Duration;
+
+use runtime_core::{Browser, ExtensionId, ExtensionSpec, PageState, TraceEvent, ViewKind};
+use runtime_js::{JsLimits, JsScript, DEFAULT_EPOCH_MS};
+use serde_json::{json, Value};
+
+/// An installed and started browser with one event page running `source` as `bg.js`.
+fn browser_with(source: &str) -> (Browser, ExtensionId) {
+    browser_with_script(JsScript::new("bg.js", source))
+}
+
+fn browser_with_script(script: JsScript) -> (Browser, ExtensionId) {
+    let manifest = json!({"name": "JS", "version": "1.0",
+        "background": {"scripts": ["bg.js"], "persistent": false}});
+    let spec = ExtensionSpec::from_json(manifest).unwrap().script(script);
+    let mut browser = Browser::builder().build();
+    let id = browser.install(spec).unwrap();
+    browser.start();
+    browser.advance(Duration::ZERO);
+    (browser, id)
+}
+
+fn console(browser: &Browser) -> Vec<(String, Option<String>)> {
+    browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .filter_map(|e| match &e.event {
+                TraceEvent::Console {
+                    message, location, ..
+                } => Some((message.clone(), location.clone())),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+fn stored(browser: &Browser, id: &ExtensionId, key: &str) -> Option<Value> {
+    browser.storage(id).get(key).cloned()
+}
+
+#[test]
+fn the_top_level_script_runs_at_each_load_and_its_listeners_get_the_waking_event() {
+    let (mut browser, id) = browser_with(
+        r#"
+        let loads = 0;
+        loads += 1;
+        console.log("loaded", loads);
+        chrome.runtime.onInstalled.addListener((details) => {
+            console.info("reason", details.reason, details.reason === chrome.runtime.OnInstalledReason.INSTALL);
+        });
+        chrome.alarms.onAlarm.addListener((alarm) => console.log("alarm", alarm.name, loads));
+        "#,
+    );
+    browser.advance(Duration::from_secs(30));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({"name": "wake"}))
+        .unwrap();
+    browser.advance(Duration::ZERO);
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    // A fresh context at the second load: the global counter starts again.
+    assert_eq!(
+        lines,
+        [
+            "loaded 1",
+            "reason install true",
+            "loaded 1",
+            "alarm wake 1"
+        ]
+    );
+    let (_, at) = &console(&browser)[0];
+    // Where console.log was called: the file and line (QuickJS's column is the call's).
+    assert!(
+        at.as_deref().is_some_and(|at| at.starts_with("bg.js:4:")),
+        "{at:?}"
+    );
+}
+
+#[test]
+fn timers_run_on_the_virtual_clock_and_do_not_keep_the_page() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.runtime.onInstalled.addListener(() => {
+            setTimeout((a, b) => console.log("timeout", a + b, Date.now() - START), 1500, 2, 3);
+            let n = 0;
+            const every = setInterval(() => { n += 1; if (n === 3) { clearInterval(every); console.log("interval done", performance.now()); } }, 1000);
+            const never = setTimeout(() => console.log("cleared timer ran"), 500);
+            clearTimeout(never);
+            queueMicrotask(() => console.log("microtask"));
+            console.log("sync");
+        });
+        const START = Date.now();
+        "#,
+    );
+    browser.advance(Duration::from_secs(60));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        ["sync", "microtask", "timeout 5 1500", "interval done 3000"]
+    );
+    // The idle timer was not held by the timers: the page unloaded 10 s + 5 s after install.
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+}
+
+#[test]
+fn date_reads_virtual_time_and_math_random_the_seed() {
+    let source = r#"
+        chrome.alarms.onAlarm.addListener(() => {
+            console.log(Date.now(), new Date().getTime() === Date.now(), Math.random());
+        });
+    "#;
+    let run = || {
+        let (mut browser, id) = browser_with(source);
+        browser.advance(Duration::from_secs(5));
+        browser
+            .fire_event(&id, "alarms.onAlarm", json!({}))
+            .unwrap();
+        browser.advance(Duration::ZERO);
+        console(&browser)[0].0.clone()
+    };
+    let first = run();
+    let parts: Vec<&str> = first.split(' ').collect();
+    assert_eq!(parts[0], format!("{}", DEFAULT_EPOCH_MS as u64 + 5000));
+    assert_eq!(parts[1], "true");
+    let random: f64 = parts[2].parse().unwrap();
+    assert!((0.0..1.0).contains(&random));
+    assert_eq!(run(), first, "the same seed gives the same numbers");
+}
+
+#[test]
+fn messages_are_answered_by_send_response_by_true_and_by_a_promise() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+            if (message.kind === "now") { sendResponse({ echo: message.n, from: sender.id === chrome.runtime.id }); return; }
+            if (message.kind === "later") { setTimeout(() => sendResponse("late"), 2000); return true; }
+            if (message.kind === "promise") return Promise.resolve({ value: message.n * 2 });
+            if (message.kind === "reject") return Promise.reject(new Error("no such thing"));
+        });
+        "#,
+    );
+    let view = browser
+        .open_view(&id, ViewKind::Popup, "popup.html")
+        .unwrap();
+    let popup = browser.view_runtime(&id, view).unwrap();
+    let ask = |browser: &mut Browser, message: Value| {
+        let reply = popup.send_message(&message);
+        browser.block_on(reply).unwrap()
+    };
+    assert_eq!(
+        ask(&mut browser, json!({"kind": "now", "n": 7})).unwrap(),
+        Some(json!({"echo": 7, "from": true}))
+    );
+    let before = browser.now();
+    assert_eq!(
+        ask(&mut browser, json!({"kind": "later"})).unwrap(),
+        Some(json!("late"))
+    );
+    assert_eq!(browser.now() - before, Duration::from_secs(2));
+    assert_eq!(
+        ask(&mut browser, json!({"kind": "promise", "n": 21})).unwrap(),
+        Some(json!({"value": 42}))
+    );
+    let rejected = ask(&mut browser, json!({"kind": "reject"})).unwrap_err();
+    assert_eq!(rejected.to_string(), "no such thing");
+}
+
+#[test]
+fn send_message_from_javascript_in_both_forms_and_last_error() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.alarms.onAlarm.addListener(async () => {
+            chrome.runtime.sendMessage({ hello: 1 }, (response) => {
+                console.log("callback", response === undefined || response === null, chrome.runtime.lastError.message);
+            });
+            try {
+                await chrome.runtime.sendMessage({ hello: 2 });
+            } catch (e) {
+                console.log("rejected", e.message);
+            }
+            chrome.runtime.sendMessage({ hello: 3 }, () => {});
+        });
+        "#,
+    );
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let none = "Could not establish connection. Receiving end does not exist.";
+    assert_eq!(
+        lines,
+        [format!("callback true {none}"), format!("rejected {none}")]
+    );
+    // The third callback did not read lastError: the browser says so.
+    let unchecked = browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .filter(|e| matches!(&e.event, TraceEvent::UncheckedLastError { message } if message == none))
+            .count()
+    });
+    assert_eq!(unchecked, 1);
+}
+
+#[test]
+fn storage_survives_the_page_and_globals_do_not() {
+    let (mut browser, id) = browser_with(
+        r#"
+        let seen = (globalThis.seen || 0) + 1;
+        globalThis.seen = seen;
+        chrome.alarms.onAlarm.addListener(async () => {
+            const { count } = await chrome.storage.local.get({ count: 0 });
+            await chrome.storage.local.set({ count: count + 1, seen });
+        });
+        "#,
+    );
+    for _ in 0..3 {
+        browser
+            .fire_event(&id, "alarms.onAlarm", json!({}))
+            .unwrap();
+        browser.advance(Duration::from_secs(60));
+        assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    }
+    assert_eq!(stored(&browser, &id, "count"), Some(json!(3)));
+    assert_eq!(stored(&browser, &id, "seen"), Some(json!(1)));
+}
+
+/// A listener added after the top-level script (here, in a timer) is late: the event that
+/// wakes the page is dispatched before it exists, as in Chromium.
+#[test]
+fn a_listener_added_in_a_timer_misses_the_waking_event() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.runtime.onInstalled.addListener(() => {});
+        setTimeout(() => chrome.alarms.onAlarm.addListener(() => console.log("late listener ran")), 0);
+        "#,
+    );
+    browser.advance(Duration::from_secs(60));
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    let missed = browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .any(|e| matches!(&e.event, TraceEvent::EventMissed { event, .. } if *event == "alarms.onAlarm"))
+    });
+    assert!(missed, "{}", browser.trace().timeline());
+    assert!(console(&browser).is_empty());
+}
+
+#[test]
+fn errors_are_the_consoles_and_runaway_code_is_stopped() {
+    let script = JsScript::new(
+        "bg.js",
+        r#"
+        chrome.alarms.onAlarm.addListener((alarm) => {
+            if (alarm.name === "loop") { for (;;) {} }
+            throw new TypeError("bad alarm " + alarm.name);
+        });
+        chrome.runtime.onInstalled.addListener(() => { fetch("https://example.com/"); });
+        "#,
+    )
+    .limits(JsLimits {
+        interrupt_budget: 1_000,
+        ..JsLimits::default()
+    });
+    let (mut browser, id) = browser_with_script(script);
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({"name": "x"}))
+        .unwrap();
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({"name": "loop"}))
+        .unwrap();
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({"name": "y"}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    let failures: Vec<String> = browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .filter_map(|e| match &e.event {
+                TraceEvent::ListenerFailed { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+            .collect()
+    });
+    assert_eq!(failures.len(), 4, "{failures:?}");
+    assert!(
+        failures[0].starts_with("TypeError: fetch is not simulated by runtime-sim"),
+        "{failures:?}"
+    );
+    assert!(
+        failures[1].starts_with("TypeError: bad alarm x (bg.js:4:"),
+        "{failures:?}"
+    );
+    assert!(failures[2].contains("interrupted"), "{failures:?}");
+    assert!(
+        failures[3].starts_with("TypeError: bad alarm y"),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn an_uncaught_error_at_the_top_level_fails_the_load() {
+    let (browser, _id) = browser_with("const x = 1;\nnull.boom;\n");
+    let failed = browser.with_trace(|t| {
+        t.entries().iter().find_map(|e| match &e.event {
+            TraceEvent::ScriptFailed { message } => Some(message.clone()),
+            _ => None,
+        })
+    });
+    let failed = failed.expect("the load failed");
+    assert!(
+        failed.starts_with("Uncaught TypeError: cannot read property 'boom' of null (bg.js:2"),
+        "{failed}"
+    );
+}
