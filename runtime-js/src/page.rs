@@ -12,7 +12,7 @@ use futures::channel::oneshot;
 use rquickjs::function::{Opt, Rest};
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Value};
 use runtime_core::{
-    ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage,
+    ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage, Port,
     Runtime,
 };
 
@@ -31,6 +31,10 @@ enum Registered {
     Message(ListenerId),
     MessageExternal(ListenerId),
     Named(String, ListenerId),
+    Connect(ListenerId),
+    ConnectExternal(ListenerId),
+    PortMessage(u32, ListenerId),
+    PortDisconnect(u32, ListenerId),
 }
 
 /// One load's JavaScript context.
@@ -44,6 +48,9 @@ pub(crate) struct Page {
     /// The native timers not yet fired or cleared, with whether they were cleared.
     timers: RefCell<HashMap<u32, Rc<Cell<bool>>>>,
     next_timer: Cell<u32>,
+    /// The ports this page holds, by the number JavaScript knows them by.
+    ports: RefCell<HashMap<u32, Port>>,
+    next_port: Cell<u32>,
     /// The Unix time, in milliseconds, that virtual time 0 shows as.
     epoch_ms: f64,
 }
@@ -128,6 +135,8 @@ impl Page {
             next_token: Cell::new(1),
             timers: RefCell::default(),
             next_timer: Cell::new(1),
+            ports: RefCell::default(),
+            next_port: Cell::new(1),
             epoch_ms,
         });
         let weak = Rc::downgrade(&page);
@@ -151,7 +160,12 @@ impl Page {
         })
     }
 
-    fn listen(self: &Rc<Self>, name: &str, function: Kept) -> Result<u32, String> {
+    fn listen(
+        self: &Rc<Self>,
+        name: &str,
+        function: Kept,
+        port: Option<u32>,
+    ) -> Result<u32, String> {
         let callback = Rc::new(Callback {
             function,
             page: Rc::clone(self),
@@ -163,49 +177,87 @@ impl Page {
                 Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
             }
         };
-        let registered = match name {
-            "runtime.onInstalled" => {
+        let registered = match (name, port) {
+            ("Port.onMessage", Some(token)) => {
+                let port = self.port(token)?;
+                let callback = Rc::clone(&callback);
+                Registered::PortMessage(
+                    token,
+                    port.on_message().add_listener(
+                        move |(message, _port): (serde_json::Value, Port)| {
+                            plain(vec![json_of(&message)], &callback)
+                        },
+                    ),
+                )
+            }
+            ("Port.onDisconnect", Some(token)) => {
+                let port = self.port(token)?;
+                let callback = Rc::clone(&callback);
+                Registered::PortDisconnect(
+                    token,
+                    port.on_disconnect()
+                        .add_listener(move |_port: Port| plain(vec![], &callback)),
+                )
+            }
+            (_, Some(_)) => return Err(format!("{name} is not an event of a port")),
+            ("runtime.onConnect", None) => {
+                let callback = Rc::clone(&callback);
+                let page = Rc::downgrade(self);
+                Registered::Connect(
+                    rt.on_connect()
+                        .add_listener(move |port: Port| on_connect(&page, &callback, port)),
+                )
+            }
+            ("runtime.onConnectExternal", None) => {
+                let callback = Rc::clone(&callback);
+                let page = Rc::downgrade(self);
+                Registered::ConnectExternal(
+                    rt.on_connect_external()
+                        .add_listener(move |port: Port| on_connect(&page, &callback, port)),
+                )
+            }
+            ("runtime.onInstalled", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::Installed(rt.on_installed().add_listener(
                     move |details: OnInstalledDetails| plain(vec![json_of(&details)], &callback),
                 ))
             }
-            "runtime.onStartup" => {
+            ("runtime.onStartup", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::Startup(
                     rt.on_startup()
                         .add_listener(move |()| plain(vec![], &callback)),
                 )
             }
-            "runtime.onSuspend" => {
+            ("runtime.onSuspend", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::Suspend(
                     rt.on_suspend()
                         .add_listener(move |()| plain(vec![], &callback)),
                 )
             }
-            "runtime.onSuspendCanceled" => {
+            ("runtime.onSuspendCanceled", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::SuspendCanceled(
                     rt.on_suspend_canceled()
                         .add_listener(move |()| plain(vec![], &callback)),
                 )
             }
-            "runtime.onMessage" => {
+            ("runtime.onMessage", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::Message(
                     rt.on_message()
                         .add_listener(move |message: OnMessage| on_message(&callback, message)),
                 )
             }
-            "runtime.onMessageExternal" => {
+            ("runtime.onMessageExternal", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::MessageExternal(
                     rt.on_message_external()
                         .add_listener(move |message: OnMessage| on_message(&callback, message)),
                 )
             }
-            other => {
+            (other, None) => {
                 let callback = Rc::clone(&callback);
                 let event = rt.event(other);
                 Registered::Named(
@@ -235,7 +287,31 @@ impl Page {
             Registered::Message(id) => rt.on_message().remove_listener(id),
             Registered::MessageExternal(id) => rt.on_message_external().remove_listener(id),
             Registered::Named(name, id) => rt.event(&name).remove_listener(id),
+            Registered::Connect(id) => rt.on_connect().remove_listener(id),
+            Registered::ConnectExternal(id) => rt.on_connect_external().remove_listener(id),
+            Registered::PortMessage(port, id) => self
+                .port(port)
+                .is_ok_and(|p| p.on_message().remove_listener(id)),
+            Registered::PortDisconnect(port, id) => self
+                .port(port)
+                .is_ok_and(|p| p.on_disconnect().remove_listener(id)),
         }
+    }
+
+    /// Keeps a port for JavaScript; gives the number JavaScript knows it by.
+    fn keep_port(&self, port: Port) -> u32 {
+        let token = self.next_port.get();
+        self.next_port.set(token + 1);
+        self.ports.borrow_mut().insert(token, port);
+        token
+    }
+
+    fn port(&self, token: u32) -> Result<Port, String> {
+        self.ports
+            .borrow()
+            .get(&token)
+            .cloned()
+            .ok_or_else(|| "Attempting to use a disconnected port object".to_owned())
     }
 
     fn timer(self: &Rc<Self>, delay_ms: f64, function: Kept) -> u32 {
@@ -344,6 +420,31 @@ impl Page {
                 Err(error) => done.settle(false, error),
             }
         });
+    }
+}
+
+/// `runtime.onConnect`'s listener: the port is kept for the page, and the JavaScript wrapper
+/// gets its number, name and sender.
+fn on_connect(page: &Weak<Page>, callback: &Rc<Callback>, port: Port) -> ListenerOutcome {
+    let Some(page) = page.upgrade() else {
+        return ListenerOutcome::Done;
+    };
+    let name = port.name().to_owned();
+    let sender = port
+        .sender()
+        .map(json_of)
+        .unwrap_or_else(|| "null".to_owned());
+    let token = page.keep_port(port);
+    match callback.call(
+        move |ctx| {
+            let mut args = vec![Value::new_int(ctx.clone(), token as i32)];
+            args.extend(strings(ctx, vec![name, sender])?);
+            Ok(args)
+        },
+        |_| (),
+    ) {
+        Ok(()) => ListenerOutcome::Done,
+        Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
     }
 }
 
@@ -466,12 +567,11 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         "listen",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, name: String, function: Function<'js>, _at: Opt<Value<'js>>| {
-                let page = p
-                    .upgrade()
-                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+            move |ctx: Ctx<'js>, name: String, function: Function<'js>, port: Opt<Option<u32>>| {
+                let page = live(&p, &ctx)?;
                 let kept = Persistent::save(&ctx, function);
-                page.listen(&name, kept).map_err(|e| throw(&ctx, &e))
+                page.listen(&name, kept, port.0.flatten())
+                    .map_err(|e| throw(&ctx, &e))
             },
         )?,
     )?;
@@ -488,9 +588,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, delay: f64, function: Function<'js>| {
-                let page = p
-                    .upgrade()
-                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let page = live(&p, &ctx)?;
                 Ok::<_, rquickjs::Error>(page.timer(delay, Persistent::save(&ctx, function)))
             },
         )?,
@@ -541,9 +639,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                   json: String,
                   callback: Option<Function<'js>>,
                   settle: Opt<Option<Function<'js>>>| {
-                let page = p
-                    .upgrade()
-                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let page = live(&p, &ctx)?;
                 let message: serde_json::Value =
                     serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
                 let callback = callback.map(|f| Persistent::save(&ctx, f));
@@ -592,9 +688,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, items: String, done: Function<'js>| {
-                let page = p
-                    .upgrade()
-                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let page = live(&p, &ctx)?;
                 let items: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&items).unwrap_or_default();
                 page.storage(Persistent::save(&ctx, done), move |rt| async move {
@@ -616,9 +710,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, keys: String, done: Function<'js>| {
-                let page = p
-                    .upgrade()
-                    .ok_or_else(|| throw(&ctx, "Extension context invalidated."))?;
+                let page = live(&p, &ctx)?;
                 let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
                 page.storage(Persistent::save(&ctx, done), move |rt| async move {
                     for key in keys {
@@ -629,6 +721,46 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 Ok::<_, rquickjs::Error>(())
             },
         )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "connect",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, extension_id: Option<String>, name: String| {
+                let page = live(&p, &ctx)?;
+                let port = match &extension_id {
+                    Some(id) => page.runtime.connect_to(id, &name),
+                    None => page.runtime.connect(&name),
+                }
+                .map_err(|e| throw(&ctx, &e.to_string()))?;
+                Ok::<_, rquickjs::Error>(page.keep_port(port))
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "portPost",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, token: u32, json: String| {
+                let page = live(&p, &ctx)?;
+                let port = page.port(token).map_err(|e| throw(&ctx, &e))?;
+                let message: serde_json::Value =
+                    serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                port.post_message(&message)
+                    .map_err(|e| throw(&ctx, &e.to_string()))
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "portDisconnect",
+        Function::new(ctx.clone(), move |token: u32| {
+            if let Some(port) = p.upgrade().and_then(|page| page.port(token).ok()) {
+                port.disconnect();
+            }
+        })?,
     )?;
     ctx.globals().set("__runtime_sim", sim)?;
     Ok(())

@@ -96,9 +96,10 @@
 
   // chrome.events.Event: each JavaScript listener is one listener of the simulated event.
   class Event {
-    constructor(name, wrap) {
+    constructor(name, wrap, port) {
       this._name = name;
       this._wrap = wrap;
+      this._port = port;
       this._listeners = [];
     }
     addListener(callback) {
@@ -108,7 +109,7 @@
         );
       }
       if (this._listeners.some((l) => l.callback === callback)) return;
-      const token = sim.listen(this._name, this._wrap(callback), callerLocation(2));
+      const token = sim.listen(this._name, this._wrap(callback), this._port);
       this._listeners.push({ callback, token });
     }
     removeListener(callback) {
@@ -149,11 +150,37 @@
     return 0;
   };
 
+  // runtime.Port: one end of a long-lived connection.
+  class Port {
+    constructor(token, name, sender) {
+      this._token = token;
+      this.name = name;
+      if (sender !== undefined) this.sender = sender;
+      const port = this;
+      this.onMessage = new Event("Port.onMessage", (callback) => (json) => callback(parse(json), port), token);
+      this.onDisconnect = new Event("Port.onDisconnect", (callback) => () => callback(port), token);
+    }
+    postMessage(message) {
+      if (message === undefined) {
+        throw new TypeError(
+          "Error in invocation of Port.postMessage(any message): No matching signature."
+        );
+      }
+      sim.portPost(this._token, stringify(message));
+    }
+    disconnect() {
+      sim.portDisconnect(this._token);
+    }
+  }
+  const onConnect = (callback) => (token, name, senderJson) => {
+    callback(new Port(token, name, parse(senderJson)));
+  };
+
   // A function of the API in both forms: a promise, or a callback that runs with
   // `chrome.runtime.lastError` set if the call failed.
   const lastError = () => {
     const message = sim.lastError();
-    return message === null ? undefined : { message };
+    return message === null || message === undefined ? undefined : { message };
   };
 
   const runtime = {
@@ -179,6 +206,16 @@
     onSuspendCanceled: new Event("runtime.onSuspendCanceled", plain),
     onMessage: new Event("runtime.onMessage", onMessage),
     onMessageExternal: new Event("runtime.onMessageExternal", onMessage),
+    onConnect: new Event("runtime.onConnect", onConnect),
+    onConnectExternal: new Event("runtime.onConnectExternal", onConnect),
+    connect: (...args) => {
+      // connect(extensionId?, connectInfo?)
+      let extensionId = null;
+      if (typeof args[0] === "string") extensionId = args.shift();
+      const info = args[0] || {};
+      const name = typeof info.name === "string" ? info.name : "";
+      return new Port(sim.connect(extensionId, name), name);
+    },
     sendMessage: (...args) => {
       // sendMessage(extensionId?, message, options?, callback?)
       let callback;

@@ -319,3 +319,105 @@ fn an_uncaught_error_at_the_top_level_fails_the_load() {
         "{failed}"
     );
 }
+
+/// Ports between two contexts of JavaScript: the popup connects, the event page answers on
+/// the port, the popup disconnects and the page's onDisconnect runs; a post on a disconnected
+/// port throws the browser's error.
+#[test]
+fn ports_carry_messages_both_ways_and_tell_the_disconnect() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.runtime.onConnect.addListener((port) => {
+            console.log("connected", port.name, port.sender.id === chrome.runtime.id);
+            port.onMessage.addListener((message, p) => {
+                p.postMessage({ got: message.n, same: p === port });
+            });
+            port.onDisconnect.addListener(() => {
+                console.log("disconnected", chrome.runtime.lastError === undefined);
+                try { port.postMessage(1); } catch (e) { console.log("post after:", e.message); }
+            });
+        });
+        "#,
+    );
+    let view = browser
+        .open_view(&id, ViewKind::Popup, "popup.html")
+        .unwrap();
+    let popup = browser.view_runtime(&id, view).unwrap();
+    let port = popup.connect("chat").unwrap();
+    let answers = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = std::rc::Rc::clone(&answers);
+    port.on_message()
+        .add_listener(move |(message, _): (Value, runtime_core::Port)| {
+            seen.borrow_mut().push(message)
+        });
+    port.post_message(&json!({"n": 1})).unwrap();
+    port.post_message(&json!({"n": 2})).unwrap();
+    browser.advance(Duration::from_secs(1));
+    assert_eq!(
+        *answers.borrow(),
+        [
+            json!({"got": 1, "same": true}),
+            json!({"got": 2, "same": true})
+        ]
+    );
+    port.disconnect();
+    browser.advance(Duration::from_secs(1));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        [
+            "connected chat true",
+            "disconnected true",
+            "post after: Attempting to use a disconnected port object"
+        ]
+    );
+}
+
+/// The page connects, and no context of the extension listens to onConnect: the port's
+/// onDisconnect runs with lastError set, as in Chromium.
+#[test]
+fn a_port_with_no_receiver_disconnects_with_last_error() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.alarms.onAlarm.addListener(() => {
+            const port = chrome.runtime.connect({ name: "nobody" });
+            port.onDisconnect.addListener(() => console.log(port.name, chrome.runtime.lastError.message));
+        });
+        "#,
+    );
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        ["nobody Could not establish connection. Receiving end does not exist."]
+    );
+}
+
+/// A browser dropped while JavaScript still holds open ports, timers and listeners frees
+/// every context and engine cleanly. Regression guard: QuickJS aborts the process if an
+/// object of a runtime outlives it.
+#[test]
+fn a_browser_dropped_with_open_ports_and_timers_frees_its_engines() {
+    for _ in 0..3 {
+        let (mut browser, id) = browser_with(
+            r#"
+            chrome.runtime.onConnect.addListener((port) => {
+                port.onMessage.addListener((m) => port.postMessage(m));
+                setInterval(() => port.postMessage("tick"), 1000);
+            });
+            "#,
+        );
+        let view = browser
+            .open_view(&id, ViewKind::Popup, "popup.html")
+            .unwrap();
+        let popup = browser.view_runtime(&id, view).unwrap();
+        let port = popup.connect("open").unwrap();
+        port.post_message(&json!("hi")).unwrap();
+        browser.advance(Duration::from_secs(3));
+        drop(browser);
+        drop(port);
+    }
+}
