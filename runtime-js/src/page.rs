@@ -523,6 +523,10 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     let sim = Object::new(ctx.clone())?;
     let strong = live(page, ctx)?;
     sim.set("id", strong.runtime.id().as_str())?;
+    sim.set(
+        "firefox",
+        matches!(strong.runtime.profile(), runtime_core::Profile::Firefox),
+    )?;
     let now_ms = strong.runtime.now().as_millis() as f64;
     sim.set("origin", strong.epoch_ms + now_ms)?;
     drop(strong);

@@ -272,5 +272,17 @@
 
   const chrome = { runtime, storage, alarms };
   global.chrome = chrome;
+  // Firefox also has `browser`: the same API, whose functions return promises.
+  if (sim.firefox) {
+    const promised = (f) => (...args) => f(...args.filter((a) => typeof a !== "function"));
+    const browserRuntime = Object.create(runtime);
+    browserRuntime.sendMessage = promised(runtime.sendMessage);
+    const browserLocal = {
+      get: promised(local.get),
+      set: promised(local.set),
+      remove: promised(local.remove),
+    };
+    global.browser = { runtime: browserRuntime, storage: { local: browserLocal }, alarms };
+  }
 })(globalThis.__runtime_sim);
 delete globalThis.__runtime_sim;

@@ -421,3 +421,38 @@ fn a_browser_dropped_with_open_ports_and_timers_frees_its_engines() {
         drop(port);
     }
 }
+
+/// Firefox has the promise-based `browser` namespace beside `chrome`; Chrome has no `browser`.
+#[test]
+fn firefox_has_the_browser_namespace_and_chrome_does_not() {
+    let source = r#"
+        chrome.runtime.onInstalled.addListener(async () => {
+            console.log(typeof browser);
+            if (typeof browser === "object") {
+                await browser.storage.local.set({ via: "browser" });
+                const { via } = await browser.storage.local.get("via");
+                console.log(via, browser.runtime.id === chrome.runtime.id);
+            }
+        });
+    "#;
+    for (profile, expected) in [
+        (runtime_core::Profile::ChromeMv2, vec!["undefined"]),
+        (
+            runtime_core::Profile::Firefox,
+            vec!["object", "browser true"],
+        ),
+    ] {
+        let manifest = json!({"name": "JS", "version": "1.0",
+            "browser_specific_settings": {"gecko": {"id": "js@example.org"}},
+            "background": {"scripts": ["bg.js"], "persistent": false}});
+        let spec = ExtensionSpec::from_json(manifest)
+            .unwrap()
+            .script(JsScript::new("bg.js", source));
+        let mut browser = Browser::builder().profile(profile).build();
+        browser.install(spec).unwrap();
+        browser.start();
+        browser.advance(Duration::from_secs(1));
+        let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+        assert_eq!(lines, expected, "{profile:?}");
+    }
+}

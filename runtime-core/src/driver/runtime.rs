@@ -209,6 +209,15 @@ impl Runtime {
         self.inner.events.named(name)
     }
 
+    /// The browser this context runs in ([`Profile`](crate::Profile)): what differs between
+    /// Chrome and Firefox (Firefox's `browser` namespace, say) follows it.
+    pub fn profile(&self) -> crate::Profile {
+        match self.inner.driver.upgrade() {
+            Some(driver) => driver.read(|model| model.config.profile),
+            None => crate::Profile::default(),
+        }
+    }
+
     /// The virtual time now.
     pub fn now(&self) -> SimInstant {
         match self.inner.driver.upgrade() {
