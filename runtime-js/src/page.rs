@@ -571,10 +571,18 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         "listen",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, name: String, function: Function<'js>, port: Opt<Option<u32>>| {
+            move |ctx: Ctx<'js>,
+                  name: String,
+                  function: Function<'js>,
+                  port: Opt<Option<u32>>,
+                  at: Opt<Option<String>>| {
                 let page = live(&p, &ctx)?;
                 let kept = Persistent::save(&ctx, function);
-                page.listen(&name, kept, port.0.flatten())
+                let runtime = page.runtime.clone();
+                runtime
+                    .at_call_site(at.0.flatten(), || {
+                        page.listen(&name, kept, port.0.flatten())
+                    })
                     .map_err(|e| throw(&ctx, &e))
             },
         )?,

@@ -109,7 +109,7 @@
         );
       }
       if (this._listeners.some((l) => l.callback === callback)) return;
-      const token = sim.listen(this._name, this._wrap(callback), this._port);
+      const token = sim.listen(this._name, this._wrap(callback), this._port, callerLocation(2));
       this._listeners.push({ callback, token });
     }
     removeListener(callback) {

@@ -250,6 +250,19 @@ fn a_listener_added_in_a_timer_misses_the_waking_event() {
     });
     assert!(missed, "{}", browser.trace().timeline());
     assert!(console(&browser).is_empty());
+    // The trace names where the late listener was added.
+    let added_at = browser.with_trace(|t| {
+        t.entries().iter().find_map(|e| match &e.event {
+            TraceEvent::LateListener { added_at, .. } => added_at.clone(),
+            _ => None,
+        })
+    });
+    assert!(
+        added_at
+            .as_deref()
+            .is_some_and(|at| at.starts_with("bg.js:3:")),
+        "{added_at:?}"
+    );
 }
 
 #[test]

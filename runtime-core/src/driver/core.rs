@@ -103,6 +103,9 @@ pub(crate) struct Driver {
     hosts: RefCell<HashMap<ChannelId, (String, mpsc::UnboundedSender<Value>)>>,
     /// The native hosts the browser waits for (see `real_time.rs`).
     pub(crate) awaited: RefCell<BTreeMap<HostSource, Awaited>>,
+    /// Where in a script the code that calls the API now is (`file:line:column`), when its
+    /// engine says (`Runtime::at_call_site`).
+    pub(crate) call_site: RefCell<Option<String>>,
     /// The background scripts, by the id the model knows them by.
     scripts: RefCell<BTreeMap<ScriptId, Rc<dyn PageScript>>>,
     next_script: Cell<u64>,
@@ -124,6 +127,7 @@ impl Driver {
             inbox,
             settings,
             contexts: RefCell::default(),
+            call_site: RefCell::default(),
             ports: RefCell::default(),
             calls: RefCell::default(),
             replies: RefCell::default(),

@@ -423,7 +423,8 @@ impl EventObserver for ListenerTracker {
     fn listener_added(&self, event: &str, _count: usize) {
         if let Some(driver) = self.driver.upgrade() {
             let event = EventName::from(event);
-            driver.with_model(|model| model.listener_added(&self.ext, self.load, &event));
+            let added_at = driver.call_site.borrow().clone();
+            driver.with_model(|model| model.listener_added(&self.ext, self.load, &event, added_at));
         }
     }
 

@@ -67,11 +67,13 @@ impl EventObserver for LateOnMessage {
             return;
         }
         if let Some(driver) = inner.driver.upgrade() {
+            let added_at = driver.call_site.borrow().clone();
             driver.with_model(|model| {
                 model.record_at(
                     &inner.context,
                     TraceEvent::LateListener {
                         event: EventName::PortOnMessage,
+                        added_at,
                         explanation: "this listener was added to the port after a message had reached it with no onMessage listener: that message is lost (a port does not keep messages for listeners added later). Add a port's listeners as soon as you have the port, before any await.".into(),
                     },
                 );

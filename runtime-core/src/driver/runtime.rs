@@ -209,6 +209,19 @@ impl Runtime {
         self.inner.events.named(name)
     }
 
+    /// Runs `f` as code at `site` of the script (`file:line:column`): what the browser
+    /// records meanwhile can say where — a late listener names where it was added. For a
+    /// script engine, which knows where its code is.
+    pub fn at_call_site<R>(&self, site: Option<String>, f: impl FnOnce() -> R) -> R {
+        let Some(driver) = self.inner.driver.upgrade() else {
+            return f();
+        };
+        let before = driver.call_site.replace(site);
+        let result = f();
+        *driver.call_site.borrow_mut() = before;
+        result
+    }
+
     /// The browser this context runs in ([`Profile`](crate::Profile)): what differs between
     /// Chrome and Firefox (Firefox's `browser` namespace, say) follows it.
     pub fn profile(&self) -> crate::Profile {

@@ -496,7 +496,13 @@ impl Model {
 
     /// A listener was added to a page load's event: the page listens to it now (its lazy
     /// listeners), and one added after the event was missed is named late.
-    pub(crate) fn listener_added(&mut self, ext: &ExtensionId, load: PageLoad, event: &EventName) {
+    pub(crate) fn listener_added(
+        &mut self,
+        ext: &ExtensionId,
+        load: PageLoad,
+        event: &EventName,
+        added_at: Option<String>,
+    ) {
         let model = &mut *self;
         let Some(rec) = model
             .extensions
@@ -517,6 +523,7 @@ impl Model {
                 TraceEvent::LateListener {
                     event: event.clone(),
                     explanation: LATE_LISTENER.into(),
+                    added_at,
                 },
             );
         }

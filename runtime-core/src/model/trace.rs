@@ -185,6 +185,9 @@ pub enum TraceEvent {
         event: EventName,
         /// What went wrong and how to fix it.
         explanation: String,
+        /// Where the listener was added (`file:line:column`), when the script's engine says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        added_at: Option<String>,
     },
     /// A listener panicked or returned an error. The bus and the other listeners went on.
     ListenerFailed {
@@ -479,8 +482,16 @@ impl fmt::Display for TraceEvent {
             TraceEvent::EventNotDelivered { event, reason } => {
                 write!(f, "{event} not delivered: {reason}")
             }
-            TraceEvent::LateListener { event, explanation } => {
-                write!(f, "late listener for {event}: {explanation}")
+            TraceEvent::LateListener {
+                event,
+                explanation,
+                added_at,
+            } => {
+                write!(f, "late listener for {event}")?;
+                if let Some(at) = added_at {
+                    write!(f, " (added at {at})")?;
+                }
+                write!(f, ": {explanation}")
             }
             TraceEvent::ListenerFailed {
                 event,
