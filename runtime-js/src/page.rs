@@ -672,21 +672,13 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 let defaults: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&defaults).unwrap_or_default();
                 page.storage(Persistent::save(&ctx, done), move |rt| async move {
-                    let Some(keys) = keys else {
-                        return Err("runtime-sim does not simulate storage.local.get() of every key yet: name the keys".to_owned());
-                    };
-                    let mut found = serde_json::Map::new();
-                    for key in keys {
-                        match rt.storage().get(&key).await.map_err(|e| e.to_string())? {
-                            Some(value) => {
-                                found.insert(key, value);
-                            }
-                            None => {
-                                if let Some(value) = defaults.get(&key) {
-                                    found.insert(key, value.clone());
-                                }
-                            }
-                        }
+                    let mut found = rt
+                        .storage()
+                        .get_items(keys)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    for (key, value) in defaults {
+                        found.entry(key).or_insert(value);
                     }
                     Ok(serde_json::Value::Object(found))
                 });
@@ -704,12 +696,10 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 let items: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&items).unwrap_or_default();
                 page.storage(Persistent::save(&ctx, done), move |rt| async move {
-                    for (key, value) in items {
-                        rt.storage()
-                            .set(&key, value)
-                            .await
-                            .map_err(|e| e.to_string())?;
-                    }
+                    rt.storage()
+                        .set_items(items)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     Ok(serde_json::Value::Null)
                 });
                 Ok::<_, rquickjs::Error>(())
@@ -725,9 +715,10 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 let page = live(&p, &ctx)?;
                 let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
                 page.storage(Persistent::save(&ctx, done), move |rt| async move {
-                    for key in keys {
-                        rt.storage().remove(&key).await.map_err(|e| e.to_string())?;
-                    }
+                    rt.storage()
+                        .remove_items(keys)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     Ok(serde_json::Value::Null)
                 });
                 Ok::<_, rquickjs::Error>(())

@@ -469,3 +469,42 @@ fn firefox_has_the_browser_namespace_and_chrome_does_not() {
         assert_eq!(lines, expected, "{profile:?}");
     }
 }
+
+/// `storage.local.get`, `set` and `remove` of many keys are one API call each, as in the
+/// browser; `get()` and `get(null)` give every item, and defaults fill what is missing.
+#[test]
+fn storage_calls_take_many_keys_in_one_call() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.alarms.onAlarm.addListener(async () => {
+            await chrome.storage.local.set({ a: 1, b: [2], c: { d: 3 } });
+            await chrome.storage.local.remove(["b"]);
+            console.log(JSON.stringify(await chrome.storage.local.get()));
+            console.log(JSON.stringify(await chrome.storage.local.get(["a", "b"])));
+            console.log(JSON.stringify(await chrome.storage.local.get({ b: "default", c: null })));
+            chrome.storage.local.get("a", (items) => console.log("callback", items.a));
+        });
+        "#,
+    );
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"a":1,"c":{"d":3}}"#,
+            r#"{"a":1}"#,
+            r#"{"c":{"d":3},"b":"default"}"#,
+            "callback 1"
+        ]
+    );
+    let calls = browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .filter(|e| matches!(e.event, TraceEvent::ApiCall { .. }))
+            .count()
+    });
+    assert_eq!(calls, 6, "{}", browser.trace().timeline());
+}

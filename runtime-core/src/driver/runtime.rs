@@ -793,6 +793,37 @@ impl Storage {
             .call(ApiRequest::StorageRemove(key.to_owned()), done)
             .await
     }
+
+    /// `storage.local.get(keys)` as one call: the stored ones of `keys` (every item with
+    /// `None`), by key.
+    pub async fn get_items(
+        &self,
+        keys: Option<Vec<String>>,
+    ) -> Result<serde_json::Map<String, Value>, ContextError> {
+        self.runtime
+            .call(ApiRequest::StorageGetItems(keys), |outcome| match outcome {
+                CallOutcome::Items(result) => Some(result),
+                _ => None,
+            })
+            .await
+    }
+
+    /// `storage.local.set(items)` as one call.
+    pub async fn set_items(
+        &self,
+        items: serde_json::Map<String, Value>,
+    ) -> Result<(), ContextError> {
+        self.runtime
+            .call(ApiRequest::StorageSetItems(items), done)
+            .await
+    }
+
+    /// `storage.local.remove(keys)` as one call.
+    pub async fn remove_items(&self, keys: Vec<String>) -> Result<(), ContextError> {
+        self.runtime
+            .call(ApiRequest::StorageRemoveItems(keys), done)
+            .await
+    }
 }
 
 /// The result of a call that gives nothing back.

@@ -168,6 +168,36 @@ impl Model {
                 }
                 None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
+            ApiRequest::StorageGetItems(keys) => CallOutcome::Items(match self.ext(&ext) {
+                Some(rec) => Ok(match keys {
+                    Some(keys) => keys
+                        .into_iter()
+                        .filter_map(|k| rec.storage.get(&k).map(|v| (k, v.clone())))
+                        .collect(),
+                    None => rec
+                        .storage
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                }),
+                None => Err(ContextError::Invalidated(ContextInvalidated)),
+            }),
+            ApiRequest::StorageSetItems(items) => CallOutcome::Done(match self.ext_mut(&ext) {
+                Some(rec) => {
+                    rec.storage.extend(items);
+                    Ok(())
+                }
+                None => Err(ContextError::Invalidated(ContextInvalidated)),
+            }),
+            ApiRequest::StorageRemoveItems(keys) => CallOutcome::Done(match self.ext_mut(&ext) {
+                Some(rec) => {
+                    for key in keys {
+                        rec.storage.remove(&key);
+                    }
+                    Ok(())
+                }
+                None => Err(ContextError::Invalidated(ContextInvalidated)),
+            }),
         };
         self.finish_call(call, outcome);
     }

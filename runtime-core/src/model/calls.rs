@@ -53,6 +53,12 @@ pub(crate) enum ApiRequest {
     StorageGet(String),
     StorageSet(String, Value),
     StorageRemove(String),
+    /// `storage.local.get(keys)`: these keys (`None`: every key).
+    StorageGetItems(Option<Vec<String>>),
+    /// `storage.local.set(items)`.
+    StorageSetItems(serde_json::Map<String, Value>),
+    /// `storage.local.remove(keys)`.
+    StorageRemoveItems(Vec<String>),
 }
 
 impl ApiRequest {
@@ -72,6 +78,9 @@ impl ApiRequest {
             ApiRequest::StorageGet(_) => ApiFunction::StorageLocalGet,
             ApiRequest::StorageSet(..) => ApiFunction::StorageLocalSet,
             ApiRequest::StorageRemove(_) => ApiFunction::StorageLocalRemove,
+            ApiRequest::StorageGetItems(_) => ApiFunction::StorageLocalGet,
+            ApiRequest::StorageSetItems(_) => ApiFunction::StorageLocalSet,
+            ApiRequest::StorageRemoveItems(_) => ApiFunction::StorageLocalRemove,
         }
     }
 }
@@ -98,6 +107,7 @@ pub(crate) enum CallOutcome {
     Restart(Result<(), RestartError>),
     RestartAfterDelay(Result<(), RestartAfterDelayError>),
     Stored(Result<Option<Value>, ContextError>),
+    Items(Result<serde_json::Map<String, Value>, ContextError>),
     NativeMessage(Result<Value, SendNativeMessageError>),
 }
 
@@ -122,6 +132,7 @@ impl CallOutcome {
             CallOutcome::Restart(r) => of(r),
             CallOutcome::RestartAfterDelay(r) => of(r),
             CallOutcome::Stored(r) => of(r),
+            CallOutcome::Items(r) => of(r),
             CallOutcome::NativeMessage(r) => of(r),
         }
     }
