@@ -39,6 +39,10 @@ pub(crate) trait PageScript {
     ) -> Option<TaskFuture>;
 }
 
+/// How many contexts' entries the table of listeners keeps room for once it is empty: the
+/// table of thousands of pages loaded at once goes when they have gone.
+const KEPT_CONTEXTS: usize = 1024;
+
 /// What waits for an API call's outcome.
 pub(crate) type CallWaiter = Box<dyn FnOnce(CallOutcome)>;
 
@@ -217,7 +221,14 @@ impl Driver {
     /// A context has gone: its listeners go (dropped after the table is released, as they may
     /// hold anything).
     pub(crate) fn drop_events(&self, context: &ContextId) {
-        let events = self.contexts.borrow_mut().remove(context);
+        let events = {
+            let mut contexts = self.contexts.borrow_mut();
+            let events = contexts.remove(context);
+            if contexts.is_empty() && contexts.capacity() > KEPT_CONTEXTS {
+                *contexts = HashMap::new();
+            }
+            events
+        };
         if let Some(events) = events {
             events.clear_listeners();
         }
