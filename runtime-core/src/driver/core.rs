@@ -101,6 +101,10 @@ pub(crate) struct Driver {
     pub(crate) native: RefCell<Option<tokio::runtime::Runtime>>,
     /// What the driving thread runs, for the watchdog.
     pub(crate) beat: Arc<Beat>,
+    /// An empty list with room, for the model's next signals (see `with_model`).
+    spare_signals: RefCell<Vec<Signal>>,
+    /// An empty list with room, for what the next step takes from the inbox.
+    pub(crate) spare_incoming: RefCell<Vec<Incoming>>,
 }
 
 impl Driver {
@@ -122,19 +126,31 @@ impl Driver {
             next_script: Cell::new(0),
             native: RefCell::new(None),
             beat: Arc::default(),
+            spare_signals: RefCell::default(),
+            spare_incoming: RefCell::default(),
         }
     }
 
     /// Runs `f` on the model; then tells what the model settled (its signals). No extension
     /// code runs while the model is borrowed.
     pub(crate) fn with_model<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
-        let (result, signals) = {
+        let (result, mut signals) = {
             let mut model = self.model.borrow_mut();
             let result = f(&mut model);
-            (result, std::mem::take(&mut model.signals))
+            if model.signals.is_empty() {
+                return result;
+            }
+            // The model gets the spare list (empty, with room), so that the next signal does
+            // not allocate one; a nested call finds no spare and allocates its own.
+            let spare = self.spare_signals.take();
+            (result, std::mem::replace(&mut model.signals, spare))
         };
-        for signal in signals {
+        for signal in signals.drain(..) {
             self.tell(signal);
+        }
+        let mut spare = self.spare_signals.borrow_mut();
+        if spare.capacity() == 0 {
+            *spare = signals;
         }
         result
     }
