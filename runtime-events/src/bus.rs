@@ -182,7 +182,11 @@ impl<M> Bus<M> {
             {
                 return None;
             }
-            self.scheduled.pop().map(|Reverse(p)| p)?
+            let pending = self.scheduled.pop().map(|Reverse(p)| p)?;
+            if self.scheduled.is_empty() && self.scheduled.capacity() > KEPT_ROOM {
+                self.scheduled = BinaryHeap::new();
+            }
+            pending
         } else {
             let pending = self.immediate.pop_front()?;
             if self.immediate.is_empty() && self.immediate.capacity() > KEPT_ROOM {

@@ -40,6 +40,10 @@ pub(crate) trait PageScript {
     ) -> Option<TaskFuture>;
 }
 
+/// How many contexts' entries the table of listeners keeps room for once it is empty: the
+/// table of thousands of pages loaded at once goes when they have gone.
+const KEPT_CONTEXTS: usize = 1024;
+
 /// What waits for an API call's outcome.
 pub(crate) type CallWaiter = Box<dyn FnOnce(CallOutcome)>;
 
@@ -113,6 +117,10 @@ pub(crate) struct Driver {
     pub(crate) native: RefCell<Option<tokio::runtime::Runtime>>,
     /// What the driving thread runs, for the watchdog.
     pub(crate) beat: Arc<Beat>,
+    /// An empty list with room, for the model's next signals (see `with_model`).
+    spare_signals: RefCell<Vec<Signal>>,
+    /// An empty list with room, for what the next step takes from the inbox.
+    pub(crate) spare_incoming: RefCell<Vec<Incoming>>,
 }
 
 impl Driver {
@@ -138,19 +146,35 @@ impl Driver {
             next_script: Cell::new(0),
             native: RefCell::new(None),
             beat: Arc::default(),
+            spare_signals: RefCell::default(),
+            spare_incoming: RefCell::default(),
         }
     }
 
     /// Runs `f` on the model; then tells what the model settled (its signals). No extension
     /// code runs while the model is borrowed.
     pub(crate) fn with_model<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
-        let (result, signals) = {
+        let (result, mut signals) = {
             let mut model = self.model.borrow_mut();
             let result = f(&mut model);
-            (result, std::mem::take(&mut model.signals))
+            if model.signals.is_empty() {
+                drop(model);
+                self.feed_trace_hook();
+                return result;
+            }
+            // The model gets the spare list (empty, with room), so that the next signal does
+            // not allocate one; a nested call finds no spare and allocates its own.
+            let spare = self.spare_signals.take();
+            (result, std::mem::replace(&mut model.signals, spare))
         };
-        for signal in signals {
+        for signal in signals.drain(..) {
             self.tell(signal);
+        }
+        {
+            let mut spare = self.spare_signals.borrow_mut();
+            if spare.capacity() == 0 {
+                *spare = signals;
+            }
         }
         self.feed_trace_hook();
         result
@@ -253,7 +277,14 @@ impl Driver {
     /// A context has gone: its listeners go (dropped after the table is released, as they may
     /// hold anything).
     pub(crate) fn drop_events(&self, context: &ContextId) {
-        let events = self.contexts.borrow_mut().remove(context);
+        let events = {
+            let mut contexts = self.contexts.borrow_mut();
+            let events = contexts.remove(context);
+            if contexts.is_empty() && contexts.capacity() > KEPT_CONTEXTS {
+                *contexts = HashMap::new();
+            }
+            events
+        };
         if let Some(events) = events {
             events.clear_listeners();
         }

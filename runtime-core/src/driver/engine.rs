@@ -45,11 +45,12 @@ impl Driver {
     /// Does one step that is not a bus item, unless the step is to poll the task `own` (the
     /// caller's [`ForeignTask`]): then it says so, and the caller polls it.
     pub(crate) fn local_step_for(self: &Rc<Self>, own: Option<TaskId>) -> LocalStep {
-        let mut incoming = Vec::new();
+        // The list with room that the last step used, if no step inside this one took it.
+        let mut incoming = self.spare_incoming.take();
         self.inbox.drain(&mut incoming);
         if !incoming.is_empty() {
             self.with_model(|model| {
-                for item in incoming {
+                for item in incoming.drain(..) {
                     match item {
                         Incoming::Wake(task) => self.executor.woken(task),
                         Incoming::Item(item) => {
@@ -59,6 +60,12 @@ impl Driver {
                     }
                 }
             });
+        }
+        {
+            let mut spare = self.spare_incoming.borrow_mut();
+            if spare.capacity() == 0 {
+                *spare = incoming;
+            }
         }
         let next = self.with_model(|model| model.actions.pop_front());
         if let Some(action) = next {

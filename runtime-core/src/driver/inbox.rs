@@ -32,6 +32,9 @@ pub(crate) struct Inbox {
     filled: AtomicBool,
     /// Signalled when something is handed in, or a real-time source ends.
     ready: Condvar,
+    /// How many threads wait on `ready` (changed with the queue locked), so that handing
+    /// something in signals only when someone waits: a signal is a system call.
+    waiting: AtomicUsize,
     /// How many real-time sources (native hosts, native calls) are open.
     realtime: AtomicUsize,
     /// The browser is shutting down (set before its pages close, cleared as it starts): a host
@@ -50,12 +53,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Inbox {
     /// Hands something in, from any thread.
     pub(crate) fn hand_in(&self, incoming: Incoming) {
-        {
+        let waiting = {
             let mut queue = lock(&self.queue);
             queue.push_back(incoming);
             self.filled.store(true, Ordering::Release);
+            // Read with the queue locked: a waiter counts itself before it releases the lock
+            // to wait, so it either sees this item or is counted here.
+            self.waiting.load(Ordering::Relaxed)
+        };
+        if waiting > 0 {
+            self.ready.notify_all();
         }
-        self.ready.notify_all();
     }
 
     /// Whether something was handed in and not yet taken.
@@ -126,11 +134,13 @@ impl Inbox {
             if now >= deadline {
                 return false;
             }
+            self.waiting.fetch_add(1, Ordering::Relaxed);
             queue = self
                 .ready
                 .wait_timeout(queue, deadline - now)
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -218,16 +218,22 @@ impl ContextEvents {
         }
     }
 
-    /// Calls the listeners of a runtime event.
+    /// Calls the listeners of a runtime event. An event object that was never made has no
+    /// listener: it is not made for the dispatch (thousands of pages get `onInstalled` with
+    /// no listener for it).
     pub(crate) fn dispatch(&self, event: &RuntimeEvent) -> Dispatch {
+        fn to<A: Clone>(slot: &OnceCell<Event<A>>, args: impl FnOnce() -> A) -> Dispatch {
+            slot.get()
+                .map_or_else(Dispatch::default, |event| event.dispatch(args()))
+        }
         match event {
-            RuntimeEvent::Startup => self.on_startup().dispatch(()),
-            RuntimeEvent::Installed(details) => self.on_installed().dispatch(details.clone()),
+            RuntimeEvent::Startup => to(&self.on_startup, || ()),
+            RuntimeEvent::Installed(details) => to(&self.on_installed, || details.clone()),
             RuntimeEvent::UpdateAvailable(manifest) => {
-                self.on_update_available().dispatch(manifest.clone())
+                to(&self.on_update_available, || manifest.clone())
             }
-            RuntimeEvent::BrowserUpdateAvailable => self.on_browser_update_available().dispatch(()),
-            RuntimeEvent::RestartRequired(reason) => self.on_restart_required().dispatch(*reason),
+            RuntimeEvent::BrowserUpdateAvailable => to(&self.on_browser_update_available, || ()),
+            RuntimeEvent::RestartRequired(reason) => to(&self.on_restart_required, || *reason),
             RuntimeEvent::Named { name, args } => match self.named_if_used(name) {
                 Some(event) => event.dispatch(args.clone()),
                 None => Dispatch::default(),
@@ -235,16 +241,18 @@ impl ContextEvents {
         }
     }
 
-    /// How many listeners a runtime event would reach now.
+    /// How many listeners a runtime event would reach now (none for an event object that was
+    /// never made, which is not made for this).
     pub(crate) fn listener_count(&self, event: &RuntimeEvent) -> usize {
+        fn count<A>(slot: &OnceCell<Event<A>>) -> usize {
+            slot.get().map_or(0, Event::listener_count)
+        }
         match event {
-            RuntimeEvent::Startup => self.on_startup().listener_count(),
-            RuntimeEvent::Installed(_) => self.on_installed().listener_count(),
-            RuntimeEvent::UpdateAvailable(_) => self.on_update_available().listener_count(),
-            RuntimeEvent::BrowserUpdateAvailable => {
-                self.on_browser_update_available().listener_count()
-            }
-            RuntimeEvent::RestartRequired(_) => self.on_restart_required().listener_count(),
+            RuntimeEvent::Startup => count(&self.on_startup),
+            RuntimeEvent::Installed(_) => count(&self.on_installed),
+            RuntimeEvent::UpdateAvailable(_) => count(&self.on_update_available),
+            RuntimeEvent::BrowserUpdateAvailable => count(&self.on_browser_update_available),
+            RuntimeEvent::RestartRequired(_) => count(&self.on_restart_required),
             RuntimeEvent::Named { name, .. } => self
                 .named_if_used(name)
                 .map_or(0, |event| event.listener_count()),

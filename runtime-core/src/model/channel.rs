@@ -121,7 +121,13 @@ impl Ends {
     pub(crate) fn insert(&mut self, id: EndId, end: End) {
         match self.position(id) {
             Ok(at) => self.0[at].1 = end,
-            Err(at) => self.0.insert(at, (id, end)),
+            Err(at) => {
+                // Most channels have one receiver: room for it alone, not for four.
+                if self.0.len() == self.0.capacity() && self.0.capacity() < 4 {
+                    self.0.reserve_exact(1);
+                }
+                self.0.insert(at, (id, end))
+            }
         }
     }
 

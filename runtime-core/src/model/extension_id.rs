@@ -9,6 +9,9 @@ use sha2::{Digest, Sha256};
 
 /// The 32-character id of an extension (`chrome.runtime.id`): letters `a`–`p` only.
 ///
+/// It is one pointer wide (the 32 letters are shared, behind a thin pointer), so that the
+/// trace entries and contexts that name an extension stay small.
+///
 /// ```
 /// use runtime_core::ExtensionId;
 ///
@@ -16,7 +19,7 @@ use sha2::{Digest, Sha256};
 /// assert_eq!(ExtensionId::from_bytes(b"test").as_str(), "jpignaibiiemhngfjkcpokkamffknabf");
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExtensionId(Arc<str>);
+pub struct ExtensionId(Arc<[u8; 32]>);
 
 /// Why a manifest's `key` gives no id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,12 +37,12 @@ impl ExtensionId {
     /// `0`–`f` mapped to `a`–`p`.
     pub fn from_bytes(input: &[u8]) -> ExtensionId {
         let digest = Sha256::digest(input);
-        let mut id = String::with_capacity(32);
-        for byte in &digest[..16] {
-            id.push(char::from(b'a' + (byte >> 4)));
-            id.push(char::from(b'a' + (byte & 0x0f)));
+        let mut id = [0u8; 32];
+        for (pair, byte) in id.chunks_exact_mut(2).zip(&digest[..16]) {
+            pair[0] = b'a' + (byte >> 4);
+            pair[1] = b'a' + (byte & 0x0f);
         }
-        ExtensionId(id.into())
+        ExtensionId(Arc::new(id))
     }
 
     /// The id given by a manifest's base64 `key` (a DER public key). A PEM header and footer
@@ -58,7 +61,8 @@ impl ExtensionId {
     /// Parses an id given as text, e.g. by a message's target. `None` unless it is 32 letters
     /// `a`–`p`.
     pub fn parse(text: &str) -> Option<ExtensionId> {
-        ExtensionId::is_valid(text).then(|| ExtensionId(text.into()))
+        let letters: [u8; 32] = text.as_bytes().try_into().ok()?;
+        ExtensionId::is_valid(text).then(|| ExtensionId(Arc::new(letters)))
     }
 
     /// Whether `text` has the form of an extension id.
@@ -68,7 +72,8 @@ impl ExtensionId {
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Every constructor checks (or makes) 32 letters `a`–`p`: always UTF-8.
+        std::str::from_utf8(&self.0[..]).unwrap_or_default()
     }
 }
 
@@ -90,25 +95,25 @@ fn decode_key(key: &str) -> Result<Vec<u8>, KeyError> {
 
 impl fmt::Display for ExtensionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for ExtensionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExtensionId({})", self.0)
+        write!(f, "ExtensionId({})", self.as_str())
     }
 }
 
 impl AsRef<str> for ExtensionId {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl serde::Serialize for ExtensionId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -145,6 +150,12 @@ mod tests {
             Err(KeyError::NotBase64(_))
         ));
         assert_eq!(ExtensionId::from_key(""), Err(KeyError::Empty));
+    }
+
+    #[test]
+    fn an_id_is_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<ExtensionId>(), 8);
+        assert_eq!(std::mem::size_of::<Option<ExtensionId>>(), 8);
     }
 
     #[test]

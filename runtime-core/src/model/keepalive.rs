@@ -107,6 +107,9 @@ pub(crate) struct Holder {
 /// A page rarely holds more than a few at once, so they are a `Vec` sorted by id (ids are
 /// handed out in increasing order, so a new one goes at the end): it is smaller than a
 /// `BTreeMap`'s node, which a loaded page would allocate for its first keepalive.
+/// Up to how many keepalives a page's list grows one at a time (then it doubles).
+const ROOM: usize = 4;
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Holders(Vec<(KeepaliveId, Holder)>);
 
@@ -119,7 +122,14 @@ impl Holders {
     pub(crate) fn insert(&mut self, id: KeepaliveId, holder: Holder) {
         match self.position(id) {
             Ok(at) => self.0[at].1 = holder,
-            Err(at) => self.0.insert(at, (id, holder)),
+            Err(at) => {
+                // A page holds one or two at a time: room for exactly those, not the four a
+                // `Vec` starts with, on each of thousands of loaded pages.
+                if self.0.len() == self.0.capacity() && self.0.capacity() < ROOM {
+                    self.0.reserve_exact(1);
+                }
+                self.0.insert(at, (id, holder));
+            }
         }
     }
 
@@ -130,7 +140,14 @@ impl Holders {
 
     /// Takes keepalive `id` away, if it is held.
     pub(crate) fn remove(&mut self, id: KeepaliveId) -> Option<Holder> {
-        self.position(id).ok().map(|at| self.0.remove(at).1)
+        let at = self.position(id).ok()?;
+        let (_, holder) = self.0.remove(at);
+        if self.0.is_empty() {
+            // An idle page holds none: its room goes, rather than stay with every unloaded
+            // extension.
+            self.0 = Vec::new();
+        }
+        Some(holder)
     }
 
     /// How many are held.

@@ -448,7 +448,7 @@ impl Model {
         };
         let listened_before = rec.lazy_listeners.contains(event);
         if let Some(page) = rec.page.as_mut() {
-            page.missed.insert(event.clone());
+            page.missed.insert(event);
         }
         if !listened_before {
             return false;

@@ -40,7 +40,43 @@ pub(crate) struct Page {
     /// The top-level script has run.
     pub(crate) loaded: bool,
     /// Events that reached no listener in this load (for the late-listener explanation).
-    pub(crate) missed: BTreeSet<EventName>,
+    pub(crate) missed: Missed,
+}
+
+/// A set of events that missed their listeners: `chrome.runtime`'s as bits, others by name.
+/// A page misses one or two (often `runtime.onInstalled`), so this allocates nothing for
+/// those of `chrome.runtime`, rather than a tree node per page.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Missed {
+    runtime: u16,
+    other: Vec<EventName>,
+}
+
+impl Missed {
+    /// Adds `event`.
+    pub(crate) fn insert(&mut self, event: &EventName) {
+        match event {
+            EventName::Runtime(event) => self.runtime |= event.bit(),
+            other if self.other.contains(other) => {}
+            other => self.other.push(other.clone()),
+        }
+    }
+
+    /// Takes `event` away; returns whether it was there.
+    pub(crate) fn remove(&mut self, event: &EventName) -> bool {
+        match event {
+            EventName::Runtime(event) => {
+                let was = self.runtime & event.bit() != 0;
+                self.runtime &= !event.bit();
+                was
+            }
+            other => {
+                let before = self.other.len();
+                self.other.retain(|e| e != other);
+                self.other.len() != before
+            }
+        }
+    }
 }
 
 /// One installed extension.
