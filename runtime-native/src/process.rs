@@ -174,7 +174,18 @@ impl HostProcess {
         &mut self,
         message: &T,
     ) -> Result<Value, NativeError> {
-        self.send(message).await?;
+        // A host that answers without reading may have exited before the write: the browser
+        // reads the host's output all the while, so an answer already written still arrives.
+        match self.send(message).await {
+            Ok(()) => {}
+            Err(exited @ NativeError::HostExited { .. }) => {
+                return match self.recv().await {
+                    Ok(Received::Message(value)) => Ok(value),
+                    _ => Err(exited),
+                };
+            }
+            Err(error) => return Err(error),
+        }
         match self.recv().await? {
             Received::Message(value) => Ok(value),
             Received::Invalid(invalid) => Err(NativeError::InvalidMessage(invalid)),

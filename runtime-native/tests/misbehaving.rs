@@ -330,3 +330,32 @@ async fn oversize_outgoing_message_is_refused_without_closing() {
     assert_eq!(message(recv(&mut child).await), json!("pong"));
     finish(child).await;
 }
+
+/// A host that writes its answer and exits without reading: the browser's write of the
+/// request then fails (the pipe is broken), but the answer is already in the host's output,
+/// which the browser reads all the while — it is the reply. Regression: under load the write
+/// failed first and the reply was lost as `Native host has exited.`
+#[tokio::test]
+async fn an_answer_written_before_the_host_exits_unread_is_the_reply() {
+    let host = runtime_native::TempHost::script(
+        BrowserKind::Chrome,
+        "com.example.hasty",
+        r#"printf '\006\000\000\000"pong"'; exit 0"#,
+        &["knldjmfmopnpolahpmmgbagdohdnhkik"],
+    )
+    .unwrap();
+    // Larger than a pipe holds, so that the write meets the closed pipe.
+    let request = json!("x".repeat(1 << 20));
+    for _ in 0..5 {
+        let reply = send_native(
+            &host.launcher(),
+            "com.example.hasty",
+            "knldjmfmopnpolahpmmgbagdohdnhkik",
+            &request,
+        )
+        .await
+        .expect("the reply");
+        assert_eq!(reply.message, json!("pong"));
+        within("close", reply.closing).await.ok();
+    }
+}
