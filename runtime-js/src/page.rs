@@ -727,6 +727,15 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     )?;
     let p = page.clone();
     sim.set(
+        "warn",
+        Function::new(ctx.clone(), move |message: String| {
+            if let Some(page) = p.upgrade() {
+                page.runtime.warn(message);
+            }
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
         "connect",
         Function::new(
             ctx.clone(),

@@ -87,6 +87,190 @@
   };
   global.self = global;
 
+  // Base64, as browsers have it (Latin-1 strings).
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const invalidCharacter = (what) => {
+    const error = new Error(`Failed to execute '${what}' on 'Window': The string to be ${what === "btoa" ? "encoded contains characters outside of the Latin1 range" : "decoded is not correctly encoded"}.`);
+    error.name = "InvalidCharacterError";
+    return error;
+  };
+  global.btoa = (input) => {
+    const text = String(input);
+    let out = "";
+    for (let i = 0; i < text.length; i += 3) {
+      const codes = [text.charCodeAt(i), text.charCodeAt(i + 1), text.charCodeAt(i + 2)];
+      if (codes.some((c) => c > 255)) throw invalidCharacter("btoa");
+      const [a, b, c] = codes;
+      const n = (a << 16) | ((b || 0) << 8) | (c || 0);
+      out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+      out += i + 1 < text.length ? B64[(n >> 6) & 63] : "=";
+      out += i + 2 < text.length ? B64[n & 63] : "=";
+    }
+    return out;
+  };
+  global.atob = (input) => {
+    let text = String(input).replace(/[\t\n\f\r ]/g, "");
+    if (text.length % 4 === 0) text = text.replace(/==?$/, "");
+    if (text.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(text)) throw invalidCharacter("atob");
+    let out = "";
+    let bits = 0;
+    let value = 0;
+    for (const ch of text) {
+      value = (value << 6) | B64.indexOf(ch);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out += String.fromCharCode((value >> bits) & 255);
+      }
+    }
+    return out;
+  };
+
+  // UTF-8, as TextEncoder and TextDecoder have it.
+  class TextEncoder {
+    get encoding() {
+      return "utf-8";
+    }
+    encode(input = "") {
+      const bytes = [];
+      for (const ch of String(input)) {
+        let c = ch.codePointAt(0);
+        if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+        if (c < 0x80) bytes.push(c);
+        else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+        else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+        else bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      }
+      return new Uint8Array(bytes);
+    }
+  }
+  class TextDecoder {
+    constructor(label = "utf-8") {
+      if (!/^utf-?8$/i.test(String(label))) {
+        throw new RangeError(`Failed to construct 'TextDecoder': The encoding label provided ('${label}') is invalid.`);
+      }
+    }
+    get encoding() {
+      return "utf-8";
+    }
+    decode(input) {
+      if (input === undefined) return "";
+      const bytes = input instanceof ArrayBuffer
+        ? new Uint8Array(input)
+        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      let out = "";
+      for (let i = 0; i < bytes.length; ) {
+        const b = bytes[i];
+        if (b < 0x80) {
+          out += String.fromCharCode(b);
+          i += 1;
+          continue;
+        }
+        let need;
+        let c;
+        if (b >= 0xc2 && b <= 0xdf) [need, c] = [1, b & 0x1f];
+        else if (b >= 0xe0 && b <= 0xef) [need, c] = [2, b & 0x0f];
+        else if (b >= 0xf0 && b <= 0xf4) [need, c] = [3, b & 0x07];
+        else {
+          out += "\ufffd";
+          i += 1;
+          continue;
+        }
+        let k = 1;
+        for (; k <= need; k++) {
+          const next = bytes[i + k];
+          if (next === undefined || (next & 0xc0) !== 0x80) break;
+          c = (c << 6) | (next & 63);
+        }
+        const overlong = (need === 2 && c < 0x800) || (need === 3 && c < 0x10000);
+        const invalid = (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff;
+        if (k <= need || overlong || invalid) {
+          // One replacement character for the longest bad prefix.
+          out += "\ufffd";
+          i += Math.max(1, k <= need ? k : need + 1);
+          continue;
+        }
+        out += String.fromCodePoint(c);
+        i += need + 1;
+      }
+      return out;
+    }
+  }
+  global.TextEncoder = TextEncoder;
+  global.TextDecoder = TextDecoder;
+
+  // structuredClone: plain data, Dates, RegExps, Maps, Sets, ArrayBuffers and typed arrays,
+  // with shared and cyclic references kept; functions and other objects cannot be cloned.
+  const cannotClone = (value) => {
+    const error = new Error(`Failed to execute 'structuredClone' on 'Window': ${typeof value === "function" ? String(value).slice(0, 40) : Object.prototype.toString.call(value)} could not be cloned.`);
+    error.name = "DataCloneError";
+    return error;
+  };
+  global.structuredClone = (value) => {
+    const seen = new Map();
+    const clone = (v) => {
+      if (v === null || (typeof v !== "object" && typeof v !== "function")) {
+        if (typeof v === "symbol") throw cannotClone(v);
+        return v;
+      }
+      if (typeof v === "function") throw cannotClone(v);
+      if (seen.has(v)) return seen.get(v);
+      let out;
+      if (Array.isArray(v)) {
+        out = [];
+        seen.set(v, out);
+        v.forEach((item, i) => (out[i] = clone(item)));
+      } else if (v instanceof RealDate) {
+        out = new SimDate(v.getTime());
+      } else if (v instanceof RegExp) {
+        out = new RegExp(v.source, v.flags);
+      } else if (v instanceof Map) {
+        out = new Map();
+        seen.set(v, out);
+        v.forEach((val, key) => out.set(clone(key), clone(val)));
+      } else if (v instanceof Set) {
+        out = new Set();
+        seen.set(v, out);
+        v.forEach((val) => out.add(clone(val)));
+      } else if (v instanceof ArrayBuffer) {
+        out = v.slice(0);
+      } else if (ArrayBuffer.isView(v)) {
+        out = new v.constructor(v);
+      } else if (v instanceof Error) {
+        out = new (global[v.name] || Error)(v.message);
+      } else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
+        out = {};
+        seen.set(v, out);
+        for (const key of Object.keys(v)) out[key] = clone(v[key]);
+      } else {
+        throw cannotClone(v);
+      }
+      seen.set(v, out);
+      return out;
+    };
+    return clone(value);
+  };
+
+  // crypto.getRandomValues from the simulation's seed.
+  global.crypto = {
+    getRandomValues(array) {
+      const integer = ArrayBuffer.isView(array) && !(array instanceof DataView) &&
+        !(array instanceof Float32Array) && !(array instanceof Float64Array);
+      if (!integer) {
+        const type = array && array.constructor ? array.constructor.name : typeof array;
+        throw new TypeError(`Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type '${type}', which is not an integer array type.`);
+      }
+      if (array.byteLength > 65536) {
+        const error = new Error(`Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536).`);
+        error.name = "QuotaExceededError";
+        throw error;
+      }
+      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(sim.random() * 256);
+      return array;
+    },
+  };
+
   // What the simulator does not provide fails saying so.
   const notSimulated = (name) => () => {
     throw new TypeError(`${name} is not simulated by runtime-sim`);
@@ -270,7 +454,20 @@
   // The events of other APIs the simulator fires by name (the test fires them).
   const alarms = { onAlarm: new Event("alarms.onAlarm", plain) };
 
-  const chrome = { runtime, storage, alarms };
+  // A namespace the simulator does not provide is undefined, as in a browser without the
+  // permission; the first touch of each is noted in the trace.
+  const noted = new Set();
+  const namespaces = (api, name) =>
+    new Proxy(api, {
+      get(target, key, receiver) {
+        if (typeof key === "string" && !(key in target) && !noted.has(key)) {
+          noted.add(key);
+          sim.warn(`${name}.${key} is not simulated by runtime-sim: it is undefined here (${callerLocation(2) || "?"})`);
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  const chrome = namespaces({ runtime, storage, alarms }, "chrome");
   global.chrome = chrome;
   // Firefox also has `browser`: the same API, whose functions return promises.
   if (sim.firefox) {
@@ -282,7 +479,10 @@
       set: promised(local.set),
       remove: promised(local.remove),
     };
-    global.browser = { runtime: browserRuntime, storage: { local: browserLocal }, alarms };
+    global.browser = namespaces(
+      { runtime: browserRuntime, storage: { local: browserLocal }, alarms },
+      "browser"
+    );
   }
 })(globalThis.__runtime_sim);
 delete globalThis.__runtime_sim;

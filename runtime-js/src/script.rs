@@ -23,8 +23,10 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// (`chrome.alarms.onAlarm` …, fired by the test), `chrome.storage.local` (`get` of some keys or all,
 /// `set`, `remove`), `console.*` into the trace with file and line, timers and
 /// `queueMicrotask` on the virtual clock, `Date` and `performance.now()` from virtual time,
-/// `Math.random()` from the simulation's seed. `fetch` and `XMLHttpRequest` throw, saying
-/// they are not simulated.
+/// `Math.random()` and `crypto.getRandomValues()` from the simulation's seed, `atob`/`btoa`,
+/// `TextEncoder`/`TextDecoder`, `structuredClone`. `fetch` and `XMLHttpRequest` throw, saying
+/// they are not simulated; a namespace not provided is `undefined`, its first touch noted in
+/// the trace.
 #[derive(Debug)]
 pub struct JsScript {
     files: Vec<(String, String)>,

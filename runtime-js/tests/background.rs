@@ -508,3 +508,63 @@ fn storage_calls_take_many_keys_in_one_call() {
     });
     assert_eq!(calls, 6, "{}", browser.trace().timeline());
 }
+
+/// The web platform's small globals an extension expects: base64, UTF-8, structuredClone,
+/// crypto.getRandomValues (from the seed); and the first touch of a namespace the simulator
+/// does not provide is noted in the trace, while the namespace is undefined.
+#[test]
+fn web_globals_and_namespaces_not_simulated() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.alarms.onAlarm.addListener(() => {
+            console.log(btoa("hello"), atob("aGVsbG8="), atob(btoa("\u00ff\u0000x")) === "\u00ff\u0000x");
+            try { btoa("€"); } catch (e) { console.log(e.name); }
+            const bytes = new TextEncoder().encode("aé€😀");
+            console.log(bytes.length, new TextDecoder().decode(bytes), new TextDecoder().decode(new Uint8Array([0xff, 0x61])));
+            const a = { d: new Date(5), m: new Map([[1, [2]]]), s: new Set(["x"]), u: new Uint8Array([1, 2]) };
+            a.self = a;
+            const b = structuredClone(a);
+            console.log(b !== a, b.self === b, b.d.getTime(), b.m.get(1)[0], b.s.has("x"), b.u[1], b.m.get(1) !== a.m.get(1));
+            try { structuredClone(() => 1); } catch (e) { console.log(e.name); }
+            const random = crypto.getRandomValues(new Uint8Array(8));
+            console.log(random.length, random.some((x) => x !== 0));
+            console.log(typeof chrome.tabs, typeof chrome.tabs);
+        });
+        "#,
+    );
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        [
+            "aGVsbG8= hello true",
+            "InvalidCharacterError",
+            "10 aé€😀 \u{fffd}a",
+            "true true 5 2 true 2 true",
+            "DataCloneError",
+            "8 true",
+            "undefined undefined",
+        ]
+    );
+    let noted: Vec<String> = browser.with_trace(|t| {
+        t.entries()
+            .iter()
+            .filter_map(|e| match &e.event {
+                TraceEvent::Warning { message } if message.contains("not simulated") => {
+                    Some(message.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    });
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    assert!(
+        noted[0].starts_with(
+            "chrome.tabs is not simulated by runtime-sim: it is undefined here (bg.js:"
+        ),
+        "{noted:?}"
+    );
+}

@@ -256,6 +256,16 @@ impl Runtime {
         }
     }
 
+    /// Records a warning of the browser about what this context did (a [`TraceEvent::Warning`]
+    /// in its context): for a script engine to say what the simulator does not model.
+    pub fn warn(&self, message: String) {
+        if let Some(driver) = self.inner.driver.upgrade() {
+            driver.with_model(|model| {
+                model.record_at(&self.inner.endpoint, TraceEvent::Warning { message })
+            });
+        }
+    }
+
     /// A number in `[0, 1)` from the simulation's seeded generator (`Math.random()`): the
     /// same seed gives the same numbers, in the same order of calls.
     pub fn random(&self) -> f64 {
