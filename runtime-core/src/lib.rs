@@ -130,13 +130,17 @@ pub use driver::keepalive::Keepalive;
 pub use driver::last_error::LastError;
 pub use driver::on_message::{OnMessage, OnMessageEvent, SendResponse};
 pub use driver::port::Port;
-pub use driver::runtime::{Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH};
+pub use driver::runtime::{
+    AlarmInfo, Alarms, AlarmsError, Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH,
+};
 pub use driver::script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
 pub use driver::spec::{ExtensionSpec, ManifestInput};
 pub use driver::watchdog::{
     WatchdogAction, WatchdogHook, WatchdogReport, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_ENV,
 };
 pub use driver::web_page::WebPage;
+/// Chromium's shortest alarm delays and periods.
+pub use model::alarms::{MV2_ALARM_MINIMUM, MV3_ALARM_MINIMUM, UNPACKED_ALARM_MINIMUM};
 pub use model::calls::{BackgroundPage, PackageDirectory};
 pub use model::contexts::ViewKind;
 pub use model::error::{

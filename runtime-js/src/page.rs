@@ -500,6 +500,59 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
     }
 }
 
+fn strong_epoch(page: &Weak<Page>) -> f64 {
+    page.upgrade().map_or(0.0, |page| page.epoch_ms)
+}
+
+/// One `chrome.alarms` call: times cross as Unix milliseconds in JavaScript and as virtual
+/// milliseconds in the browser.
+async fn alarms_call(
+    rt: Runtime,
+    op: &str,
+    args: serde_json::Value,
+    epoch_ms: f64,
+) -> Result<serde_json::Value, String> {
+    let alarms = rt.alarms();
+    let name = args["name"].as_str().unwrap_or("").to_owned();
+    let shown = |mut alarm: serde_json::Value| {
+        if let Some(at) = alarm
+            .get("scheduledTime")
+            .and_then(serde_json::Value::as_f64)
+        {
+            alarm["scheduledTime"] = serde_json::Value::from(at + epoch_ms);
+        }
+        alarm
+    };
+    let result = match op {
+        "create" => {
+            let info = &args["info"];
+            let info = runtime_core::AlarmInfo {
+                when_ms: info["when"].as_f64().map(|when| when - epoch_ms),
+                delay_in_minutes: info["delayInMinutes"].as_f64(),
+                period_in_minutes: info["periodInMinutes"].as_f64(),
+            };
+            alarms
+                .create(&name, info)
+                .await
+                .map(|()| serde_json::Value::Null)
+        }
+        "get" => alarms
+            .get(&name)
+            .await
+            .map(|alarm| if alarm.is_null() { alarm } else { shown(alarm) }),
+        "getAll" => alarms.get_all().await.map(|all| match all {
+            serde_json::Value::Array(list) => {
+                serde_json::Value::Array(list.into_iter().map(shown).collect())
+            }
+            other => other,
+        }),
+        "clear" => alarms.clear(&name).await.map(serde_json::Value::Bool),
+        "clearAll" => alarms.clear_all().await.map(serde_json::Value::Bool),
+        other => return Err(format!("alarms.{other} is not simulated by runtime-sim")),
+    };
+    result.map_err(|e| e.to_string())
+}
+
 /// Runs `source` as a classic script named `name`; an uncaught error is returned as the
 /// console shows it.
 fn evaluate(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), String> {
@@ -720,6 +773,24 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                         .await
                         .map_err(|e| e.to_string())?;
                     Ok(serde_json::Value::Null)
+                });
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
+    )?;
+    sim.set("epoch", strong_epoch(page))?;
+    let p = page.clone();
+    sim.set(
+        "alarms",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, op: String, json: String, done: Function<'js>| {
+                let page = live(&p, &ctx)?;
+                let args: serde_json::Value =
+                    serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                let epoch = page.epoch_ms;
+                page.storage(Persistent::save(&ctx, done), move |rt| async move {
+                    alarms_call(rt, &op, args, epoch).await
                 });
                 Ok::<_, rquickjs::Error>(())
             },

@@ -451,8 +451,46 @@
   };
   const storage = { local };
 
-  // The events of other APIs the simulator fires by name (the test fires them).
-  const alarms = { onAlarm: new Event("alarms.onAlarm", plain) };
+  // chrome.alarms, kept by the browser on the virtual clock. The browser's alarm times are
+  // virtual; here they are Unix milliseconds, as Date shows them.
+  const alarmCall = (op, args, callback) =>
+    call((done) => sim.alarms(op, stringify(args), done), callback);
+  const onAlarmWrap = (callback) => (json) => {
+    const alarm = parse(json);
+    if (alarm !== null && typeof alarm === "object" && typeof alarm.scheduledTime === "number") {
+      alarm.scheduledTime += sim.epoch;
+    }
+    callback(alarm);
+  };
+  const optionalName = (args) => (typeof args[0] === "string" ? args.shift() : "");
+  const lastCallback = (args) => (typeof args[args.length - 1] === "function" ? args.pop() : undefined);
+  const alarms = {
+    create: (...args) => {
+      const callback = lastCallback(args);
+      const name = optionalName(args);
+      const info = args[0];
+      if (info === null || typeof info !== "object") {
+        throw new TypeError(
+          "Error in invocation of alarms.create(optional string name, alarms.AlarmCreateInfo alarmInfo, optional function callback): No matching signature."
+        );
+      }
+      return alarmCall("create", { name, info }, callback);
+    },
+    get: (...args) => {
+      const callback = lastCallback(args);
+      const absent = (alarm) => (alarm === null ? undefined : alarm);
+      const name = optionalName(args);
+      if (callback) return alarmCall("get", { name }, (alarm) => callback(absent(alarm)));
+      return alarmCall("get", { name }).then(absent);
+    },
+    getAll: (callback) => alarmCall("getAll", {}, callback),
+    clear: (...args) => {
+      const callback = lastCallback(args);
+      return alarmCall("clear", { name: optionalName(args) }, callback);
+    },
+    clearAll: (callback) => alarmCall("clearAll", {}, callback),
+    onAlarm: new Event("alarms.onAlarm", onAlarmWrap),
+  };
 
   // A namespace the simulator does not provide is undefined, as in a browser without the
   // permission; the first touch of each is noted in the trace.

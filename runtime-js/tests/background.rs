@@ -568,3 +568,93 @@ fn web_globals_and_namespaces_not_simulated() {
         "{noted:?}"
     );
 }
+
+/// `chrome.alarms` on the virtual clock: an alarm outlives the page and wakes it; a periodic
+/// one fires again; clear stops it; delays under Chromium's minimum (1 s unpacked) are raised
+/// to it; the browser's errors for a wrong create.
+#[test]
+fn alarms_wake_the_page_on_the_virtual_clock() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.runtime.onInstalled.addListener(async () => {
+            await chrome.alarms.create("once", { delayInMinutes: 1 });
+            await chrome.alarms.create("tick", { delayInMinutes: 0.001, periodInMinutes: 2 });
+            const once = await chrome.alarms.get("once");
+            console.log("once at", once.scheduledTime - Date.now(), (await chrome.alarms.getAll()).length);
+            try { await chrome.alarms.create("bad", { when: 1, delayInMinutes: 1 }); } catch (e) { console.log(e.message); }
+            try { await chrome.alarms.create("none", {}); } catch (e) { console.log(e.message); }
+        });
+        chrome.alarms.onAlarm.addListener(async (alarm) => {
+            console.log("alarm", alarm.name, Math.round((Date.now() - alarm.scheduledTime) / 1000));
+            if (alarm.name !== "tick") return;
+            const { ticks = 0 } = await chrome.storage.local.get("ticks");
+            await chrome.storage.local.set({ ticks: ticks + 1 });
+            if (ticks + 1 === 3) {
+                console.log("cleared", await chrome.alarms.clear("tick"), await chrome.alarms.get("tick"));
+            }
+        });
+        "#,
+    );
+    browser.advance(Duration::from_secs(10 * 60));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        [
+            "once at 60000 2",
+            "Cannot set both when and delayInMinutes.",
+            "Must set at least one of when, delayInMinutes, or periodInMinutes.",
+            // 0.001 min is under the unpacked minimum of 1 s: it fires after 1 s.
+            "alarm tick 0",
+            "alarm once 0",
+            "alarm tick 0",
+            "alarm tick 0",
+            "cleared true undefined",
+        ]
+    );
+    // The first tick (1 s) came while the install's load was active; each later alarm found
+    // the page unloaded and loaded it: 1 + 3 loads.
+    let loads = browser.extension(&id).unwrap().page_loads;
+    assert_eq!(loads, 4, "{}", browser.trace().timeline());
+}
+
+/// A packed Manifest V3 extension's alarms are at least 30 s apart, and a packed MV2 one's
+/// 1 min (Chromium's `alarms_api_constants`), whatever the script asks.
+#[test]
+fn packed_extensions_get_chromiums_alarm_minimums() {
+    for (manifest_version, expected) in [(3, 30_000), (2, 60_000)] {
+        let mut manifest =
+            json!({"name": "Packed", "version": "1.0", "manifest_version": manifest_version});
+        manifest["background"] = if manifest_version == 3 {
+            json!({"service_worker": "sw.js"})
+        } else {
+            json!({"scripts": ["bg.js"], "persistent": false})
+        };
+        let script = JsScript::new(
+            "bg.js",
+            r#"chrome.runtime.onInstalled.addListener(async () => {
+                await chrome.alarms.create("fast", { delayInMinutes: 0.01, periodInMinutes: 0.01 });
+                const alarm = await chrome.alarms.get("fast");
+                console.log(alarm.scheduledTime - Date.now(), alarm.periodInMinutes * 60000);
+            });"#,
+        );
+        let spec = ExtensionSpec::from_json(manifest)
+            .unwrap()
+            .location(runtime_core::Location::Packed)
+            .script(script);
+        let profile = if manifest_version == 3 {
+            runtime_core::Profile::ChromeMv3
+        } else {
+            runtime_core::Profile::ChromeMv2
+        };
+        let mut browser = Browser::builder().profile(profile).build();
+        browser.install(spec).unwrap();
+        browser.start();
+        browser.advance(Duration::from_secs(1));
+        let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+        assert_eq!(
+            lines,
+            [format!("{expected} {expected}")],
+            "MV{manifest_version}"
+        );
+    }
+}

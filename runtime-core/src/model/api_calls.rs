@@ -168,6 +168,11 @@ impl Model {
                 }
                 None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
+            request @ (ApiRequest::AlarmsCreate(_)
+            | ApiRequest::AlarmsGet(_)
+            | ApiRequest::AlarmsGetAll
+            | ApiRequest::AlarmsClear(_)
+            | ApiRequest::AlarmsClearAll) => self.alarms_call(&ext, request),
             ApiRequest::StorageGetItems(keys) => CallOutcome::Items(match self.ext(&ext) {
                 Some(rec) => Ok(match keys {
                     Some(keys) => keys

@@ -53,6 +53,16 @@ pub(crate) enum ApiRequest {
     StorageGet(String),
     StorageSet(String, Value),
     StorageRemove(String),
+    /// `alarms.create`.
+    AlarmsCreate(crate::model::alarms::AlarmCreate),
+    /// `alarms.get(name)`.
+    AlarmsGet(String),
+    /// `alarms.getAll()`.
+    AlarmsGetAll,
+    /// `alarms.clear(name)`.
+    AlarmsClear(String),
+    /// `alarms.clearAll()`.
+    AlarmsClearAll,
     /// `storage.local.get(keys)`: these keys (`None`: every key).
     StorageGetItems(Option<Vec<String>>),
     /// `storage.local.set(items)`.
@@ -78,6 +88,11 @@ impl ApiRequest {
             ApiRequest::StorageGet(_) => ApiFunction::StorageLocalGet,
             ApiRequest::StorageSet(..) => ApiFunction::StorageLocalSet,
             ApiRequest::StorageRemove(_) => ApiFunction::StorageLocalRemove,
+            ApiRequest::AlarmsCreate(_) => ApiFunction::AlarmsCreate,
+            ApiRequest::AlarmsGet(_) => ApiFunction::AlarmsGet,
+            ApiRequest::AlarmsGetAll => ApiFunction::AlarmsGetAll,
+            ApiRequest::AlarmsClear(_) => ApiFunction::AlarmsClear,
+            ApiRequest::AlarmsClearAll => ApiFunction::AlarmsClearAll,
             ApiRequest::StorageGetItems(_) => ApiFunction::StorageLocalGet,
             ApiRequest::StorageSetItems(_) => ApiFunction::StorageLocalSet,
             ApiRequest::StorageRemoveItems(_) => ApiFunction::StorageLocalRemove,
@@ -108,6 +123,8 @@ pub(crate) enum CallOutcome {
     RestartAfterDelay(Result<(), RestartAfterDelayError>),
     Stored(Result<Option<Value>, ContextError>),
     Items(Result<serde_json::Map<String, Value>, ContextError>),
+    /// A call whose value is JSON, or whose error is the browser's message.
+    Json(Result<Value, String>),
     NativeMessage(Result<Value, SendNativeMessageError>),
 }
 
@@ -133,6 +150,7 @@ impl CallOutcome {
             CallOutcome::RestartAfterDelay(r) => of(r),
             CallOutcome::Stored(r) => of(r),
             CallOutcome::Items(r) => of(r),
+            CallOutcome::Json(r) => of(r),
             CallOutcome::NativeMessage(r) => of(r),
         }
     }

@@ -105,6 +105,7 @@ pub(crate) struct Ids {
     pub(crate) timers: Counter,
     pub(crate) native_apps: Counter,
     pub(crate) tokens: Counter,
+    pub(crate) alarms: Counter,
 }
 
 impl Ids {
@@ -137,5 +138,9 @@ impl Ids {
     }
     pub(crate) fn token(&mut self) -> TimerToken {
         TimerToken(self.tokens.next())
+    }
+    /// The generation of a newly created alarm (see `alarms.rs`).
+    pub(crate) fn next_alarm_generation(&mut self) -> u64 {
+        self.alarms.next()
     }
 }

@@ -19,6 +19,7 @@
 //!   `reloads.rs`, `restarts.rs`, `startup.rs`; and here, [`Model::handle`], which runs a bus
 //!   item, and [`Model::take_in`], which takes what came from outside.
 
+pub(crate) mod alarms;
 pub(crate) mod api_calls;
 pub(crate) mod calls;
 pub(crate) mod channel;
@@ -99,6 +100,11 @@ impl Model {
             Work::ScheduledRestart { token } => self.scheduled_restart(token),
             Work::ForcedRestart { token, reason } => self.forced_restart(token, reason),
             Work::Timer(timer) => self.signal(Signal::TimerFired(timer)),
+            Work::Alarm {
+                ext,
+                name,
+                generation,
+            } => self.alarm_due(&ext, &name, generation),
             Work::PeriodicUpdateCheck { run } => self.periodic_update_check(run),
             Work::UptimeLimit { run } => self.uptime_limit(run),
         }

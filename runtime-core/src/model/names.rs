@@ -211,11 +211,21 @@ pub enum ApiFunction {
     StorageLocalSet,
     /// `storage.local.remove`.
     StorageLocalRemove,
+    /// `alarms.create`.
+    AlarmsCreate,
+    /// `alarms.get`.
+    AlarmsGet,
+    /// `alarms.getAll`.
+    AlarmsGetAll,
+    /// `alarms.clear`.
+    AlarmsClear,
+    /// `alarms.clearAll`.
+    AlarmsClearAll,
 }
 
 impl ApiFunction {
     /// Every function, in a fixed order.
-    pub const ALL: [ApiFunction; 13] = [
+    pub const ALL: [ApiFunction; 18] = [
         ApiFunction::GetPlatformInfo,
         ApiFunction::GetPackageDirectoryEntry,
         ApiFunction::OpenOptionsPage,
@@ -229,6 +239,11 @@ impl ApiFunction {
         ApiFunction::StorageLocalGet,
         ApiFunction::StorageLocalSet,
         ApiFunction::StorageLocalRemove,
+        ApiFunction::AlarmsCreate,
+        ApiFunction::AlarmsGet,
+        ApiFunction::AlarmsGetAll,
+        ApiFunction::AlarmsClear,
+        ApiFunction::AlarmsClearAll,
     ];
 
     /// The function's full name, e.g. `runtime.getPlatformInfo`.
@@ -247,6 +262,11 @@ impl ApiFunction {
             ApiFunction::StorageLocalGet => "storage.local.get",
             ApiFunction::StorageLocalSet => "storage.local.set",
             ApiFunction::StorageLocalRemove => "storage.local.remove",
+            ApiFunction::AlarmsCreate => "alarms.create",
+            ApiFunction::AlarmsGet => "alarms.get",
+            ApiFunction::AlarmsGetAll => "alarms.getAll",
+            ApiFunction::AlarmsClear => "alarms.clear",
+            ApiFunction::AlarmsClearAll => "alarms.clearAll",
         }
     }
 }
@@ -321,6 +341,6 @@ mod tests {
             EventName::from("alarms.onAlarm"),
             EventName::Api("alarms.onAlarm".into())
         );
-        assert!("alarms.create".parse::<ApiFunction>().is_err());
+        assert!("tabs.create".parse::<ApiFunction>().is_err());
     }
 }

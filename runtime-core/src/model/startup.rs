@@ -61,6 +61,7 @@ impl Model {
                 lazy_listeners: LazyListeners::with_room(),
                 keepalives: Holders::default(),
                 storage: BTreeMap::new(),
+                alarms: BTreeMap::new(),
                 uninstall_url: None,
                 views: BTreeMap::new(),
                 install_pending: !running,
@@ -172,6 +173,8 @@ impl Model {
                 event: RuntimeEvent::Startup,
             });
         }
+        // Alarms are kept while the browser is stopped; one whose time passed fires now.
+        self.reschedule_alarms();
     }
 
     /// Stops the browser: tabs close, every page closes without `onSuspend`, every view

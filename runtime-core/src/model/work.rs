@@ -78,6 +78,12 @@ pub(crate) enum Work {
     },
     /// A script's timer fires.
     Timer(TimerId),
+    /// An extension's alarm is due (if this is still its generation).
+    Alarm {
+        ext: ExtensionId,
+        name: Arc<str>,
+        generation: u64,
+    },
     /// The browser's periodic update check (ambient: see [`Work::is_ambient`]).
     PeriodicUpdateCheck { run: u64 },
     /// A kiosk's uptime limit is reached (ambient).
@@ -104,6 +110,7 @@ impl Work {
             | Work::ScheduledRestart { .. }
             | Work::ForcedRestart { .. } => "a device restart",
             Work::Timer(_) => "a script's timer",
+            Work::Alarm { .. } => "an alarm",
             Work::PeriodicUpdateCheck { .. } => "the periodic update check",
             Work::UptimeLimit { .. } => "a kiosk's uptime limit",
         }

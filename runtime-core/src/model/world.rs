@@ -100,6 +100,8 @@ pub(crate) struct ExtState {
     pub(crate) lazy_listeners: LazyListeners,
     pub(crate) keepalives: Holders,
     pub(crate) storage: BTreeMap<String, Value>,
+    /// Its alarms (`chrome.alarms`), which outlive its page.
+    pub(crate) alarms: crate::model::alarms::Alarms,
     pub(crate) uninstall_url: Option<String>,
     pub(crate) views: BTreeMap<ViewId, View>,
     /// Installed while the browser was stopped: `onInstalled` is due at the next start.
