@@ -449,7 +449,17 @@
     set: (items, callback) => call((done) => sim.storageSet(stringify(items), done), callback),
     remove: (keys, callback) => call((done) => sim.storageRemove(stringify(keysOf(keys)), done), callback),
   };
-  const storage = { local };
+  // storage.onChanged gets (changes, areaName); an area's own onChanged gets (changes).
+  const onChanged = (callback) => (json) => {
+    const [changes, area] = parse(json);
+    callback(changes, area);
+  };
+  const onAreaChanged = (areaName) => (callback) => (json) => {
+    const [changes, area] = parse(json);
+    if (area === areaName) callback(changes);
+  };
+  local.onChanged = new Event("storage.onChanged", onAreaChanged("local"));
+  const storage = { local, onChanged: new Event("storage.onChanged", onChanged) };
 
   // chrome.alarms, kept by the browser on the virtual clock. The browser's alarm times are
   // virtual; here they are Unix milliseconds, as Date shows them.
@@ -516,9 +526,10 @@
       get: promised(local.get),
       set: promised(local.set),
       remove: promised(local.remove),
+      onChanged: local.onChanged,
     };
     global.browser = namespaces(
-      { runtime: browserRuntime, storage: { local: browserLocal }, alarms },
+      { runtime: browserRuntime, storage: { local: browserLocal, onChanged: storage.onChanged }, alarms },
       "browser"
     );
   }

@@ -21,7 +21,7 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// `onMessage`, `onMessageExternal`, `connect`, `onConnect`, `onConnectExternal` and their
 /// `Port`s, `OnInstalledReason`), `chrome.alarms` (kept by the browser on the virtual clock,
 /// with Chromium's minimums), `chrome.storage.local` (`get` of some keys or all, `set`,
-/// `remove`), `console.*` into the trace with file and line, timers and
+/// `remove`, `onChanged`) and `chrome.storage.onChanged`, `console.*` into the trace with file and line, timers and
 /// `queueMicrotask` on the virtual clock, `Date` and `performance.now()` from virtual time,
 /// `Math.random()` and `crypto.getRandomValues()` from the simulation's seed, `atob`/`btoa`,
 /// `TextEncoder`/`TextDecoder`, `structuredClone`. `fetch` and `XMLHttpRequest` throw, saying

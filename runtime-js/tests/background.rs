@@ -658,3 +658,50 @@ fn packed_extensions_get_chromiums_alarm_minimums() {
         );
     }
 }
+
+/// `storage.onChanged` and `storage.local.onChanged` get the keys whose value changed, with
+/// old and new values; a write that changes nothing fires nothing; a change wakes an unloaded
+/// page that listened.
+#[test]
+fn storage_changes_reach_on_changed_and_wake_the_page() {
+    let (mut browser, id) = browser_with(
+        r#"
+        chrome.storage.onChanged.addListener((changes, area) => console.log("changed", area, JSON.stringify(changes)));
+        chrome.storage.local.onChanged.addListener((changes) => console.log("local", Object.keys(changes).join()));
+        chrome.runtime.onInstalled.addListener(async () => {
+            await chrome.storage.local.set({ a: 1, b: 2 });
+            await chrome.storage.local.set({ a: 1 });
+            await chrome.storage.local.set({ a: 3 });
+            await chrome.storage.local.remove(["b", "missing"]);
+        });
+        chrome.alarms.onAlarm.addListener(() => chrome.storage.local.set({ woke: true }));
+        "#,
+    );
+    browser.advance(Duration::from_secs(1));
+    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        lines,
+        [
+            r#"changed local {"a":{"newValue":1},"b":{"newValue":2}}"#,
+            "local a,b",
+            r#"changed local {"a":{"oldValue":1,"newValue":3}}"#,
+            "local a",
+            r#"changed local {"b":{"oldValue":2}}"#,
+            "local b",
+        ]
+    );
+    // Unloaded, the page is woken by a change made by another context of the extension.
+    browser.advance(Duration::from_secs(60));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    let view = browser
+        .open_view(&id, ViewKind::Popup, "popup.html")
+        .unwrap();
+    let popup = browser.view_runtime(&id, view).unwrap();
+    let storage = popup.storage();
+    let write = storage.set("from_popup", json!(1));
+    browser.block_on(write).unwrap().unwrap();
+    browser.advance(Duration::from_secs(1));
+    let last = console(&browser).last().cloned().unwrap().0;
+    assert_eq!(last, "local from_popup");
+    assert_eq!(browser.extension(&id).unwrap().page_loads, 2);
+}

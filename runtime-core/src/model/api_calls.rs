@@ -154,20 +154,12 @@ impl Model {
                 Some(rec) => Ok(rec.storage.get(&key).cloned()),
                 None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
-            ApiRequest::StorageSet(key, value) => CallOutcome::Done(match self.ext_mut(&ext) {
-                Some(rec) => {
-                    rec.storage.insert(key, value);
-                    Ok(())
-                }
-                None => Err(ContextError::Invalidated(ContextInvalidated)),
-            }),
-            ApiRequest::StorageRemove(key) => CallOutcome::Done(match self.ext_mut(&ext) {
-                Some(rec) => {
-                    rec.storage.remove(&key);
-                    Ok(())
-                }
-                None => Err(ContextError::Invalidated(ContextInvalidated)),
-            }),
+            ApiRequest::StorageSet(key, value) => {
+                CallOutcome::Done(self.write_storage(&ext, vec![(key, Some(value))]))
+            }
+            ApiRequest::StorageRemove(key) => {
+                CallOutcome::Done(self.write_storage(&ext, vec![(key, None)]))
+            }
             request @ (ApiRequest::AlarmsCreate(_)
             | ApiRequest::AlarmsGet(_)
             | ApiRequest::AlarmsGetAll
@@ -187,22 +179,12 @@ impl Model {
                 }),
                 None => Err(ContextError::Invalidated(ContextInvalidated)),
             }),
-            ApiRequest::StorageSetItems(items) => CallOutcome::Done(match self.ext_mut(&ext) {
-                Some(rec) => {
-                    rec.storage.extend(items);
-                    Ok(())
-                }
-                None => Err(ContextError::Invalidated(ContextInvalidated)),
-            }),
-            ApiRequest::StorageRemoveItems(keys) => CallOutcome::Done(match self.ext_mut(&ext) {
-                Some(rec) => {
-                    for key in keys {
-                        rec.storage.remove(&key);
-                    }
-                    Ok(())
-                }
-                None => Err(ContextError::Invalidated(ContextInvalidated)),
-            }),
+            ApiRequest::StorageSetItems(items) => CallOutcome::Done(
+                self.write_storage(&ext, items.into_iter().map(|(k, v)| (k, Some(v))).collect()),
+            ),
+            ApiRequest::StorageRemoveItems(keys) => CallOutcome::Done(
+                self.write_storage(&ext, keys.into_iter().map(|k| (k, None)).collect()),
+            ),
         };
         self.finish_call(call, outcome);
     }

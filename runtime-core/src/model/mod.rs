@@ -51,6 +51,7 @@ pub(crate) mod restarts;
 pub(crate) mod rng;
 pub(crate) mod sender;
 pub(crate) mod startup;
+pub(crate) mod storage;
 pub(crate) mod tabs;
 pub(crate) mod trace;
 pub(crate) mod update_service;
