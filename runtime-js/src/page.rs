@@ -25,11 +25,10 @@ type Kept = Persistent<Function<'static>>;
 /// A listener registered with the browser for a JavaScript listener, to remove it again.
 enum Registered {
     Installed(ListenerId),
-    Startup(ListenerId),
-    Suspend(ListenerId),
-    SuspendCanceled(ListenerId),
-    Message(ListenerId),
-    MessageExternal(ListenerId),
+    /// `runtime.onStartup`, `onSuspend` or `onSuspendCanceled` (no arguments).
+    Plain(&'static str, ListenerId),
+    /// `runtime.onMessage` or `onMessageExternal`.
+    Message(&'static str, ListenerId),
     Named(String, ListenerId),
     Connect(ListenerId),
     ConnectExternal(ListenerId),
@@ -177,6 +176,19 @@ impl Page {
                 Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
             }
         };
+        if port.is_none() {
+            if let Some((name, event)) = plain_event(rt, name) {
+                let callback = Rc::clone(&callback);
+                let id = event.add_listener(move |()| plain(vec![], &callback));
+                return Ok(self.remember(Registered::Plain(name, id)));
+            }
+            if let Some((name, event)) = message_event(rt, name) {
+                let callback = Rc::clone(&callback);
+                let id =
+                    event.add_listener(move |message: OnMessage| on_message(&callback, message));
+                return Ok(self.remember(Registered::Message(name, id)));
+            }
+        }
         let registered = match (name, port) {
             ("Port.onMessage", Some(token)) => {
                 let port = self.port(token)?;
@@ -222,41 +234,6 @@ impl Page {
                     move |details: OnInstalledDetails| plain(vec![json_of(&details)], &callback),
                 ))
             }
-            ("runtime.onStartup", None) => {
-                let callback = Rc::clone(&callback);
-                Registered::Startup(
-                    rt.on_startup()
-                        .add_listener(move |()| plain(vec![], &callback)),
-                )
-            }
-            ("runtime.onSuspend", None) => {
-                let callback = Rc::clone(&callback);
-                Registered::Suspend(
-                    rt.on_suspend()
-                        .add_listener(move |()| plain(vec![], &callback)),
-                )
-            }
-            ("runtime.onSuspendCanceled", None) => {
-                let callback = Rc::clone(&callback);
-                Registered::SuspendCanceled(
-                    rt.on_suspend_canceled()
-                        .add_listener(move |()| plain(vec![], &callback)),
-                )
-            }
-            ("runtime.onMessage", None) => {
-                let callback = Rc::clone(&callback);
-                Registered::Message(
-                    rt.on_message()
-                        .add_listener(move |message: OnMessage| on_message(&callback, message)),
-                )
-            }
-            ("runtime.onMessageExternal", None) => {
-                let callback = Rc::clone(&callback);
-                Registered::MessageExternal(
-                    rt.on_message_external()
-                        .add_listener(move |message: OnMessage| on_message(&callback, message)),
-                )
-            }
             (other, None) => {
                 let callback = Rc::clone(&callback);
                 let event = rt.event(other);
@@ -268,10 +245,15 @@ impl Page {
                 )
             }
         };
+        Ok(self.remember(registered))
+    }
+
+    /// Keeps a listener registered with the browser; gives the number JavaScript removes it by.
+    fn remember(&self, registered: Registered) -> u32 {
         let token = self.next_token.get();
         self.next_token.set(token + 1);
         self.listeners.borrow_mut().insert(token, registered);
-        Ok(token)
+        token
     }
 
     fn unlisten(&self, token: u32) -> bool {
@@ -281,11 +263,12 @@ impl Page {
         let rt = &self.runtime;
         match registered {
             Registered::Installed(id) => rt.on_installed().remove_listener(id),
-            Registered::Startup(id) => rt.on_startup().remove_listener(id),
-            Registered::Suspend(id) => rt.on_suspend().remove_listener(id),
-            Registered::SuspendCanceled(id) => rt.on_suspend_canceled().remove_listener(id),
-            Registered::Message(id) => rt.on_message().remove_listener(id),
-            Registered::MessageExternal(id) => rt.on_message_external().remove_listener(id),
+            Registered::Plain(name, id) => {
+                plain_event(rt, name).is_some_and(|(_, event)| event.remove_listener(id))
+            }
+            Registered::Message(name, id) => {
+                message_event(rt, name).is_some_and(|(_, event)| event.remove_listener(id))
+            }
             Registered::Named(name, id) => rt.event(&name).remove_listener(id),
             Registered::Connect(id) => rt.on_connect().remove_listener(id),
             Registered::ConnectExternal(id) => rt.on_connect_external().remove_listener(id),
@@ -403,9 +386,9 @@ impl Page {
         Ok(())
     }
 
-    /// A storage call: `work` runs as the page's asynchronous work and gives `(ok, json)`,
+    /// An asynchronous call (storage, alarms): `work` runs as the page's asynchronous work and gives `(ok, json)`,
     /// which `done(ok, json)` gets.
-    fn storage<F>(self: &Rc<Self>, done: Kept, work: impl FnOnce(Runtime) -> F)
+    fn settle_later<F>(self: &Rc<Self>, done: Kept, work: impl FnOnce(Runtime) -> F)
     where
         F: std::future::Future<Output = Result<serde_json::Value, String>> + 'static,
     {
@@ -420,6 +403,35 @@ impl Page {
                 Err(error) => done.settle(false, error),
             }
         });
+    }
+}
+
+/// The `runtime` events with no arguments, by name.
+fn plain_event<'r>(
+    rt: &'r Runtime,
+    name: &str,
+) -> Option<(&'static str, &'r runtime_core::Event<()>)> {
+    match name {
+        "runtime.onStartup" => Some(("runtime.onStartup", rt.on_startup())),
+        "runtime.onSuspend" => Some(("runtime.onSuspend", rt.on_suspend())),
+        "runtime.onSuspendCanceled" => {
+            Some(("runtime.onSuspendCanceled", rt.on_suspend_canceled()))
+        }
+        _ => None,
+    }
+}
+
+/// `runtime.onMessage` and `runtime.onMessageExternal`, by name.
+fn message_event<'r>(
+    rt: &'r Runtime,
+    name: &str,
+) -> Option<(&'static str, &'r runtime_core::OnMessageEvent)> {
+    match name {
+        "runtime.onMessage" => Some(("runtime.onMessage", rt.on_message())),
+        "runtime.onMessageExternal" => {
+            Some(("runtime.onMessageExternal", rt.on_message_external()))
+        }
+        _ => None,
     }
 }
 
@@ -497,6 +509,48 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
         })),
         Ok(_) => ListenerOutcome::Done,
         Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
+    }
+}
+
+/// One `chrome.storage.local` call: `get` (`keys`: names, or `null` for all; `defaults`),
+/// `set` (`items`), `remove` (`keys`).
+async fn storage_call(
+    rt: Runtime,
+    op: &str,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let storage = rt.storage();
+    let keys =
+        || -> Vec<String> { serde_json::from_value(args["keys"].clone()).unwrap_or_default() };
+    match op {
+        "get" => {
+            let wanted = (!args["keys"].is_null()).then(keys);
+            let mut found = storage.get_items(wanted).await.map_err(|e| e.to_string())?;
+            if let serde_json::Value::Object(defaults) = &args["defaults"] {
+                for (key, value) in defaults {
+                    found.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+            Ok(serde_json::Value::Object(found))
+        }
+        "set" => {
+            let items = match &args["items"] {
+                serde_json::Value::Object(items) => items.clone(),
+                _ => serde_json::Map::new(),
+            };
+            storage.set_items(items).await.map_err(|e| e.to_string())?;
+            Ok(serde_json::Value::Null)
+        }
+        "remove" => {
+            storage
+                .remove_items(keys())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(serde_json::Value::Null)
+        }
+        other => Err(format!(
+            "storage.local.{other} is not simulated by runtime-sim"
+        )),
     }
 }
 
@@ -716,63 +770,15 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     )?;
     let p = page.clone();
     sim.set(
-        "storageGet",
+        "storage",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, keys: String, defaults: String, done: Function<'js>| {
+            move |ctx: Ctx<'js>, op: String, json: String, done: Function<'js>| {
                 let page = live(&p, &ctx)?;
-                let keys: Option<Vec<String>> = serde_json::from_str(&keys).unwrap_or(None);
-                let defaults: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&defaults).unwrap_or_default();
-                page.storage(Persistent::save(&ctx, done), move |rt| async move {
-                    let mut found = rt
-                        .storage()
-                        .get_items(keys)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    for (key, value) in defaults {
-                        found.entry(key).or_insert(value);
-                    }
-                    Ok(serde_json::Value::Object(found))
-                });
-                Ok::<_, rquickjs::Error>(())
-            },
-        )?,
-    )?;
-    let p = page.clone();
-    sim.set(
-        "storageSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, items: String, done: Function<'js>| {
-                let page = live(&p, &ctx)?;
-                let items: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&items).unwrap_or_default();
-                page.storage(Persistent::save(&ctx, done), move |rt| async move {
-                    rt.storage()
-                        .set_items(items)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    Ok(serde_json::Value::Null)
-                });
-                Ok::<_, rquickjs::Error>(())
-            },
-        )?,
-    )?;
-    let p = page.clone();
-    sim.set(
-        "storageRemove",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, keys: String, done: Function<'js>| {
-                let page = live(&p, &ctx)?;
-                let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
-                page.storage(Persistent::save(&ctx, done), move |rt| async move {
-                    rt.storage()
-                        .remove_items(keys)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    Ok(serde_json::Value::Null)
+                let args: serde_json::Value =
+                    serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                page.settle_later(Persistent::save(&ctx, done), move |rt| async move {
+                    storage_call(rt, &op, args).await
                 });
                 Ok::<_, rquickjs::Error>(())
             },
@@ -789,7 +795,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 let args: serde_json::Value =
                     serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
                 let epoch = page.epoch_ms;
-                page.storage(Persistent::save(&ctx, done), move |rt| async move {
+                page.settle_later(Persistent::save(&ctx, done), move |rt| async move {
                     alarms_call(rt, &op, args, epoch).await
                 });
                 Ok::<_, rquickjs::Error>(())

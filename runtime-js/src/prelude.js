@@ -443,11 +443,13 @@
     );
     return undefined;
   };
+  const storageCall = (op, args, callback) =>
+    call((done) => sim.storage(op, stringify(args), done), callback);
   const local = {
     get: (keys, callback) =>
-      call((done) => sim.storageGet(stringify(keysOf(keys)), stringify(defaultsOf(keys)), done), callback),
-    set: (items, callback) => call((done) => sim.storageSet(stringify(items), done), callback),
-    remove: (keys, callback) => call((done) => sim.storageRemove(stringify(keysOf(keys)), done), callback),
+      storageCall("get", { keys: keysOf(keys), defaults: defaultsOf(keys) }, callback),
+    set: (items, callback) => storageCall("set", { items }, callback),
+    remove: (keys, callback) => storageCall("remove", { keys: keysOf(keys) }, callback),
   };
   // storage.onChanged gets (changes, areaName); an area's own onChanged gets (changes).
   const onChanged = (callback) => (json) => {

@@ -37,6 +37,11 @@ fn console(browser: &Browser) -> Vec<(String, Option<String>)> {
     })
 }
 
+/// What the scripts wrote to the console, in order.
+fn messages(browser: &Browser) -> Vec<String> {
+    console(browser).into_iter().map(|(m, _)| m).collect()
+}
+
 fn stored(browser: &Browser, id: &ExtensionId, key: &str) -> Option<Value> {
     browser.storage(id).get(key).cloned()
 }
@@ -60,7 +65,7 @@ fn the_top_level_script_runs_at_each_load_and_its_listeners_get_the_waking_event
         .fire_event(&id, "alarms.onAlarm", json!({"name": "wake"}))
         .unwrap();
     browser.advance(Duration::ZERO);
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     // A fresh context at the second load: the global counter starts again.
     assert_eq!(
         lines,
@@ -96,7 +101,7 @@ fn timers_run_on_the_virtual_clock_and_do_not_keep_the_page() {
         "#,
     );
     browser.advance(Duration::from_secs(60));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         ["sync", "microtask", "timeout 5 1500", "interval done 3000"]
@@ -189,7 +194,7 @@ fn send_message_from_javascript_in_both_forms_and_last_error() {
         .fire_event(&id, "alarms.onAlarm", json!({}))
         .unwrap();
     browser.advance(Duration::from_secs(1));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     let none = "Could not establish connection. Receiving end does not exist.";
     assert_eq!(
         lines,
@@ -375,7 +380,7 @@ fn ports_carry_messages_both_ways_and_tell_the_disconnect() {
     );
     port.disconnect();
     browser.advance(Duration::from_secs(1));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         [
@@ -402,7 +407,7 @@ fn a_port_with_no_receiver_disconnects_with_last_error() {
         .fire_event(&id, "alarms.onAlarm", json!({}))
         .unwrap();
     browser.advance(Duration::from_secs(1));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         ["nobody Could not establish connection. Receiving end does not exist."]
@@ -465,7 +470,7 @@ fn firefox_has_the_browser_namespace_and_chrome_does_not() {
         browser.install(spec).unwrap();
         browser.start();
         browser.advance(Duration::from_secs(1));
-        let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+        let lines = messages(&browser);
         assert_eq!(lines, expected, "{profile:?}");
     }
 }
@@ -490,7 +495,7 @@ fn storage_calls_take_many_keys_in_one_call() {
         .fire_event(&id, "alarms.onAlarm", json!({}))
         .unwrap();
     browser.advance(Duration::from_secs(1));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         [
@@ -536,7 +541,7 @@ fn web_globals_and_namespaces_not_simulated() {
         .fire_event(&id, "alarms.onAlarm", json!({}))
         .unwrap();
     browser.advance(Duration::from_secs(1));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         [
@@ -596,7 +601,7 @@ fn alarms_wake_the_page_on_the_virtual_clock() {
         "#,
     );
     browser.advance(Duration::from_secs(10 * 60));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         [
@@ -650,7 +655,7 @@ fn packed_extensions_get_chromiums_alarm_minimums() {
         browser.install(spec).unwrap();
         browser.start();
         browser.advance(Duration::from_secs(1));
-        let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+        let lines = messages(&browser);
         assert_eq!(
             lines,
             [format!("{expected} {expected}")],
@@ -678,7 +683,7 @@ fn storage_changes_reach_on_changed_and_wake_the_page() {
         "#,
     );
     browser.advance(Duration::from_secs(1));
-    let lines: Vec<String> = console(&browser).into_iter().map(|(m, _)| m).collect();
+    let lines = messages(&browser);
     assert_eq!(
         lines,
         [
