@@ -386,8 +386,8 @@ impl Page {
         Ok(())
     }
 
-    /// An asynchronous call (storage, alarms): `work` runs as the page's asynchronous work and gives `(ok, json)`,
-    /// which `done(ok, json)` gets.
+    /// An asynchronous call (storage, alarms): `work` runs as the page's asynchronous work
+    /// and gives `(ok, json)`, which `done(ok, json)` gets.
     fn settle_later<F>(self: &Rc<Self>, done: Kept, work: impl FnOnce(Runtime) -> F)
     where
         F: std::future::Future<Output = Result<serde_json::Value, String>> + 'static,
