@@ -30,8 +30,8 @@ enum Registered {
     /// `runtime.onMessage` or `onMessageExternal`.
     Message(&'static str, ListenerId),
     Named(String, ListenerId),
-    Connect(ListenerId),
-    ConnectExternal(ListenerId),
+    /// `runtime.onConnect` or `onConnectExternal`.
+    Connect(&'static str, ListenerId),
     PortMessage(u32, ListenerId),
     PortDisconnect(u32, ListenerId),
 }
@@ -182,6 +182,12 @@ impl Page {
                 let id = event.add_listener(move |()| plain(vec![], &callback));
                 return Ok(self.remember(Registered::Plain(name, id)));
             }
+            if let Some((name, event)) = connect_event(rt, name) {
+                let callback = Rc::clone(&callback);
+                let page = Rc::downgrade(self);
+                let id = event.add_listener(move |port: Port| on_connect(&page, &callback, port));
+                return Ok(self.remember(Registered::Connect(name, id)));
+            }
             if let Some((name, event)) = message_event(rt, name) {
                 let callback = Rc::clone(&callback);
                 let id =
@@ -212,22 +218,6 @@ impl Page {
                 )
             }
             (_, Some(_)) => return Err(format!("{name} is not an event of a port")),
-            ("runtime.onConnect", None) => {
-                let callback = Rc::clone(&callback);
-                let page = Rc::downgrade(self);
-                Registered::Connect(
-                    rt.on_connect()
-                        .add_listener(move |port: Port| on_connect(&page, &callback, port)),
-                )
-            }
-            ("runtime.onConnectExternal", None) => {
-                let callback = Rc::clone(&callback);
-                let page = Rc::downgrade(self);
-                Registered::ConnectExternal(
-                    rt.on_connect_external()
-                        .add_listener(move |port: Port| on_connect(&page, &callback, port)),
-                )
-            }
             ("runtime.onInstalled", None) => {
                 let callback = Rc::clone(&callback);
                 Registered::Installed(rt.on_installed().add_listener(
@@ -270,8 +260,9 @@ impl Page {
                 message_event(rt, name).is_some_and(|(_, event)| event.remove_listener(id))
             }
             Registered::Named(name, id) => rt.event(&name).remove_listener(id),
-            Registered::Connect(id) => rt.on_connect().remove_listener(id),
-            Registered::ConnectExternal(id) => rt.on_connect_external().remove_listener(id),
+            Registered::Connect(name, id) => {
+                connect_event(rt, name).is_some_and(|(_, event)| event.remove_listener(id))
+            }
             Registered::PortMessage(port, id) => self
                 .port(port)
                 .is_ok_and(|p| p.on_message().remove_listener(id)),
@@ -430,6 +421,20 @@ fn message_event<'r>(
         "runtime.onMessage" => Some(("runtime.onMessage", rt.on_message())),
         "runtime.onMessageExternal" => {
             Some(("runtime.onMessageExternal", rt.on_message_external()))
+        }
+        _ => None,
+    }
+}
+
+/// `runtime.onConnect` and `runtime.onConnectExternal`, by name.
+fn connect_event<'r>(
+    rt: &'r Runtime,
+    name: &str,
+) -> Option<(&'static str, &'r runtime_core::Event<Port>)> {
+    match name {
+        "runtime.onConnect" => Some(("runtime.onConnect", rt.on_connect())),
+        "runtime.onConnectExternal" => {
+            Some(("runtime.onConnectExternal", rt.on_connect_external()))
         }
         _ => None,
     }

@@ -139,6 +139,13 @@ impl Model {
     /// Opens a tab on `url`; the content scripts that match it start.
     pub(crate) fn open_tab(&mut self, url: &str) -> TabId {
         let tab = self.new_tab(None);
+        self.tab_opened(tab, url);
+        self.add_frame(tab, FrameId::TOP, None, url);
+        tab
+    }
+
+    /// Records that `tab` opened on `url`, in its top frame.
+    fn tab_opened(&mut self, tab: TabId, url: &str) {
         self.record(
             None,
             Some(TraceContext::WebPage {
@@ -149,8 +156,6 @@ impl Model {
                 url: url.to_owned(),
             },
         );
-        self.add_frame(tab, FrameId::TOP, None, url);
-        tab
     }
 
     /// Adds a frame to a tab and starts the content scripts that match it.
@@ -225,16 +230,7 @@ impl Model {
     /// Opens a tab that shows an extension page (the view `view` of `ext`, of kind `Tab`).
     fn open_extension_tab(&mut self, ext: &ExtensionId, view: ViewId, url: &str) -> TabId {
         let tab = self.new_tab(Some((ext.clone(), view)));
-        self.record(
-            None,
-            Some(TraceContext::WebPage {
-                tab,
-                frame: FrameId::TOP,
-            }),
-            TraceEvent::TabOpened {
-                url: url.to_owned(),
-            },
-        );
+        self.tab_opened(tab, url);
         tab
     }
 
