@@ -65,7 +65,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let missed = trace
         .entries()
-        .iter()
         .filter(|e| matches!(e.event, TraceEvent::EventMissed { .. }))
         .count();
     println!(

@@ -49,7 +49,6 @@ fn run(profile: Profile) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let at = |pick: &dyn Fn(&TraceEvent) -> bool| -> String {
         let times: Vec<String> = trace
             .entries()
-            .iter()
             .filter(|e| pick(&e.event))
             .map(|e| format!("{:.1} s", e.at.as_millis() as f64 / 1000.0))
             .collect();

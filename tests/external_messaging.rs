@@ -569,7 +569,6 @@ fn content_scripts_have_no_extension_page_events() {
     let warnings: Vec<String> = browser
         .trace()
         .entries()
-        .iter()
         .filter(|e| {
             matches!(
                 e.context,

@@ -44,7 +44,7 @@ fn a_host_that_stops_reading_does_not_block_the_simulation() {
     browser.advance(Duration::from_secs(60));
     assert_eq!(browser.page_state(&ids[0]), Some(PageState::Active));
     let gave_up = browser.with_trace(|t| {
-        t.entries().iter().any(|e| {
+        t.entries().any(|e| {
             matches!(&e.event, TraceEvent::Warning { message }
                 if message.contains("has not answered after 1 s of real time"))
         })
@@ -58,7 +58,6 @@ fn a_host_that_stops_reading_does_not_block_the_simulation() {
         .run_until(Duration::from_secs(60), |b| {
             b.with_trace(|t| {
                 t.entries()
-                    .iter()
                     .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
             })
         })
@@ -133,7 +132,7 @@ fn a_host_that_writes_before_it_reads_does_not_deadlock_its_port() {
     let ended = browser
         .run_until(Duration::from_secs(60), |b| {
             b.with_trace(|t| {
-                t.entries().iter().find_map(|e| match &e.event {
+                t.entries().find_map(|e| match &e.event {
                     TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
                     _ => None,
                 })
@@ -143,7 +142,7 @@ fn a_host_that_writes_before_it_reads_does_not_deadlock_its_port() {
         .is_ok();
     assert!(ended, "the host never ended");
     let exit = browser.with_trace(|t| {
-        t.entries().iter().find_map(|e| match &e.event {
+        t.entries().find_map(|e| match &e.event {
             TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
             _ => None,
         })
@@ -398,7 +397,6 @@ fn in_report_mode_an_overrun_is_reported_then_recorded_in_the_trace() {
         let overruns: Vec<_> = browser
             .trace()
             .entries()
-            .iter()
             .filter(|e| matches!(&e.event, TraceEvent::Warning { .. }))
             .map(|e| (e.extension.clone(), e.context.clone(), e.event.to_string()))
             .collect();

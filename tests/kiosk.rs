@@ -39,7 +39,6 @@ fn restarts(browser: &Browser) -> Vec<(u64, String)> {
     browser
         .trace()
         .entries()
-        .iter()
         .filter_map(|e| match &e.event {
             TraceEvent::DeviceRestart { reason } => Some((e.at.as_millis(), reason.clone())),
             _ => None,

@@ -73,11 +73,12 @@ fn an_event_in_the_window_cancels_the_suspend_and_starts_a_new_idle_period() {
     assert_eq!(dispatched(&trace, "runtime.onSuspendCanceled"), [12_000]);
     assert_eq!(dispatched(&trace, "alarms.onAlarm"), [12_000]);
     // onSuspendCanceled comes before the event that cancelled the suspend.
-    let order: Vec<&str> = trace
+    let order: Vec<String> = trace
         .entries()
-        .iter()
         .filter_map(|e| match &e.event {
-            TraceEvent::EventDispatched { event, .. } if e.at == at(12_000) => Some(event.as_str()),
+            TraceEvent::EventDispatched { event, .. } if e.at == at(12_000) => {
+                Some(event.to_string())
+            }
             _ => None,
         })
         .collect();

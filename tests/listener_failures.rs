@@ -54,7 +54,6 @@ fn a_panicking_listener_is_recorded_and_everything_else_goes_on() {
     let trace = browser.trace();
     let failures: Vec<(String, &str, String)> = trace
         .entries()
-        .iter()
         .filter_map(|e| match &e.event {
             TraceEvent::ListenerFailed {
                 event,
@@ -92,7 +91,6 @@ fn a_panicking_listener_is_recorded_and_everything_else_goes_on() {
     // Every failure names the extension.
     assert!(trace
         .entries()
-        .iter()
         .filter(|e| matches!(
             e.event,
             TraceEvent::ListenerFailed { .. } | TraceEvent::TaskFailed { .. }

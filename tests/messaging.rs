@@ -272,7 +272,6 @@ fn an_extension_page_and_its_tab_close_together() {
     );
     let closed = browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter(|e| matches!(e.event, TraceEvent::TabClosed | TraceEvent::ViewClosed))
             .map(|e| e.event.to_string())
             .collect::<Vec<_>>()
@@ -652,7 +651,6 @@ fn a_message_wakes_an_unloaded_event_page_and_reaches_its_top_level_listener() {
     let position = |wanted: &dyn Fn(&TraceEvent) -> bool| {
         trace
             .entries()
-            .iter()
             .rposition(|e| e.extension.as_ref() == Some(&id) && wanted(&e.event))
             .unwrap()
     };
@@ -732,7 +730,6 @@ fn an_unread_last_error_is_reported_as_unchecked() {
     assert_eq!(unchecked_errors(&trace), [NO_RECEIVER]);
     let entry = trace
         .entries()
-        .iter()
         .find(|e| matches!(e.event, TraceEvent::UncheckedLastError { .. }))
         .unwrap();
     assert_eq!(

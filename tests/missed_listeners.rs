@@ -72,7 +72,6 @@ fn an_on_connect_that_woke_the_page_and_missed_its_listener_is_explained() {
     let explanation = browser
         .trace()
         .entries()
-        .iter()
         .find_map(|e| match &e.event {
             TraceEvent::EventMissed { explanation, .. } => Some(explanation.clone()),
             _ => None,

@@ -110,7 +110,6 @@ fn host_ended(browser: &Browser) -> bool {
     browser
         .trace()
         .entries()
-        .iter()
         .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
 }
 
@@ -127,14 +126,10 @@ fn send_native_message_answers_with_the_hosts_first_message_then_ends_the_host()
     assert!(browser
         .run_until(Duration::from_secs(10), host_ended)
         .is_ok());
-    let exit = browser
-        .trace()
-        .entries()
-        .iter()
-        .find_map(|e| match &e.event {
-            TraceEvent::NativeHostEnded { host, exit } => Some((host.clone(), exit.clone())),
-            _ => None,
-        });
+    let exit = browser.trace().entries().find_map(|e| match &e.event {
+        TraceEvent::NativeHostEnded { host, exit } => Some((host.clone(), exit.clone())),
+        _ => None,
+    });
     let (host, exit) = exit.unwrap();
     assert_eq!(host, HOST);
     assert!(!exit.contains("SIGKILL"), "{exit}");
@@ -238,7 +233,6 @@ fn at_browser_shutdown_a_host_gets_end_of_file_and_ends_by_itself() {
     let exits: Vec<String> = browser
         .trace()
         .entries()
-        .iter()
         .filter_map(|e| match &e.event {
             TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
             _ => None,
@@ -263,7 +257,7 @@ fn at_browser_shutdown_a_host_that_ignores_end_of_file_is_left_running() {
     std::thread::sleep(Duration::from_secs(3));
     browser.advance(Duration::ZERO);
     assert!(!host_ended(&browser), "{}", browser.trace().timeline());
-    let left = browser.trace().entries().iter().any(|e| {
+    let left = browser.trace().entries().any(|e| {
         matches!(&e.event, TraceEvent::Warning { message }
             if message.contains("got end of file as the browser shut down"))
     });
@@ -286,11 +280,11 @@ cat > /dev/null"#;
     assert_eq!(first, Some(json!("pong")));
     assert!(disconnects.lock().unwrap().is_empty());
     assert!(browser
-        .run_until(Duration::from_secs(5), |b| b.trace().entries().iter().any(
+        .run_until(Duration::from_secs(5), |b| b.trace().entries().any(
             |e| matches!(&e.event, TraceEvent::NativeStderr { line, .. } if line == "warming up")
         ))
         .is_ok());
-    let ignored = browser.trace().entries().iter().any(|e| {
+    let ignored = browser.trace().entries().any(|e| {
         matches!(&e.event, TraceEvent::NativeMessageIgnored { reason, .. }
             if reason == "The sender sent an invalid JSON message; message ignored.")
     });
@@ -420,7 +414,6 @@ fn a_host_ignoring_end_of_file_is_killed_after_the_real_two_second_grace() {
     let exit = browser
         .trace()
         .entries()
-        .iter()
         .find_map(|e| match &e.event {
             TraceEvent::NativeHostEnded { exit, .. } => Some(exit.clone()),
             _ => None,

@@ -530,13 +530,12 @@ fn messages_posted_while_the_page_wakes_are_delivered_in_order() {
             .collect::<Vec<_>>()
     );
     let trace = browser.trace();
-    let entries = trace.entries();
-    let loaded = entries
-        .iter()
+    let loaded = trace
+        .entries()
         .rposition(|e| matches!(e.event, TraceEvent::ScriptLoaded))
         .unwrap();
-    let first_delivery = entries
-        .iter()
+    let first_delivery = trace
+        .entries()
         .position(
             |e| matches!(&e.event, TraceEvent::EventDispatched { event, .. } if event == "Port.onMessage"),
         )

@@ -480,7 +480,7 @@ fn firefox_closes_the_stdin_of_a_host_started_from_on_suspend_before_any_message
     // host's exit.
     let answered = browser.run_until(secs(30), |b| {
         b.with_trace(|t| {
-            t.entries().iter().any(|e| {
+            t.entries().any(|e| {
                 matches!(&e.event, runtime_sim::TraceEvent::ApiResult { api, ok: false, result }
                     if *api == runtime_sim::ApiFunction::SendNativeMessage && result == "Native host has exited.")
             })

@@ -61,7 +61,6 @@ fn terminated_reasons(browser: &Browser, id: &ExtensionId) -> Vec<String> {
     browser
         .trace()
         .entries()
-        .iter()
         .filter(|e| e.extension.as_ref() == Some(id))
         .filter_map(|e| match &e.event {
             TraceEvent::Terminated { reason } => Some(reason.clone()),

@@ -946,7 +946,8 @@ fn read_trace(browser: &Browser, seen: &mut Seen) {
             new as usize <= entries.len(),
             "the trace limit is too small to read every entry"
         );
-        for entry in &entries[entries.len() - new as usize..] {
+        let skip = entries.len() - new as usize;
+        for entry in entries.skip(skip) {
             match &entry.event {
                 TraceEvent::NativeHostEnded { .. } => seen.hosts_ended += 1,
                 TraceEvent::Lifecycle { to, from, .. }

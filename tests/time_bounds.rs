@@ -217,7 +217,6 @@ fn a_host_with_nothing_outstanding_holds_nothing() {
         let _ = b.run_until(Duration::from_secs(30), |b| {
             b.with_trace(|t| {
                 t.entries()
-                    .iter()
                     .any(|e| matches!(e.event, TraceEvent::NativeHostEnded { .. }))
             })
         });

@@ -77,7 +77,6 @@ fn updated(browser: &Browser, id: &ExtensionId) -> Vec<(u64, String, String)> {
     browser
         .trace()
         .entries()
-        .iter()
         .filter(|e| e.extension.as_ref() == Some(id))
         .filter_map(|e| match &e.event {
             TraceEvent::Updated { from, to } => Some((e.at.as_millis(), from.clone(), to.clone())),
@@ -90,7 +89,6 @@ fn update_delayed(browser: &Browser, id: &ExtensionId) -> Vec<String> {
     browser
         .trace()
         .entries()
-        .iter()
         .filter(|e| e.extension.as_ref() == Some(id))
         .filter_map(|e| match &e.event {
             TraceEvent::UpdateDelayed { version, .. } => Some(version.clone()),

@@ -212,9 +212,10 @@ pub fn figures(mode: Mode, one_extension_cycles: f64) -> Vec<Figure> {
         )
         .goal(Goal::measured_at_most(4096.0))
         .note(format!(
-            "the trace: {} B per extension, {} entries of {} B each and the strings and JSON they own (the heap of a copy)",
+            "the trace: {} B per extension, {} entries, {} B per entry with what they own (the heap of a copy; a TraceEntry read from it takes {} B)",
             number(trace),
             number(s.trace_entries as f64 / n),
+            number(s.trace_heap.unwrap_or(0) as f64 / s.trace_entries.max(1) as f64),
             std::mem::size_of::<TraceEntry>(),
         ))
         .note(format!(

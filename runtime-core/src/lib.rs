@@ -140,7 +140,7 @@ pub use driver::watchdog::{
 };
 pub use driver::web_page::WebPage;
 /// Chromium's shortest alarm delays and periods.
-pub use model::alarms::{MV2_ALARM_MINIMUM, MV3_ALARM_MINIMUM, UNPACKED_ALARM_MINIMUM};
+pub use model::alarm::{MV2_ALARM_MINIMUM, MV3_ALARM_MINIMUM, UNPACKED_ALARM_MINIMUM};
 pub use model::calls::{BackgroundPage, PackageDirectory};
 pub use model::contexts::ViewKind;
 pub use model::error::{
@@ -170,7 +170,9 @@ pub use model::profile::{
 pub use model::reload_guard::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
 };
-pub use model::trace::{ConsoleLevel, Trace, TraceContext, TraceEntry, TraceEvent};
+pub use model::trace::Trace;
+pub use model::trace_entry::{ConsoleLevel, TraceContext, TraceEntry, TraceEvent};
+pub use model::trace_pack::TraceEntries;
 pub use model::update_service::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails, DEFAULT_UPDATE_FREQUENCY,
     MAX_PENDING_UPDATE_CHECKS,

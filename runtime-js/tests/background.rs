@@ -26,7 +26,6 @@ fn browser_with_script(script: JsScript) -> (Browser, ExtensionId) {
 fn console(browser: &Browser) -> Vec<(String, Option<String>)> {
     browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter_map(|e| match &e.event {
                 TraceEvent::Console {
                     message, location, ..
@@ -203,7 +202,6 @@ fn send_message_from_javascript_in_both_forms_and_last_error() {
     // The third callback did not read lastError: the browser says so.
     let unchecked = browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter(|e| matches!(&e.event, TraceEvent::UncheckedLastError { message } if message == none))
             .count()
     });
@@ -250,14 +248,13 @@ fn a_listener_added_in_a_timer_misses_the_waking_event() {
     browser.advance(Duration::from_secs(1));
     let missed = browser.with_trace(|t| {
         t.entries()
-            .iter()
             .any(|e| matches!(&e.event, TraceEvent::EventMissed { event, .. } if *event == "alarms.onAlarm"))
     });
     assert!(missed, "{}", browser.trace().timeline());
     assert!(console(&browser).is_empty());
     // The trace names where the late listener was added.
     let added_at = browser.with_trace(|t| {
-        t.entries().iter().find_map(|e| match &e.event {
+        t.entries().find_map(|e| match &e.event {
             TraceEvent::LateListener { added_at, .. } => added_at.clone(),
             _ => None,
         })
@@ -299,7 +296,6 @@ fn errors_are_the_consoles_and_runaway_code_is_stopped() {
     browser.advance(Duration::from_secs(1));
     let failures: Vec<String> = browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter_map(|e| match &e.event {
                 TraceEvent::ListenerFailed { message, .. } => Some(message.clone()),
                 _ => None,
@@ -326,7 +322,7 @@ fn errors_are_the_consoles_and_runaway_code_is_stopped() {
 fn an_uncaught_error_at_the_top_level_fails_the_load() {
     let (browser, _id) = browser_with("const x = 1;\nnull.boom;\n");
     let failed = browser.with_trace(|t| {
-        t.entries().iter().find_map(|e| match &e.event {
+        t.entries().find_map(|e| match &e.event {
             TraceEvent::ScriptFailed { message } => Some(message.clone()),
             _ => None,
         })
@@ -507,7 +503,6 @@ fn storage_calls_take_many_keys_in_one_call() {
     );
     let calls = browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter(|e| matches!(e.event, TraceEvent::ApiCall { .. }))
             .count()
     });
@@ -556,7 +551,6 @@ fn web_globals_and_namespaces_not_simulated() {
     );
     let noted: Vec<String> = browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter_map(|e| match &e.event {
                 TraceEvent::Warning { message } if message.contains("not simulated") => {
                     Some(message.clone())

@@ -16,7 +16,6 @@ fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
 fn console(browser: &Browser) -> Vec<String> {
     browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter_map(|e| match &e.event {
                 TraceEvent::Console { message, .. } => Some(message.clone()),
                 _ => None,

@@ -620,7 +620,7 @@ impl<'a> Runner<'a> {
         for step in &mut steps {
             step.position = step.position.saturating_sub(first);
         }
-        let lines = merge(trace.entries(), steps, happenings);
+        let lines = merge(trace.entries().collect(), steps, happenings);
         Report {
             file: self.loaded.file.clone(),
             name: scenario.name.clone(),
@@ -697,7 +697,7 @@ struct StepMark {
 
 /// One timeline: the trace entries in order; each step before the entries it caused; each
 /// happening after the entries of its instant, but before the next step.
-fn merge(entries: &[TraceEntry], steps: Vec<StepMark>, happenings: Vec<Happening>) -> Vec<Line> {
+fn merge(entries: Vec<TraceEntry>, steps: Vec<StepMark>, happenings: Vec<Happening>) -> Vec<Line> {
     // (position among the trace entries, time, steps begun before it, 0 for a step / 1 for a
     // happening)
     let mut notes: Vec<(usize, SimInstant, usize, u8, Line)> = Vec::new();
@@ -716,11 +716,11 @@ fn merge(entries: &[TraceEntry], steps: Vec<StepMark>, happenings: Vec<Happening
     notes.sort_by_key(|n| (n.0, n.1, n.2, n.3));
     let mut lines = Vec::with_capacity(entries.len() + notes.len());
     let mut notes = notes.into_iter().peekable();
-    for (i, entry) in entries.iter().enumerate() {
+    for (i, entry) in entries.into_iter().enumerate() {
         while let Some(note) = notes.next_if(|n| n.0 <= i) {
             lines.push(note.4);
         }
-        lines.push(Line::Trace(entry.clone()));
+        lines.push(Line::Trace(entry));
     }
     lines.extend(notes.map(|n| n.4));
     lines
@@ -785,10 +785,10 @@ mod tests {
     fn steps_come_before_what_they_cause_and_happenings_after_their_instant() {
         // Step 0 at 0 ms causes two entries and a happening at 0 ms; step 1, still at 0 ms,
         // causes one more entry; an entry at 5 ms, then a happening at 3 ms from a timer.
-        let entries = [entry(0), entry(0), entry(0), entry(5)];
+        let entries = vec![entry(0), entry(0), entry(0), entry(5)];
         let steps = vec![step(0, 0, 0, 0), step(1, 0, 2, 1)];
         let happenings = vec![happening(0), happening(3)];
-        let lines = merge(&entries, steps, happenings);
+        let lines = merge(entries, steps, happenings);
         assert_eq!(
             shape(&lines),
             ["s0", "e0", "e0", "h0", "s0", "e0", "h3", "e5"]

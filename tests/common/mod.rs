@@ -44,7 +44,6 @@ pub fn popup_runtime(browser: &mut Browser, id: &ExtensionId) -> runtime_sim::Ru
 pub fn times(trace: &Trace, mut matches: impl FnMut(&TraceEvent) -> bool) -> Vec<u64> {
     trace
         .entries()
-        .iter()
         .filter(|e| matches(&e.event))
         .map(|e| e.at.as_millis())
         .collect()
@@ -203,7 +202,6 @@ where
 pub fn unchecked_errors(trace: &Trace) -> Vec<String> {
     trace
         .entries()
-        .iter()
         .filter_map(|e| match &e.event {
             TraceEvent::UncheckedLastError { message } => Some(message.clone()),
             _ => None,
@@ -215,7 +213,6 @@ pub fn unchecked_errors(trace: &Trace) -> Vec<String> {
 pub fn entered_by(trace: &Trace, id: &ExtensionId, state: PageState) -> Vec<u64> {
     trace
         .entries()
-        .iter()
         .filter(|e| e.extension.as_ref() == Some(id))
         .filter(|e| {
             matches!(&e.event, TraceEvent::Lifecycle { from, to, .. } if *to == state && *from != state)
@@ -246,7 +243,6 @@ pub fn packed(
 pub fn dispatched_to(trace: &Trace, id: &ExtensionId, event: &str) -> Vec<(u64, Value)> {
     trace
         .entries()
-        .iter()
         .filter(|e| e.extension.as_ref() == Some(id))
         .filter_map(|e| match &e.event {
             TraceEvent::EventDispatched {
@@ -317,7 +313,6 @@ pub fn ping_pong_host() -> String {
 pub fn warnings(trace: &Trace) -> Vec<String> {
     trace
         .entries()
-        .iter()
         .filter_map(|e| match &e.event {
             TraceEvent::Warning { message } => Some(message.clone()),
             _ => None,

@@ -30,7 +30,8 @@ use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::PageState;
 use crate::model::platform::PlatformOs;
 use crate::model::profile::Profile;
-use crate::model::trace::{Trace, TraceContext, TraceEvent};
+use crate::model::trace::Trace;
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::Work;
 
 /// What went wrong when a test or a scenario acted on the browser.

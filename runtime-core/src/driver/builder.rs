@@ -11,7 +11,7 @@ use crate::model::config::Config;
 use crate::model::names::ApiFunction;
 use crate::model::platform::PlatformInfo;
 use crate::model::profile::{Profile, Timers};
-use crate::model::trace::TraceEntry;
+use crate::model::trace_entry::TraceEntry;
 use crate::model::update_service::DEFAULT_UPDATE_FREQUENCY;
 use crate::model::Model;
 

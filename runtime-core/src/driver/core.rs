@@ -24,7 +24,7 @@ use crate::model::calls::CallOutcome;
 use crate::model::channel::Reply;
 use crate::model::contexts::ContextId;
 use crate::model::ids::{CallId, ChannelId, EndId, ScriptId, TimerId};
-use crate::model::trace::TraceEntry;
+use crate::model::trace_entry::TraceEntry;
 use crate::model::work::{HostSource, InboxItem, Signal};
 use crate::model::Model;
 

@@ -23,7 +23,7 @@ use crate::model::ids::{ChannelId, EndId};
 use crate::model::keepalive::KeepaliveReason;
 use crate::model::names::{EventName, RuntimeEventName};
 use crate::model::profile::BackgroundModel;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 
 /// What reaches listeners.
 pub(crate) enum Delivery<'a> {

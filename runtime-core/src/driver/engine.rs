@@ -22,7 +22,7 @@ use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{ChannelId, PageLoad, ScriptId};
 use crate::model::names::{EventName, RuntimeEventName};
 use crate::model::profile::BackgroundModel;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 use crate::model::work::{Action, InboxItem};
 
 /// What [`Driver::local_step_for`] did.

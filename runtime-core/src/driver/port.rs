@@ -16,7 +16,7 @@ use crate::model::error::{ContextInvalidated, PostMessageError};
 use crate::model::ids::{ChannelId, EndId};
 use crate::model::message::{to_message, MessageSender};
 use crate::model::names::EventName;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 
 struct Inner {
     driver: Weak<Driver>,

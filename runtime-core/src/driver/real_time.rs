@@ -22,7 +22,7 @@ use runtime_events::SimInstant;
 
 use crate::driver::awaited::{Awaited, Awaiting, START_WINDOW};
 use crate::driver::core::Driver;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 use crate::model::work::{HostEvent, HostSource, InboxItem};
 
 impl Driver {

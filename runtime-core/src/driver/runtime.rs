@@ -36,7 +36,7 @@ use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
 use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
-use crate::model::trace::{ConsoleLevel, TraceContext, TraceEvent};
+use crate::model::trace_entry::{ConsoleLevel, TraceContext, TraceEvent};
 use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
 
 /// The longest uninstall URL Chromium accepts today (255 in older versions).
@@ -891,7 +891,7 @@ fn json(outcome: CallOutcome) -> Option<Result<Value, AlarmsError>> {
 impl Alarms {
     /// `alarms.create(name, info)`: replaces an alarm of the same name.
     pub async fn create(&self, name: &str, info: AlarmInfo) -> Result<(), AlarmsError> {
-        let create = crate::model::alarms::AlarmCreate {
+        let create = crate::model::alarm::AlarmCreate {
             name: name.to_owned(),
             when_ms: info.when_ms,
             delay_minutes: info.delay_in_minutes,

@@ -11,7 +11,7 @@ use crate::driver::watchdog::{
 };
 use crate::model::contexts::ContextId;
 use crate::model::names::EventName;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 
 impl Driver {
     /// Starts a section that runs a step of the given kind.

@@ -37,7 +37,7 @@ use runtime_events::SimInstant;
 use crate::driver::executor::TaskLabel;
 use crate::model::extension_id::ExtensionId;
 use crate::model::names::EventName;
-use crate::model::trace::TraceContext;
+use crate::model::trace_entry::TraceContext;
 
 /// How long a single dispatch to listeners or task poll may block the driving thread before the
 /// watchdog fires, unless [`BrowserBuilder::watchdog`](crate::BrowserBuilder::watchdog) says

@@ -2,60 +2,27 @@
 //! clock and waking its page (Chromium's `AlarmManager`, `extensions/browser/api/alarms/`).
 //! They outlive the page: a suspended event page is loaded again for its alarm.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_events::SimInstant;
-use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::alarm::{
+    Alarm, AlarmCreate, MV2_ALARM_MINIMUM, MV3_ALARM_MINIMUM, UNPACKED_ALARM_MINIMUM,
+};
 use crate::model::calls::{ApiRequest, CallOutcome};
 use crate::model::event::RuntimeEvent;
 use crate::model::extension_id::ExtensionId;
 use crate::model::package::Location;
 use crate::model::work::Work;
-use crate::model::Model;
-
-/// The shortest delay or period of an unpacked extension's alarm: 1 s
-/// (`alarms_api_constants::kDevDelayMinimum`).
-pub const UNPACKED_ALARM_MINIMUM: Duration = Duration::from_secs(1);
-/// The shortest delay or period of a packed Manifest V2 extension's alarm: 1 min.
-pub const MV2_ALARM_MINIMUM: Duration = Duration::from_secs(60);
-/// The shortest delay or period of a packed Manifest V3 extension's alarm: 30 s, the service
-/// worker's idle timeout.
-pub const MV3_ALARM_MINIMUM: Duration = Duration::from_secs(30);
+use crate::model::world::Model;
 
 /// `alarms.create` with both `when` and `delayInMinutes`.
 const BOTH_RELATIVE_AND_ABSOLUTE: &str = "Cannot set both when and delayInMinutes.";
 /// `alarms.create` with none of the three.
 const NO_SCHEDULED_TIME: &str =
     "Must set at least one of when, delayInMinutes, or periodInMinutes.";
-
-/// What `alarms.create` was given (`when` in milliseconds of virtual time).
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct AlarmCreate {
-    pub(crate) name: String,
-    pub(crate) when_ms: Option<f64>,
-    pub(crate) delay_minutes: Option<f64>,
-    pub(crate) period_minutes: Option<f64>,
-}
-
-/// One alarm, as `alarms.get` gives it (`scheduledTime` in milliseconds of virtual time).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Alarm {
-    pub(crate) name: String,
-    pub(crate) scheduled_time: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) period_in_minutes: Option<f64>,
-    /// Which firing of the bus is this alarm's (a replaced or cleared alarm's is stale).
-    #[serde(skip)]
-    pub(crate) generation: u64,
-}
-
-/// An extension's alarms, by name.
-pub(crate) type Alarms = BTreeMap<String, Alarm>;
 
 fn minutes(duration: Duration) -> f64 {
     duration.as_secs_f64() / 60.0

@@ -13,7 +13,7 @@ use crate::model::keepalive::KeepaliveReason;
 use crate::model::page_lifecycle::PageState;
 use crate::model::pages::background_page;
 use crate::model::profile::BackgroundModel;
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::{Queued, Signal, Work};
 use crate::model::world::Model;
 

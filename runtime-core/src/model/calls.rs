@@ -15,7 +15,7 @@ use crate::model::extension_id::ExtensionId;
 use crate::model::ids::KeepaliveId;
 use crate::model::names::ApiFunction;
 use crate::model::platform::PlatformInfo;
-use crate::model::trace::TraceContext;
+use crate::model::trace_entry::TraceContext;
 use crate::model::update_service::UpdateCheckResult;
 
 /// What `runtime.getBackgroundPage()` gives: the extension's loaded background page.
@@ -54,7 +54,7 @@ pub(crate) enum ApiRequest {
     StorageSet(String, Value),
     StorageRemove(String),
     /// `alarms.create`.
-    AlarmsCreate(crate::model::alarms::AlarmCreate),
+    AlarmsCreate(crate::model::alarm::AlarmCreate),
     /// `alarms.get(name)`.
     AlarmsGet(String),
     /// `alarms.getAll()`.

@@ -6,7 +6,7 @@ use crate::model::ids::{KeepaliveId, PageLoad};
 use crate::model::keepalive::{Holder, KeepaliveReason};
 use crate::model::page_lifecycle::Input;
 use crate::model::profile::{BackgroundModel, KeepaliveRule, SERVICE_WORKER_REQUEST_TIMEOUT};
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 use crate::model::work::Work;
 use crate::model::world::Model;
 

@@ -14,7 +14,7 @@ use crate::model::ids::{ChannelId, EndId};
 use crate::model::keepalive::KeepaliveReason;
 use crate::model::message::MessageSender;
 use crate::model::names::EventName;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 use crate::model::work::{Action, Queued, Signal, Work};
 use crate::model::world::Model;
 

@@ -8,17 +8,20 @@
 //! - the manifest: `manifest_text.rs`, `match_pattern.rs`, `manifest.rs`;
 //! - a browser's rules as data: `profile.rs` (which browser, its timers, what each keepalive
 //!   does), `keepalive.rs`, `message.rs`, `error.rs` (every string a script can see),
-//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `calls.rs`, `update_service.rs`,
-//!   `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
+//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `calls.rs`,
+//!   `update_service.rs`, `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
 //! - the two state machines: `page_lifecycle.rs` (a background page's life, and where work
 //!   for it goes) and `extension_lifecycle.rs` (installed, update waiting, terminated);
-//! - `trace.rs`, `config.rs`, `work.rs` (everything pending, as data);
+//! - the trace: `trace_entry.rs` (what an entry says), `trace_pack.rs` (how the trace keeps
+//!   one, packed), `trace.rs`; then `config.rs`, `work.rs` (everything pending, as data);
 //! - `world.rs`: the [`Model`] itself;
 //! - the rules, each adding the model's methods for one part of the browser: `keepalives.rs`,
 //!   `pages.rs`, `sender.rs`, `tabs.rs`, `messaging.rs`, `api_calls.rs`, `updates.rs`,
-//!   `reloads.rs`, `restarts.rs`, `startup.rs`; and here, [`Model::handle`], which runs a bus
-//!   item, and [`Model::take_in`], which takes what came from outside.
+//!   `reloads.rs`, `restarts.rs`, `startup.rs`, `alarms.rs`, `storage.rs`; and here,
+//!   [`Model::handle`], which runs a bus item, and [`Model::take_in`], which takes what came
+//!   from outside.
 
+pub(crate) mod alarm;
 pub(crate) mod alarms;
 pub(crate) mod api_calls;
 pub(crate) mod calls;
@@ -54,6 +57,8 @@ pub(crate) mod startup;
 pub(crate) mod storage;
 pub(crate) mod tabs;
 pub(crate) mod trace;
+pub(crate) mod trace_entry;
+pub(crate) mod trace_pack;
 pub(crate) mod update_service;
 pub(crate) mod updates;
 pub(crate) mod version;
@@ -64,7 +69,7 @@ pub(crate) use world::Model;
 
 use crate::model::calls::CallOutcome;
 use crate::model::page_lifecycle::Input;
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 use crate::model::work::{HostEvent, InboxItem, Signal, Work};
 
 impl Model {

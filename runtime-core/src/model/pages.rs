@@ -11,7 +11,7 @@ use crate::model::ids::{KeepaliveId, PageLoad};
 use crate::model::keepalive::{Holders, KeepaliveReason};
 use crate::model::names::EventName;
 use crate::model::page_lifecycle::{Effect, Input, Route};
-use crate::model::trace::TraceEvent;
+use crate::model::trace_entry::TraceEvent;
 use crate::model::work::{Action, Queued, Work};
 use crate::model::world::{ExtState, Model, Page};
 

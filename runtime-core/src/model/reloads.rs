@@ -5,7 +5,7 @@ use crate::model::event::OnInstalledDetails;
 use crate::model::extension_id::ExtensionId;
 use crate::model::extension_lifecycle::{ReloadPlan, ReloadVerdict};
 use crate::model::reload_guard::{FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_TIME};
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::Work;
 use crate::model::world::Model;
 

@@ -7,7 +7,7 @@ use crate::model::event::{OnRestartRequiredReason, RuntimeEvent};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::TimerToken;
 use crate::model::kiosk::{DelayedRestart, DelayedRestartRefused, FORCED_RESTART_GRACE};
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::Work;
 use crate::model::world::Model;
 

@@ -6,7 +6,7 @@ use crate::model::contexts::{ContextId, FrameState};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{DocumentId, FrameId, TabId, ViewId};
 use crate::model::message::{origin_of, MessageSender, Tab};
-use crate::model::trace::TraceContext;
+use crate::model::trace_entry::TraceContext;
 use crate::model::world::Model;
 
 impl Model {

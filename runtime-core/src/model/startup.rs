@@ -14,7 +14,7 @@ use crate::model::names::{EventName, RuntimeEventName};
 use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::Input;
 use crate::model::profile::Profile;
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::{Queued, Work};
 use crate::model::world::{ExtState, Model};
 

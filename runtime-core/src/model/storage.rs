@@ -8,7 +8,7 @@ use crate::model::event::RuntimeEvent;
 use crate::model::extension_id::ExtensionId;
 use crate::model::names::EventName;
 use crate::model::work::Work;
-use crate::model::Model;
+use crate::model::world::Model;
 
 /// The name of the event of every storage area's changes.
 const ON_CHANGED: &str = "storage.onChanged";

@@ -7,7 +7,7 @@ use crate::model::contexts::{ContextId, FrameState, TabState, View, ViewKind};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{FrameId, TabId, ViewId};
 use crate::model::keepalive::KeepaliveReason;
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::Action;
 use crate::model::world::Model;
 

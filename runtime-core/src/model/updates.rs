@@ -13,7 +13,7 @@ use crate::model::ids::CallId;
 use crate::model::names::{EventName, RuntimeEventName};
 use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::PageState;
-use crate::model::trace::{TraceContext, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::update_service::{
     RequestUpdateCheckStatus, UpdateCheckResult, UpdateTrigger, MAX_PENDING_UPDATE_CHECKS,
 };

@@ -29,7 +29,8 @@ use crate::model::package::Location;
 use crate::model::page_lifecycle::{Lifecycle, PageState};
 use crate::model::profile::Profile;
 use crate::model::rng::SimRng;
-use crate::model::trace::{Trace, TraceContext, TraceEntry, TraceEvent};
+use crate::model::trace::Trace;
+use crate::model::trace_entry::{TraceContext, TraceEntry, TraceEvent};
 use crate::model::update_service::Updates;
 use crate::model::work::{Action, Queued, Signal, Work};
 
@@ -101,7 +102,7 @@ pub(crate) struct ExtState {
     pub(crate) keepalives: Holders,
     pub(crate) storage: BTreeMap<String, Value>,
     /// Its alarms (`chrome.alarms`), which outlive its page.
-    pub(crate) alarms: crate::model::alarms::Alarms,
+    pub(crate) alarms: crate::model::alarm::Alarms,
     pub(crate) uninstall_url: Option<String>,
     pub(crate) views: BTreeMap<ViewId, View>,
     /// Installed while the browser was stopped: `onInstalled` is due at the next start.

@@ -1,0 +1,547 @@
+//! How the trace keeps its entries: each [`TraceEntry`] packed into 56 bytes instead of 136.
+//!
+//! A long run records millions of entries, and 10 000 suspended extensions keep 16 each, so
+//! the entry's size is most of the trace's memory and much of the time spent recording it
+//! (every new page of memory is a page fault). Most entries are page lifecycle changes,
+//! keepalive changes, timers and dispatches, whose data is a few numbers and names: those
+//! are packed inline, with the extension and the event names as small indexes into tables
+//! of the names seen (there are as many as extensions installed and events named, however
+//! long the run). Every other entry is kept whole, boxed. Reading unpacks an entry back to
+//! the same [`TraceEntry`], so that nothing outside this file sees the packing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime_events::SimInstant;
+use serde_json::Value;
+
+use crate::model::contexts::ViewKind;
+use crate::model::extension_id::ExtensionId;
+use crate::model::ids::{ChannelId, FrameId, TabId, ViewId};
+use crate::model::keepalive::KeepaliveReason;
+use crate::model::names::{ApiFunction, EventName};
+use crate::model::page_lifecycle::PageState;
+use crate::model::trace_entry::{TraceContext, TraceEntry, TraceEvent};
+
+/// The timers whose names [`TraceEvent::TimerStarted`] packs as an index.
+const TIMERS: [&str; 3] = ["idle", "close", "forced restart"];
+
+/// The entries of a trace, packed, oldest first.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PackedEntries {
+    entries: Vec<Packed>,
+    names: Names,
+}
+
+/// The extensions and event names that packed entries refer to by index.
+#[derive(Clone, Debug, Default)]
+struct Names {
+    extensions: Table<ExtensionId>,
+    events: Table<EventName>,
+}
+
+/// Values, each kept once, by index.
+#[derive(Clone, Debug)]
+struct Table<T> {
+    values: Vec<T>,
+    index: HashMap<T, u32>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            values: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone + Eq + std::hash::Hash> Table<T> {
+    /// The index of `value`, added if it is new (`None` once there are 2^32 of them).
+    fn index_of(&mut self, value: &T) -> Option<u32> {
+        if let Some(&index) = self.index.get(value) {
+            return Some(index);
+        }
+        let index = u32::try_from(self.values.len()).ok()?;
+        self.values.push(value.clone());
+        self.index.insert(value.clone(), index);
+        Some(index)
+    }
+
+    fn get(&self, index: u32) -> T {
+        self.values[index as usize].clone()
+    }
+}
+
+/// One entry. Its time is kept as the `Duration`'s two parts, so that the extension's index
+/// fills what would be the padding after the nanoseconds.
+#[derive(Clone, Debug)]
+struct Packed {
+    secs: u64,
+    nanos: u32,
+    /// `0`: no extension; `i + 1`: `Names::extensions[i]`.
+    extension: u32,
+    context: PackedContext,
+    event: PackedEvent,
+}
+
+#[derive(Clone, Debug)]
+enum PackedContext {
+    None,
+    Background,
+    Browser,
+    View { id: u32, kind: ViewKind },
+    ContentScript { tab: u32, frame: u32 },
+    WebPage { tab: u32, frame: u32 },
+    Whole(Box<TraceContext>),
+}
+
+#[derive(Clone, Debug)]
+enum PackedEvent {
+    Lifecycle {
+        from: PageState,
+        to: PageState,
+        note: &'static str,
+    },
+    Keepalive {
+        count: u32,
+        change: i8,
+        reason: PackedReason,
+    },
+    TimerStarted {
+        timer: u8,
+        fires_at_ms: u64,
+    },
+    EventQueued {
+        event: u32,
+    },
+    EventDispatched {
+        event: u32,
+        listeners: u32,
+        args: Arc<Value>,
+    },
+    EventFired {
+        event: u32,
+    },
+    ApiCall {
+        api: ApiFunction,
+    },
+    ChannelClosed {
+        channel: u32,
+    },
+    ScriptLoaded,
+    Whole(Box<TraceEvent>),
+}
+
+/// A [`KeepaliveReason`] that names no label; ids and indexes in 32 bits.
+#[derive(Clone, Copy, Debug)]
+enum PackedReason {
+    ApiCall(ApiFunction),
+    EventDispatch(u32),
+    PageCreation,
+    View(u32),
+    MessageChannel(u32),
+    MessageInTransit(u32),
+    NativePort(u32),
+    ListenerPromise(u32),
+}
+
+fn small(id: u64) -> Option<u32> {
+    u32::try_from(id).ok()
+}
+
+impl PackedEntries {
+    /// How many entries there are.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Adds an entry at the end.
+    pub(crate) fn push(&mut self, entry: TraceEntry) {
+        let TraceEntry {
+            at,
+            extension,
+            context,
+            event,
+        } = entry;
+        let elapsed = at.since_start();
+        // An index fits in 32 bits: a browser would need 2^32 extensions installed first.
+        let extension = extension.as_ref().map_or(0, |id| {
+            self.names
+                .extensions
+                .index_of(id)
+                .map_or(0, |i| i.saturating_add(1))
+        });
+        let context = pack_context(context);
+        let event = self.pack_event(event);
+        self.entries.push(Packed {
+            secs: elapsed.as_secs(),
+            nanos: elapsed.subsec_nanos(),
+            extension,
+            context,
+            event,
+        });
+    }
+
+    /// Removes the oldest `count` entries.
+    pub(crate) fn drop_oldest(&mut self, count: usize) {
+        self.entries.drain(..count.min(self.entries.len()));
+    }
+
+    /// The entry at `index`, unpacked.
+    pub(crate) fn get(&self, index: usize) -> Option<TraceEntry> {
+        self.entries.get(index).map(|packed| self.unpack(packed))
+    }
+
+    fn pack_event(&mut self, event: TraceEvent) -> PackedEvent {
+        let packed = match &event {
+            TraceEvent::Lifecycle { from, to, note } => Some(PackedEvent::Lifecycle {
+                from: *from,
+                to: *to,
+                note,
+            }),
+            TraceEvent::Keepalive {
+                count,
+                change,
+                reason,
+            } => self
+                .pack_reason(reason)
+                .map(|reason| PackedEvent::Keepalive {
+                    count: *count,
+                    change: *change,
+                    reason,
+                }),
+            TraceEvent::TimerStarted { timer, fires_at_ms } => TIMERS
+                .iter()
+                .position(|t| t == timer)
+                .map(|i| PackedEvent::TimerStarted {
+                    timer: i as u8,
+                    fires_at_ms: *fires_at_ms,
+                }),
+            TraceEvent::EventQueued { event } => self
+                .names
+                .events
+                .index_of(event)
+                .map(|event| PackedEvent::EventQueued { event }),
+            TraceEvent::EventDispatched {
+                event,
+                listeners,
+                args,
+            } => self.names.events.index_of(event).and_then(|event| {
+                Some(PackedEvent::EventDispatched {
+                    event,
+                    listeners: u32::try_from(*listeners).ok()?,
+                    args: Arc::clone(args),
+                })
+            }),
+            TraceEvent::EventFired { event } => self
+                .names
+                .events
+                .index_of(event)
+                .map(|event| PackedEvent::EventFired { event }),
+            TraceEvent::ApiCall { api } => Some(PackedEvent::ApiCall { api: *api }),
+            TraceEvent::ChannelClosed {
+                channel,
+                error: None,
+            } => small(channel.0).map(|channel| PackedEvent::ChannelClosed { channel }),
+            TraceEvent::ScriptLoaded => Some(PackedEvent::ScriptLoaded),
+            _ => None,
+        };
+        packed.unwrap_or_else(|| PackedEvent::Whole(Box::new(event)))
+    }
+
+    fn pack_reason(&mut self, reason: &KeepaliveReason) -> Option<PackedReason> {
+        Some(match reason {
+            KeepaliveReason::ApiCall(api) => PackedReason::ApiCall(*api),
+            KeepaliveReason::EventDispatch(event) => {
+                PackedReason::EventDispatch(self.names.events.index_of(event)?)
+            }
+            KeepaliveReason::PageCreation => PackedReason::PageCreation,
+            KeepaliveReason::View(id) => PackedReason::View(small(id.0)?),
+            KeepaliveReason::MessageChannel(id) => PackedReason::MessageChannel(small(id.0)?),
+            KeepaliveReason::MessageInTransit(id) => PackedReason::MessageInTransit(small(id.0)?),
+            KeepaliveReason::NativePort(id) => PackedReason::NativePort(small(id.0)?),
+            KeepaliveReason::ListenerPromise(event) => {
+                PackedReason::ListenerPromise(self.names.events.index_of(event)?)
+            }
+            KeepaliveReason::External(_) => return None,
+        })
+    }
+
+    fn unpack(&self, packed: &Packed) -> TraceEntry {
+        let names = &self.names;
+        let event = |index: u32| names.events.get(index);
+        let channel = |id: u32| ChannelId(u64::from(id));
+        TraceEntry {
+            at: SimInstant::from_start(Duration::new(packed.secs, packed.nanos)),
+            extension: packed
+                .extension
+                .checked_sub(1)
+                .map(|i| names.extensions.get(i)),
+            context: match &packed.context {
+                PackedContext::None => None,
+                PackedContext::Background => Some(TraceContext::Background),
+                PackedContext::Browser => Some(TraceContext::Browser),
+                PackedContext::View { id, kind } => Some(TraceContext::View {
+                    id: ViewId(u64::from(*id)),
+                    kind: *kind,
+                }),
+                PackedContext::ContentScript { tab, frame } => Some(TraceContext::ContentScript {
+                    tab: TabId(u64::from(*tab)),
+                    frame: FrameId(u64::from(*frame)),
+                }),
+                PackedContext::WebPage { tab, frame } => Some(TraceContext::WebPage {
+                    tab: TabId(u64::from(*tab)),
+                    frame: FrameId(u64::from(*frame)),
+                }),
+                PackedContext::Whole(context) => Some((**context).clone()),
+            },
+            event: match &packed.event {
+                PackedEvent::Lifecycle { from, to, note } => TraceEvent::Lifecycle {
+                    from: *from,
+                    to: *to,
+                    note,
+                },
+                PackedEvent::Keepalive {
+                    count,
+                    change,
+                    reason,
+                } => TraceEvent::Keepalive {
+                    count: *count,
+                    change: *change,
+                    reason: match *reason {
+                        PackedReason::ApiCall(api) => KeepaliveReason::ApiCall(api),
+                        PackedReason::EventDispatch(i) => KeepaliveReason::EventDispatch(event(i)),
+                        PackedReason::PageCreation => KeepaliveReason::PageCreation,
+                        PackedReason::View(id) => KeepaliveReason::View(ViewId(u64::from(id))),
+                        PackedReason::MessageChannel(id) => {
+                            KeepaliveReason::MessageChannel(channel(id))
+                        }
+                        PackedReason::MessageInTransit(id) => {
+                            KeepaliveReason::MessageInTransit(channel(id))
+                        }
+                        PackedReason::NativePort(id) => KeepaliveReason::NativePort(channel(id)),
+                        PackedReason::ListenerPromise(i) => {
+                            KeepaliveReason::ListenerPromise(event(i))
+                        }
+                    },
+                },
+                PackedEvent::TimerStarted { timer, fires_at_ms } => TraceEvent::TimerStarted {
+                    timer: TIMERS[usize::from(*timer)],
+                    fires_at_ms: *fires_at_ms,
+                },
+                PackedEvent::EventQueued { event: i } => {
+                    TraceEvent::EventQueued { event: event(*i) }
+                }
+                PackedEvent::EventDispatched {
+                    event: i,
+                    listeners,
+                    args,
+                } => TraceEvent::EventDispatched {
+                    event: event(*i),
+                    listeners: *listeners as usize,
+                    args: Arc::clone(args),
+                },
+                PackedEvent::EventFired { event: i } => TraceEvent::EventFired { event: event(*i) },
+                PackedEvent::ApiCall { api } => TraceEvent::ApiCall { api: *api },
+                PackedEvent::ChannelClosed { channel: id } => TraceEvent::ChannelClosed {
+                    channel: channel(*id),
+                    error: None,
+                },
+                PackedEvent::ScriptLoaded => TraceEvent::ScriptLoaded,
+                PackedEvent::Whole(event) => (**event).clone(),
+            },
+        }
+    }
+}
+
+fn pack_context(context: Option<TraceContext>) -> PackedContext {
+    let packed = match &context {
+        None => Some(PackedContext::None),
+        Some(TraceContext::Background) => Some(PackedContext::Background),
+        Some(TraceContext::Browser) => Some(PackedContext::Browser),
+        Some(TraceContext::View { id, kind }) => {
+            small(id.0).map(|id| PackedContext::View { id, kind: *kind })
+        }
+        Some(TraceContext::ContentScript { tab, frame }) => small(tab.0)
+            .zip(small(frame.0))
+            .map(|(tab, frame)| PackedContext::ContentScript { tab, frame }),
+        Some(TraceContext::WebPage { tab, frame }) => small(tab.0)
+            .zip(small(frame.0))
+            .map(|(tab, frame)| PackedContext::WebPage { tab, frame }),
+        Some(TraceContext::NativeHost { .. }) => None,
+    };
+    match (packed, context) {
+        (Some(packed), _) => packed,
+        (None, Some(context)) => PackedContext::Whole(Box::new(context)),
+        (None, None) => PackedContext::None,
+    }
+}
+
+/// The entries of a [`Trace`](crate::Trace), oldest first, each unpacked as it is read:
+/// what [`Trace::entries`](crate::Trace::entries) gives.
+#[derive(Clone, Debug)]
+pub struct TraceEntries<'a> {
+    packed: &'a PackedEntries,
+    next: usize,
+    end: usize,
+}
+
+impl<'a> TraceEntries<'a> {
+    pub(crate) fn new(packed: &'a PackedEntries, from: usize) -> Self {
+        TraceEntries {
+            packed,
+            next: from.min(packed.len()),
+            end: packed.len(),
+        }
+    }
+}
+
+impl Iterator for TraceEntries<'_> {
+    type Item = TraceEntry;
+
+    fn next(&mut self) -> Option<TraceEntry> {
+        if self.next == self.end {
+            return None;
+        }
+        self.next += 1;
+        self.packed.get(self.next - 1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.end - self.next;
+        (left, Some(left))
+    }
+
+    fn nth(&mut self, n: usize) -> Option<TraceEntry> {
+        self.next = self.next.saturating_add(n).min(self.end);
+        self.next()
+    }
+}
+
+impl DoubleEndedIterator for TraceEntries<'_> {
+    fn next_back(&mut self) -> Option<TraceEntry> {
+        if self.next == self.end {
+            return None;
+        }
+        self.end -= 1;
+        self.packed.get(self.end)
+    }
+}
+
+impl ExactSizeIterator for TraceEntries<'_> {}
+
+impl std::iter::FusedIterator for TraceEntries<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::package::Location;
+
+    /// The point of packing: an entry takes 56 bytes where a `TraceEntry` takes 136.
+    #[test]
+    fn an_entry_takes_56_bytes() {
+        assert_eq!(std::mem::size_of::<Packed>(), 56);
+    }
+
+    /// Every entry reads back as it was recorded, packed inline or kept whole.
+    #[test]
+    fn entries_read_back_as_recorded() {
+        let id = ExtensionId::from_bytes(b"x");
+        let at =
+            |ms: u64| SimInstant::from_start(Duration::from_millis(ms) + Duration::from_nanos(3));
+        let api_event = EventName::from("alarms.onAlarm");
+        let entries = vec![
+            TraceEntry {
+                at: at(0),
+                extension: Some(id.clone()),
+                context: Some(TraceContext::Browser),
+                event: TraceEvent::Installed {
+                    name: "x".into(),
+                    version: "1.0".into(),
+                    location: Location::Unpacked,
+                },
+            },
+            TraceEntry {
+                at: at(1),
+                extension: Some(id.clone()),
+                context: Some(TraceContext::Background),
+                event: TraceEvent::Lifecycle {
+                    from: PageState::Unloaded,
+                    to: PageState::Loading,
+                    note: "why",
+                },
+            },
+            TraceEntry {
+                at: at(2),
+                extension: Some(id.clone()),
+                context: None,
+                event: TraceEvent::Keepalive {
+                    count: 3,
+                    change: -1,
+                    reason: KeepaliveReason::EventDispatch(api_event.clone()),
+                },
+            },
+            TraceEntry {
+                at: at(3),
+                extension: Some(id.clone()),
+                context: None,
+                event: TraceEvent::Keepalive {
+                    count: 1,
+                    change: 1,
+                    reason: KeepaliveReason::External("test".into()),
+                },
+            },
+            TraceEntry {
+                at: at(4),
+                extension: Some(id.clone()),
+                context: Some(TraceContext::ContentScript {
+                    tab: TabId(5),
+                    frame: FrameId(u64::MAX),
+                }),
+                event: TraceEvent::EventDispatched {
+                    event: api_event.clone(),
+                    listeners: 2,
+                    args: Arc::new(serde_json::json!({"name": "a"})),
+                },
+            },
+            TraceEntry {
+                at: at(5),
+                extension: None,
+                context: Some(TraceContext::NativeHost { name: "h".into() }),
+                event: TraceEvent::TimerStarted {
+                    timer: "close",
+                    fires_at_ms: 9,
+                },
+            },
+            TraceEntry {
+                at: SimInstant::MAX,
+                extension: None,
+                context: Some(TraceContext::View {
+                    id: ViewId(2),
+                    kind: ViewKind::Popup,
+                }),
+                event: TraceEvent::ChannelClosed {
+                    channel: ChannelId(1 << 40),
+                    error: None,
+                },
+            },
+        ];
+        let mut packed = PackedEntries::default();
+        for entry in entries.clone() {
+            packed.push(entry);
+        }
+        assert_eq!(TraceEntries::new(&packed, 0).collect::<Vec<_>>(), entries);
+        assert_eq!(
+            TraceEntries::new(&packed, 0).next_back().as_ref(),
+            entries.last()
+        );
+        assert_eq!(TraceEntries::new(&packed, 5).len(), 2);
+        packed.drop_oldest(6);
+        assert_eq!(
+            TraceEntries::new(&packed, 0).collect::<Vec<_>>(),
+            entries[6..]
+        );
+    }
+}
