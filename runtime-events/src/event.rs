@@ -183,8 +183,13 @@ impl<A> Event<A> {
         self.inner.next_id.set(id.0 + 1);
         let count = {
             let mut guard = self.inner.listeners.borrow_mut();
-            Rc::make_mut(&mut guard).push(Entry { id, call });
-            guard.len()
+            let listeners = Rc::make_mut(&mut guard);
+            // Most events get one listener: room for exactly one, not the Vec's usual four.
+            if listeners.capacity() == 0 {
+                listeners.reserve_exact(1);
+            }
+            listeners.push(Entry { id, call });
+            listeners.len()
         };
         if let Some(observer) = &self.inner.observer {
             observer.listener_added(&self.inner.name, count);

@@ -343,11 +343,11 @@ impl Model {
         };
         rec.loads += 1;
         let load = PageLoad(rec.loads);
-        rec.page = Some(Page {
+        rec.page = Some(Box::new(Page {
             load,
             loaded: false,
             missed: Default::default(),
-        });
+        }));
         self.act(Action::RunScript {
             ext: ext.clone(),
             load,
@@ -420,7 +420,7 @@ impl Model {
                 TraceEvent::EventDispatched {
                     event: name,
                     listeners,
-                    args: std::sync::Arc::new(event.args()),
+                    args: event.shared_args(),
                 },
             );
         }

@@ -46,7 +46,7 @@ impl Model {
         );
         self.extensions.insert(
             id.clone(),
-            ExtState {
+            Box::new(ExtState {
                 id: id.clone(),
                 manifest: package.manifest,
                 location: package.location,
@@ -66,7 +66,7 @@ impl Model {
                 views: BTreeMap::new(),
                 install_pending: !running,
                 origin,
-            },
+            }),
         );
         if legacy_under_mv3 {
             self.record(

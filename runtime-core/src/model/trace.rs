@@ -1,6 +1,5 @@
 //! The trace: everything the simulated browser did, kept in order.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::extension_id::ExtensionId;
@@ -18,7 +17,6 @@ pub struct Trace {
     /// The kept entries; with a limit, the newest `limit` of them are the visible ones and
     /// older ones are dropped in chunks (at most `limit` of them wait here to be dropped).
     entries: PackedEntries,
-    names: BTreeMap<ExtensionId, String>,
     /// How many entries to keep, if not all.
     limit: Option<usize>,
     /// How many entries were dropped from the front.
@@ -87,7 +85,7 @@ impl Trace {
     }
 
     pub(crate) fn name_extension(&mut self, id: &ExtensionId, name: &str) {
-        self.names.insert(id.clone(), name.to_owned());
+        self.entries.name_extension(id, name);
     }
 
     /// The entries, oldest first: all of them, or with a limit the newest `limit`. Each is
@@ -136,7 +134,7 @@ impl Trace {
 
     /// The name of an extension the trace mentions.
     pub fn extension_name(&self, id: &ExtensionId) -> Option<&str> {
-        self.names.get(id).map(String::as_str)
+        self.entries.extension_name(id)
     }
 
     /// The entries as JSON Lines: one JSON object per line.
@@ -160,10 +158,8 @@ impl Trace {
                 .extension
                 .as_ref()
                 .map(|id| {
-                    self.names
-                        .get(id)
-                        .cloned()
-                        .unwrap_or_else(|| id.to_string())
+                    self.extension_name(id)
+                        .map_or_else(|| id.to_string(), str::to_owned)
                 })
                 .unwrap_or_default();
             let context = entry

@@ -34,10 +34,13 @@ pub(crate) struct PackedEntries {
     names: Names,
 }
 
-/// The extensions and event names that packed entries refer to by index.
+/// The extensions and event names that packed entries refer to by index, and the
+/// extensions' names (from their manifests).
 #[derive(Clone, Debug, Default)]
 struct Names {
     extensions: Table<ExtensionId>,
+    /// By the extension's index.
+    extension_names: Vec<Option<Box<str>>>,
     events: Table<EventName>,
 }
 
@@ -155,6 +158,25 @@ impl PackedEntries {
     /// How many entries there are.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Names an extension, for [`PackedEntries::extension_name`].
+    pub(crate) fn name_extension(&mut self, id: &ExtensionId, name: &str) {
+        let Some(index) = self.names.extensions.index_of(id) else {
+            return;
+        };
+        let names = &mut self.names.extension_names;
+        let index = index as usize;
+        if names.len() <= index {
+            names.resize(index + 1, None);
+        }
+        names[index] = Some(name.into());
+    }
+
+    /// The name given to an extension.
+    pub(crate) fn extension_name(&self, id: &ExtensionId) -> Option<&str> {
+        let index = *self.names.extensions.index.get(id)?;
+        self.names.extension_names.get(index as usize)?.as_deref()
     }
 
     /// Adds an entry at the end.

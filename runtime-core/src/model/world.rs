@@ -92,7 +92,8 @@ pub(crate) struct ExtState {
     pub(crate) life: ExtensionLifecycle,
     /// Its background page's lifecycle, if it has a background.
     pub(crate) lifecycle: Option<Lifecycle>,
-    pub(crate) page: Option<Page>,
+    /// Boxed: most extensions' pages are not loaded most of the time.
+    pub(crate) page: Option<Box<Page>>,
     /// How many times its background page has loaded.
     pub(crate) loads: u64,
     pub(crate) queue: VecDeque<Queued>,
@@ -146,7 +147,7 @@ pub(crate) struct Model {
     pub(crate) config: Config,
     pub(crate) running: bool,
     /// Every installed extension, terminated ones included.
-    pub(crate) extensions: BTreeMap<ExtensionId, ExtState>,
+    pub(crate) extensions: BTreeMap<ExtensionId, Box<ExtState>>,
     pub(crate) trace: Trace,
     /// Steps for the driver, in order.
     pub(crate) actions: VecDeque<Action>,
@@ -209,12 +210,18 @@ impl Model {
 
     /// An installed extension that runs (not terminated).
     pub(crate) fn ext(&self, id: &ExtensionId) -> Option<&ExtState> {
-        self.extensions.get(id).filter(|r| r.life.is_running())
+        self.extensions
+            .get(id)
+            .map(|r| &**r)
+            .filter(|r| r.life.is_running())
     }
 
     /// An installed extension that runs (not terminated), to change it.
     pub(crate) fn ext_mut(&mut self, id: &ExtensionId) -> Option<&mut ExtState> {
-        self.extensions.get_mut(id).filter(|r| r.life.is_running())
+        self.extensions
+            .get_mut(id)
+            .map(|r| &mut **r)
+            .filter(|r| r.life.is_running())
     }
 
     /// The ids of the extensions that run, in order.
