@@ -141,6 +141,8 @@ impl Page {
         let weak = Rc::downgrade(&page);
         page.enter(|ctx| -> Result<(), String> {
             install(ctx, &weak).map_err(|e| format!("the globals could not be made: {e}"))?;
+            evaluate(ctx, "runtime-sim:url.js", include_str!("url.js"))
+                .map_err(|e| format!("the globals could not be made: {e}"))?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js"))
                 .map_err(|e| format!("the globals could not be made: {e}"))?;
             for (name, source) in files {

@@ -21,12 +21,12 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// `onMessage`, `onMessageExternal`, `connect`, `onConnect`, `onConnectExternal` and their
 /// `Port`s, `OnInstalledReason`), `chrome.alarms` (kept by the browser on the virtual clock,
 /// with Chromium's minimums), `chrome.storage.local` (`get` of some keys or all, `set`,
-/// `remove`, `onChanged`) and `chrome.storage.onChanged`, `console.*` into the trace with file and line, timers and
-/// `queueMicrotask` on the virtual clock, `Date` and `performance.now()` from virtual time,
-/// `Math.random()` and `crypto.getRandomValues()` from the simulation's seed, `atob`/`btoa`,
-/// `TextEncoder`/`TextDecoder`, `structuredClone`. `fetch` and `XMLHttpRequest` throw, saying
-/// they are not simulated; a namespace not provided is `undefined`, its first touch noted in
-/// the trace.
+/// `remove`, `onChanged`) and `chrome.storage.onChanged`, `console.*` into the trace with file
+/// and line, timers and `queueMicrotask` on the virtual clock, `Date` and `performance.now()`
+/// from virtual time, `Math.random()` and `crypto.getRandomValues()` from the simulation's
+/// seed, `atob`/`btoa`, `TextEncoder`/`TextDecoder`, `structuredClone`, `URL` and
+/// `URLSearchParams`. `fetch` and `XMLHttpRequest` throw, saying they are not simulated; a
+/// namespace not provided is `undefined`, its first touch noted in the trace.
 #[derive(Debug)]
 pub struct JsScript {
     files: Vec<(String, String)>,
