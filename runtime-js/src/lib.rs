@@ -32,9 +32,13 @@
 mod convert;
 mod engine;
 mod folder;
+mod modules;
 mod page;
+mod paths;
 mod script;
 
 pub use engine::JsLimits;
-pub use folder::{extension_from_dir, LoadError, MAX_SCRIPT_SIZE};
+pub use folder::{
+    extension_from_dir, LoadError, MAX_SCRIPT_BYTES, MAX_SCRIPT_FILES, MAX_SCRIPT_SIZE,
+};
 pub use script::{JsScript, DEFAULT_EPOCH_MS};

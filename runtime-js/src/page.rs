@@ -18,6 +18,8 @@ use runtime_core::{
 
 use crate::convert;
 use crate::engine::Engine;
+use crate::modules::{self, ModuleHost};
+use crate::script::Program;
 
 /// A JavaScript function kept beyond the entry that made it.
 type Kept = Persistent<Function<'static>>;
@@ -52,7 +54,25 @@ pub(crate) struct Page {
     next_port: Cell<u32>,
     /// The Unix time, in milliseconds, that virtual time 0 shows as.
     epoch_ms: f64,
+    /// The extension's files that modules load.
+    modules: Rc<ModuleHost>,
+    /// What kind of global scope this is.
+    scope: Scope,
 }
+
+/// The global scope a page's scripts run in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// A background page (`background.scripts` or `background.page`).
+    Page,
+    /// A service worker.
+    Worker,
+}
+
+/// Chromium's failure of a service worker whose module graph could not be fetched
+/// (`DidFailToFetchModuleScript`: the worker stops while starting,
+/// `kErrorStartWorkerFailed`).
+const WORKER_MODULE_FAILED: &str = "Service worker registration failed. Status code: 3";
 
 /// A kept function and the page it runs in: the function is released before the page (and
 /// with it, maybe, the engine).
@@ -117,14 +137,24 @@ fn strings<'js>(ctx: &Ctx<'js>, texts: Vec<String>) -> rquickjs::Result<Vec<Valu
 }
 
 impl Page {
-    /// A new context for the load `runtime` belongs to, with its globals, and the extension's
+    /// A new context for the load `runtime` belongs to, with its globals, and the program's
     /// files run in it in order. Errors are the uncaught error, as the console shows it.
     pub(crate) fn load(
         engine: &Rc<Engine>,
         runtime: Runtime,
-        epoch_ms: f64,
-        files: &[(String, String)],
+        program: &Program<'_>,
     ) -> Result<Rc<Page>, String> {
+        let manifest = runtime.get_manifest();
+        let background = &manifest["background"];
+        let module_type = background["type"].as_str() == Some("module");
+        let scope = match background["service_worker"].as_str() {
+            Some(_) => Scope::Worker,
+            None => Scope::Page,
+        };
+        let origin = runtime.get_url("").trim_end_matches('/').to_owned();
+        program
+            .modules
+            .begin_page(origin.clone(), scope == Scope::Worker);
         let context = engine.context()?;
         let page = Rc::new(Page {
             context,
@@ -136,7 +166,9 @@ impl Page {
             next_timer: Cell::new(1),
             ports: RefCell::default(),
             next_port: Cell::new(1),
-            epoch_ms,
+            epoch_ms: program.epoch_ms,
+            modules: Rc::clone(&program.modules),
+            scope,
         });
         let weak = Rc::downgrade(&page);
         page.enter(|ctx| -> Result<(), String> {
@@ -145,12 +177,71 @@ impl Page {
                 .map_err(|e| format!("the globals could not be made: {e}"))?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js"))
                 .map_err(|e| format!("the globals could not be made: {e}"))?;
-            for (name, source) in files {
-                evaluate(ctx, name, source)?;
+            for entry in program.entries {
+                let source = match &entry.source {
+                    Ok(source) => source,
+                    Err(reason) => {
+                        page.runtime.console(
+                            ConsoleLevel::Error,
+                            format!("Failed to load resource: {reason}"),
+                            Some(format!("{origin}/{}", entry.name)),
+                        );
+                        continue;
+                    }
+                };
+                if entry.module || module_type {
+                    page.run_module(ctx, &crate::script::root_path(&entry.name), source)?;
+                } else {
+                    evaluate(ctx, &entry.name, source)?;
+                }
             }
             Ok(())
         })?;
         Ok(page)
+    }
+
+    /// Runs `source` as the module script `name`. A service worker's graph must load whole
+    /// and may not wait at its top level (Chromium's `ServiceWorkerModuleTreeClient`).
+    fn run_module(&self, ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), String> {
+        let origin = self.modules.origin();
+        let (result, failure) = self.modules.link(|| {
+            modules::declare(ctx, &origin, name, source)
+                .and_then(|module| module.eval().map(|(_, promise)| promise))
+        });
+        let worker = self.scope == Scope::Worker;
+        if let Some(failure) = failure {
+            let _ = ctx.catch();
+            if worker {
+                self.runtime
+                    .console(ConsoleLevel::Error, failure, Some(name.to_owned()));
+                return Err(WORKER_MODULE_FAILED.to_owned());
+            }
+            return Err(failure);
+        }
+        let promise = match result {
+            Ok(promise) => promise,
+            Err(rquickjs::Error::Exception) => {
+                return Err(format!("Uncaught {}", convert::thrown(ctx)))
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        match promise.state() {
+            rquickjs::promise::PromiseState::Resolved => Ok(()),
+            rquickjs::promise::PromiseState::Rejected => {
+                let _ = promise.result::<Value>();
+                Err(format!("Uncaught {}", convert::thrown(ctx)))
+            }
+            rquickjs::promise::PromiseState::Pending if worker => {
+                self.runtime.console(
+                    ConsoleLevel::Error,
+                    "Top-level await is disallowed in service workers.".to_owned(),
+                    Some(name.to_owned()),
+                );
+                Err(WORKER_MODULE_FAILED.to_owned())
+            }
+            // A page's module may wait at its top level: the rest runs as jobs.
+            rquickjs::promise::PromiseState::Pending => Ok(()),
+        }
     }
 
     /// Enters JavaScript in this page; jobs left by the entry run after it.

@@ -278,6 +278,7 @@
   global.fetch = notSimulated("fetch");
   global.XMLHttpRequest = notSimulated("XMLHttpRequest");
 
+
   // chrome.events.Event: each JavaScript listener is one listener of the simulated event.
   class Event {
     constructor(name, wrap, port) {

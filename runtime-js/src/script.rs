@@ -7,14 +7,21 @@ use async_trait::async_trait;
 use runtime_core::{BackgroundScript, Runtime, ScriptError};
 
 use crate::engine::{Engine, JsLimits};
+use crate::modules::{Files, ModuleHost};
 use crate::page::Page;
 
 /// The Unix time, in milliseconds, that virtual time 0 shows as by default: 2026-01-01T00:00:00Z.
 pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 
-/// An extension's background script in JavaScript: its files, run in order as classic
-/// scripts (the manifest's `background.scripts`) in a fresh context at every load of the
-/// page, on one engine for the extension.
+/// An extension's background script in JavaScript: its files, run in order in a fresh context
+/// at every load of the page, on one engine for the extension.
+///
+/// The files are classic scripts (the manifest's `background.scripts`, [`JsScript::new`] and
+/// [`JsScript::file`]) or module scripts ([`JsScript::new_module`], [`JsScript::module`]);
+/// a manifest whose `background.type` is `"module"` makes every one a module. Modules `import`
+/// the extension's other files by URL (`./x.js`, `../lib/y.js`, `/lib/y.js`), served from
+/// [`JsScript::resource`]s, never from the disk; when the manifest's background is a
+/// `service_worker`, `import()` is refused with Chromium's error.
 ///
 /// What the context offers: `chrome.runtime` (`id`, `getManifest`, `getURL`, `lastError`,
 /// `sendMessage` in both forms, `onInstalled`, `onStartup`, `onSuspend`, `onSuspendCanceled`,
@@ -25,14 +32,29 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// and line, timers and `queueMicrotask` on the virtual clock, `Date` and `performance.now()`
 /// from virtual time, `Math.random()` and `crypto.getRandomValues()` from the simulation's
 /// seed, `atob`/`btoa`, `TextEncoder`/`TextDecoder`, `structuredClone`, `URL` and
-/// `URLSearchParams`. `fetch` and `XMLHttpRequest` throw, saying they are not simulated; a
-/// namespace not provided is `undefined`, its first touch noted in the trace.
+/// `URLSearchParams`, `DOMException`. `fetch` and `XMLHttpRequest` throw, saying they are not
+/// simulated; a namespace not provided is `undefined`, its first touch noted in the trace.
 #[derive(Debug)]
 pub struct JsScript {
-    files: Vec<(String, String)>,
+    entries: Vec<Entry>,
+    files: Files,
+    incomplete: Option<String>,
     limits: JsLimits,
     epoch_ms: f64,
-    engine: OnceCell<Result<Rc<Engine>, String>>,
+    engine: OnceCell<Result<Machine, String>>,
+}
+
+/// The extension's engine, and the files its modules load.
+type Machine = (Rc<Engine>, Rc<ModuleHost>);
+
+/// One script the page runs, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    /// As stack traces and the console show it (a module's: its path from the root).
+    pub(crate) name: String,
+    pub(crate) module: bool,
+    /// The source, or why the file could not be had (the page goes on without it).
+    pub(crate) source: Result<Rc<str>, String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -41,20 +63,104 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+impl std::fmt::Debug for ModuleHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ModuleHost")
+    }
+}
+
+/// The path from the root that a file's name in the manifest stands for.
+pub(crate) fn root_path(name: &str) -> String {
+    let name = name.trim_start_matches("./").trim_start_matches('/');
+    name.to_owned()
+}
+
 impl JsScript {
-    /// A script of one file: `name` (as stack traces and the console show it) and its source.
-    pub fn new(name: impl Into<String>, source: impl Into<String>) -> JsScript {
+    /// A script with no files yet.
+    pub(crate) fn empty() -> JsScript {
         JsScript {
-            files: vec![(name.into(), source.into())],
+            entries: Vec::new(),
+            files: Files::new(),
+            incomplete: None,
             limits: JsLimits::default(),
             epoch_ms: DEFAULT_EPOCH_MS,
             engine: OnceCell::new(),
         }
     }
 
+    fn with_entry(entry: Entry) -> JsScript {
+        JsScript::empty().entry(entry)
+    }
+
+    /// A script of one file: `name` (as stack traces and the console show it) and its source,
+    /// run as a classic script.
+    pub fn new(name: impl Into<String>, source: impl Into<String>) -> JsScript {
+        JsScript::with_entry(Entry {
+            name: name.into(),
+            module: false,
+            source: Ok(Rc::from(source.into())),
+        })
+    }
+
+    /// A script of one file run as a module script: `name` is its path from the extension's
+    /// root (`sw.js`, `bg/main.js`), which its imports resolve against.
+    pub fn new_module(name: impl Into<String>, source: impl Into<String>) -> JsScript {
+        JsScript::with_entry(Entry {
+            name: root_path(&name.into()),
+            module: true,
+            source: Ok(Rc::from(source.into())),
+        })
+    }
+
     /// One more file, run after the others (as a later entry of `background.scripts`).
-    pub fn file(mut self, name: impl Into<String>, source: impl Into<String>) -> JsScript {
-        self.files.push((name.into(), source.into()));
+    pub fn file(self, name: impl Into<String>, source: impl Into<String>) -> JsScript {
+        self.entry(Entry {
+            name: name.into(),
+            module: false,
+            source: Ok(Rc::from(source.into())),
+        })
+    }
+
+    /// One more file, run after the others as a module script (`<script type="module">`):
+    /// `name` is its path from the extension's root.
+    pub fn module(self, name: impl Into<String>, source: impl Into<String>) -> JsScript {
+        self.entry(Entry {
+            name: root_path(&name.into()),
+            module: true,
+            source: Ok(Rc::from(source.into())),
+        })
+    }
+
+    /// A file of the extension that the scripts may load by `import` or `import()`, at
+    /// `path` from the extension's root (`lib/util.js`). The scripts given as entries are such
+    /// files too.
+    pub fn resource(mut self, path: impl Into<String>, source: impl Into<String>) -> JsScript {
+        self.files
+            .insert(root_path(&path.into()), Ok(Rc::from(source.into())));
+        self
+    }
+
+    /// A file of the extension that exists but could not be read, and why (loading it fails).
+    pub(crate) fn unreadable(mut self, path: String, reason: String) -> JsScript {
+        self.files.entry(root_path(&path)).or_insert(Err(reason));
+        self
+    }
+
+    /// One more script of the page (its source, or why its file could not be had: the page
+    /// then reports it and goes on).
+    pub(crate) fn entry(mut self, entry: Entry) -> JsScript {
+        if let Ok(source) = &entry.source {
+            self.files
+                .insert(root_path(&entry.name), Ok(Rc::clone(source)));
+        }
+        self.entries.push(entry);
+        self
+    }
+
+    /// Why a file the scripts ask for may be missing although the folder has it (the folder
+    /// had more script files than were read).
+    pub(crate) fn incomplete(mut self, why: String) -> JsScript {
+        self.incomplete = Some(why);
         self
     }
 
@@ -71,19 +177,34 @@ impl JsScript {
         self
     }
 
-    fn engine(&self) -> Result<Rc<Engine>, String> {
+    fn engine(&self) -> Result<Machine, String> {
         self.engine
-            .get_or_init(|| Engine::new(self.limits).map(Rc::new))
+            .get_or_init(|| {
+                let host = Rc::new(ModuleHost::new(self.files.clone(), self.incomplete.clone()));
+                Engine::new(self.limits, &host).map(|engine| (Rc::new(engine), host))
+            })
             .clone()
     }
+}
+
+/// What one load of the page runs.
+pub(crate) struct Program<'a> {
+    pub(crate) entries: &'a [Entry],
+    pub(crate) modules: Rc<ModuleHost>,
+    pub(crate) epoch_ms: f64,
 }
 
 #[async_trait(?Send)]
 impl BackgroundScript for JsScript {
     async fn run(&self, runtime: Runtime) -> Result<(), ScriptError> {
-        let engine = self.engine()?;
+        let (engine, modules) = self.engine()?;
+        let program = Program {
+            entries: &self.entries,
+            modules,
+            epoch_ms: self.epoch_ms,
+        };
         // The page lives on in what the browser holds of it: listeners, timers, calls.
-        Page::load(&engine, runtime, self.epoch_ms, &self.files)?;
+        Page::load(&engine, runtime, &program)?;
         Ok(())
     }
 }

@@ -96,9 +96,9 @@ fn a_missing_or_hostile_script_file_is_chromiums_load_error() {
         Err(LoadError::Script { .. })
     ));
 
-    let module = r#"{"name": "Module", "version": "1.0", "manifest_version": 3,
-        "background": {"service_worker": "sw.js", "type": "module"}}"#;
-    let dir = folder(&[("manifest.json", module), ("sw.js", "")]);
+    let page = r#"{"name": "Page", "version": "1.0",
+        "background": {"page": "bg.html", "persistent": false}}"#;
+    let dir = folder(&[("manifest.json", page), ("bg.html", "")]);
     assert!(matches!(
         extension_from_dir(dir.path()),
         Err(LoadError::NotSimulated(_))
