@@ -12,10 +12,10 @@ use crate::script::JsScript;
 /// The largest script file read: 16 MiB.
 pub const MAX_SCRIPT_SIZE: u64 = 16 * 1024 * 1024;
 
-/// The most script files (`.js`, `.mjs`) of a folder read for modules.
+/// The most script files (`.js`, `.mjs`) of a folder read for modules and `importScripts`.
 pub const MAX_SCRIPT_FILES: usize = 4096;
 
-/// The most bytes of script files of a folder read for modules: 64 MiB.
+/// The most bytes of script files of a folder read for modules and `importScripts`: 64 MiB.
 pub const MAX_SCRIPT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How deep the folder is searched for script files.
@@ -50,8 +50,8 @@ pub enum LoadError {
 /// [`MAX_SCRIPT_SIZE`] inside the folder, and must be UTF-8.
 ///
 /// The folder's other script files (`.js` and `.mjs`, at most [`MAX_SCRIPT_FILES`] of them and
-/// [`MAX_SCRIPT_BYTES`] in all) are read too, so that `import` and `import()` find them; one
-/// that cannot be read fails only when a script loads it.
+/// [`MAX_SCRIPT_BYTES`] in all) are read too, so that `import`, `import()` and `importScripts`
+/// find them; one that cannot be read fails only when a script loads it.
 pub fn extension_from_dir(dir: impl AsRef<Path>) -> Result<ExtensionSpec, LoadError> {
     let dir = dir.as_ref();
     let spec = ExtensionSpec::from_dir(dir)?;

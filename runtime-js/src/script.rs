@@ -1,6 +1,7 @@
 //! `JsScript`: an extension's background script in JavaScript, as a `BackgroundScript`.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use async_trait::async_trait;
@@ -18,10 +19,13 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 ///
 /// The files are classic scripts (the manifest's `background.scripts`, [`JsScript::new`] and
 /// [`JsScript::file`]) or module scripts ([`JsScript::new_module`], [`JsScript::module`]);
-/// a manifest whose `background.type` is `"module"` makes every one a module. Modules `import`
-/// the extension's other files by URL (`./x.js`, `../lib/y.js`, `/lib/y.js`), served from
-/// [`JsScript::resource`]s, never from the disk; when the manifest's background is a
-/// `service_worker`, `import()` is refused with Chromium's error.
+/// a manifest whose `background.type` is `"module"` makes every one a module. When the
+/// manifest's background is a `service_worker`, the page is a service worker: `importScripts`
+/// runs the extension's files in a classic worker (during the first run's top level, and
+/// afterwards only the files imported then, as in Chromium) and throws in a module worker;
+/// `import()` is refused with Chromium's error. Modules `import` the extension's other files
+/// by URL (`./x.js`, `../lib/y.js`, `/lib/y.js`), served from [`JsScript::resource`]s, never
+/// from the disk.
 ///
 /// What the context offers: `chrome.runtime` (`id`, `getManifest`, `getURL`, `lastError`,
 /// `sendMessage` in both forms, `onInstalled`, `onStartup`, `onSuspend`, `onSuspendCanceled`,
@@ -42,6 +46,7 @@ pub struct JsScript {
     limits: JsLimits,
     epoch_ms: f64,
     engine: OnceCell<Result<Machine, String>>,
+    install: Rc<RefCell<WorkerInstall>>,
 }
 
 /// The extension's engine, and the files its modules load.
@@ -55,6 +60,17 @@ pub(crate) struct Entry {
     pub(crate) module: bool,
     /// The source, or why the file could not be had (the page goes on without it).
     pub(crate) source: Result<Rc<str>, String>,
+}
+
+/// What the browser keeps of a service worker's installation: the scripts it installed.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerInstall {
+    /// The extension's version installed (a new version installs the worker again).
+    pub(crate) version: Option<String>,
+    /// The installation has finished: the first run's top-level script ran to its end.
+    pub(crate) done: bool,
+    /// The URLs of the scripts installed: the worker's own and what it imported meanwhile.
+    pub(crate) scripts: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -85,6 +101,7 @@ impl JsScript {
             limits: JsLimits::default(),
             epoch_ms: DEFAULT_EPOCH_MS,
             engine: OnceCell::new(),
+            install: Rc::default(),
         }
     }
 
@@ -131,9 +148,9 @@ impl JsScript {
         })
     }
 
-    /// A file of the extension that the scripts may load by `import` or `import()`, at
-    /// `path` from the extension's root (`lib/util.js`). The scripts given as entries are such
-    /// files too.
+    /// A file of the extension that the scripts may load — by `import` or `import()`, or by
+    /// `importScripts` in a classic service worker — at `path` from the extension's root
+    /// (`lib/util.js`). The scripts given as entries are such files too.
     pub fn resource(mut self, path: impl Into<String>, source: impl Into<String>) -> JsScript {
         self.files
             .insert(root_path(&path.into()), Ok(Rc::from(source.into())));
@@ -191,6 +208,7 @@ impl JsScript {
 pub(crate) struct Program<'a> {
     pub(crate) entries: &'a [Entry],
     pub(crate) modules: Rc<ModuleHost>,
+    pub(crate) install: Rc<RefCell<WorkerInstall>>,
     pub(crate) epoch_ms: f64,
 }
 
@@ -201,6 +219,7 @@ impl BackgroundScript for JsScript {
         let program = Program {
             entries: &self.entries,
             modules,
+            install: Rc::clone(&self.install),
             epoch_ms: self.epoch_ms,
         };
         // The page lives on in what the browser holds of it: listeners, timers, calls.
