@@ -4,12 +4,16 @@
 //! the page never reads the disk.
 
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use runtime_core::{BackgroundKind, ExtensionSpec, ManifestError};
 
-use crate::script::JsScript;
+use crate::html::{self, ScriptKind};
+use crate::paths::{self, Target};
+use crate::script::{root_path, Entry, JsScript};
 
-/// The largest script file read: 16 MiB.
+/// The largest script file read: 16 MiB. A background page's HTML is read with the same
+/// bound.
 pub const MAX_SCRIPT_SIZE: u64 = 16 * 1024 * 1024;
 
 /// The most script files (`.js`, `.mjs`) of a folder read for modules and `importScripts`.
@@ -39,15 +43,24 @@ pub enum LoadError {
         /// Why it could not be read.
         reason: String,
     },
+    /// The background page could not be read: as Chromium says it, and why.
+    #[error("Could not load background page '{path}'. ({reason})")]
+    Page {
+        /// The page's path, as the manifest gives it.
+        path: String,
+        /// Why it could not be read.
+        reason: String,
+    },
     /// What the manifest asks for is not simulated yet.
     #[error("{0}")]
     NotSimulated(String),
 }
 
 /// The extension in `dir` (unpacked), with its background's own JavaScript: the files of
-/// `background.scripts`, in order, or the `background.service_worker`, classic or a module
-/// (`"type": "module"`). Each file is read only if it is a regular file of at most
-/// [`MAX_SCRIPT_SIZE`] inside the folder, and must be UTF-8.
+/// `background.scripts`, in order; the `background.service_worker`, classic or a module
+/// (`"type": "module"`); or the `<script src>` elements of the HTML `background.page`. Each file
+/// is read only if it is a regular file of at most [`MAX_SCRIPT_SIZE`] inside the folder, and
+/// must be UTF-8.
 ///
 /// The folder's other script files (`.js` and `.mjs`, at most [`MAX_SCRIPT_FILES`] of them and
 /// [`MAX_SCRIPT_BYTES`] in all) are read too, so that `import`, `import()` and `importScripts`
@@ -87,11 +100,7 @@ pub fn extension_from_dir(dir: impl AsRef<Path>) -> Result<ExtensionSpec, LoadEr
                 JsScript::new(file.clone(), source)
             }
         }
-        BackgroundKind::Page(page) => {
-            return Err(LoadError::NotSimulated(format!(
-                "runtime-js does not run background pages given as HTML ({page}) yet: list the scripts in background.scripts"
-            )))
-        }
+        BackgroundKind::Page(page) => page_script(dir, page)?,
     };
     let (files, stopped) = collect_scripts(dir);
     if let Some(why) = stopped {
@@ -104,6 +113,79 @@ pub fn extension_from_dir(dir: impl AsRef<Path>) -> Result<ExtensionSpec, LoadEr
         };
     }
     Ok(spec.script(script))
+}
+
+/// The scripts of the background page `page`: its `<script src>` elements, in the order the
+/// browser runs them. Inline scripts do not run (extension pages' Content Security Policy
+/// forbids them): each is a note in the trace.
+fn page_script(dir: &Path, page: &str) -> Result<JsScript, LoadError> {
+    let html = read_text(dir, page).map_err(|reason| LoadError::Page {
+        path: page.to_owned(),
+        reason,
+    })?;
+    let page_path = root_path(page);
+    let (tags, more) = html::scripts(&html);
+    let mut entries: Vec<(u8, Entry)> = Vec::new();
+    let mut notes = Vec::new();
+    if more {
+        notes.push(format!(
+            "runtime-sim: {page} has more than {} <script> elements; the others are not run",
+            html::MAX_PAGE_SCRIPTS
+        ));
+    }
+    for tag in &tags {
+        if tag.kind == ScriptKind::NotRun {
+            continue;
+        }
+        let Some(src) = &tag.src else {
+            if tag.inline {
+                notes.push(format!(
+                    "runtime-sim: the inline <script> at {page}:{} is not run: the Content Security Policy of extension pages forbids inline script",
+                    tag.line
+                ));
+            }
+            continue;
+        };
+        // The page's URL is the base of its scripts' (the origin does not matter here: only
+        // files of the extension are read).
+        let target = paths::resolve("chrome-extension://page", &page_path, src);
+        let (name, source) = match &target {
+            Target::Here { path, .. } => {
+                let name = paths::decode(path).unwrap_or_else(|| path.clone());
+                let source = match read_text(dir, &name) {
+                    Ok(text) => Ok(Rc::from(text)),
+                    Err(_) if !dir.join(&name).exists() => {
+                        Err("net::ERR_FILE_NOT_FOUND".to_owned())
+                    }
+                    Err(reason) => Err(format!("runtime-sim could not read {name}: {reason}")),
+                };
+                (name, source)
+            }
+            Target::Elsewhere(url) => {
+                notes.push(format!(
+                    "runtime-sim: the <script src=\"{url}\"> at {page}:{} is not run: the Content Security Policy of extension pages allows only the extension's own scripts",
+                    tag.line
+                ));
+                continue;
+            }
+        };
+        let entry = Entry {
+            name,
+            module: tag.kind == ScriptKind::Module,
+            source,
+        };
+        entries.push((tag.phase(), entry));
+    }
+    // A stable sort: each phase keeps the document's order.
+    entries.sort_by_key(|(phase, _)| *phase);
+    let mut script = JsScript::empty();
+    for (_, entry) in entries {
+        script = script.entry(entry);
+    }
+    for note in notes {
+        script = script.note(note);
+    }
+    Ok(script)
 }
 
 /// A file found, by its path from the root: its text, or why it could not be read.

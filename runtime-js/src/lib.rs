@@ -32,6 +32,7 @@
 mod convert;
 mod engine;
 mod folder;
+mod html;
 mod modules;
 mod page;
 mod paths;

@@ -209,6 +209,9 @@ impl Page {
             new_worker,
             import_depth: Cell::new(0),
         });
+        for note in program.notes {
+            page.runtime.warn(note.clone());
+        }
         let weak = Rc::downgrade(&page);
         page.enter(|ctx| -> Result<(), String> {
             install(ctx, &weak).map_err(|e| format!("the globals could not be made: {e}"))?;

@@ -43,6 +43,7 @@ pub struct JsScript {
     entries: Vec<Entry>,
     files: Files,
     incomplete: Option<String>,
+    notes: Vec<String>,
     limits: JsLimits,
     epoch_ms: f64,
     engine: OnceCell<Result<Machine, String>>,
@@ -98,6 +99,7 @@ impl JsScript {
             entries: Vec::new(),
             files: Files::new(),
             incomplete: None,
+            notes: Vec::new(),
             limits: JsLimits::default(),
             epoch_ms: DEFAULT_EPOCH_MS,
             engine: OnceCell::new(),
@@ -181,6 +183,12 @@ impl JsScript {
         self
     }
 
+    /// A warning written to the trace at each load of the page.
+    pub(crate) fn note(mut self, note: String) -> JsScript {
+        self.notes.push(note);
+        self
+    }
+
     /// The engine's limits (memory, interrupt budget).
     pub fn limits(mut self, limits: JsLimits) -> JsScript {
         self.limits = limits;
@@ -207,6 +215,7 @@ impl JsScript {
 /// What one load of the page runs.
 pub(crate) struct Program<'a> {
     pub(crate) entries: &'a [Entry],
+    pub(crate) notes: &'a [String],
     pub(crate) modules: Rc<ModuleHost>,
     pub(crate) install: Rc<RefCell<WorkerInstall>>,
     pub(crate) epoch_ms: f64,
@@ -218,6 +227,7 @@ impl BackgroundScript for JsScript {
         let (engine, modules) = self.engine()?;
         let program = Program {
             entries: &self.entries,
+            notes: &self.notes,
             modules,
             install: Rc::clone(&self.install),
             epoch_ms: self.epoch_ms,

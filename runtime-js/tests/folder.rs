@@ -97,10 +97,15 @@ fn a_missing_or_hostile_script_file_is_chromiums_load_error() {
     ));
 
     let page = r#"{"name": "Page", "version": "1.0",
-        "background": {"page": "bg.html", "persistent": false}}"#;
-    let dir = folder(&[("manifest.json", page), ("bg.html", "")]);
-    assert!(matches!(
-        extension_from_dir(dir.path()),
-        Err(LoadError::NotSimulated(_))
-    ));
+        "background": {"page": "missing.html", "persistent": false}}"#;
+    let dir = folder(&[("manifest.json", page)]);
+    let Err(err) = extension_from_dir(dir.path()) else {
+        panic!("the folder loaded");
+    };
+    assert!(matches!(err, LoadError::Page { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("Could not load background page 'missing.html'."),
+        "{err}"
+    );
 }
