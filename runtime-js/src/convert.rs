@@ -1,7 +1,7 @@
 //! Values between JavaScript and the simulator: JSON text (messages and stored values are
 //! JSON in the browser too), and thrown values as the console shows them.
 
-use rquickjs::{Coerced, Ctx, Exception, Value};
+use rquickjs::{Coerced, Constructor, Ctx, Exception, Value};
 
 /// What `ctx` has thrown, as the console prints an uncaught error: `Error: message`, and where
 /// it was thrown when QuickJS knows (`at file:line:column`).
@@ -30,6 +30,19 @@ pub(crate) fn shown(ctx: &Ctx<'_>, value: &Value<'_>) -> String {
     let text: Option<Coerced<String>> = value.get().ok();
     let _ = ctx;
     text.map_or_else(|| "a value that cannot be shown".to_owned(), |t| t.0)
+}
+
+/// Throws a new error of the global constructor `constructor` (`TypeError`, `RangeError`)
+/// with `message`, whole (QuickJS's own helpers cut a message at 255 bytes).
+pub(crate) fn throw_error(ctx: &Ctx<'_>, constructor: &str, message: &str) -> rquickjs::Error {
+    let made = ctx
+        .globals()
+        .get::<_, Constructor>(constructor)
+        .and_then(|c| c.construct::<_, Value>((message,)));
+    match made {
+        Ok(error) => ctx.throw(error),
+        Err(_) => Exception::throw_message(ctx, message),
+    }
 }
 
 /// `file:line:column` of a stack's first frame (`    at f (bg.js:3:9)`).

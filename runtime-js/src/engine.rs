@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use rquickjs::{Context, Ctx, Runtime};
 
+use crate::modules::{Load, ModuleHost, Resolve};
+
 /// Limits of one extension's engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsLimits {
@@ -36,10 +38,11 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    /// A new engine with these limits.
-    pub(crate) fn new(limits: JsLimits) -> Result<Engine, String> {
+    /// A new engine with these limits, whose modules come from `modules`.
+    pub(crate) fn new(limits: JsLimits, modules: &Rc<ModuleHost>) -> Result<Engine, String> {
         let runtime = Runtime::new().map_err(|e| format!("QuickJS could not start: {e}"))?;
         runtime.set_memory_limit(limits.memory);
+        runtime.set_loader(Resolve(Rc::clone(modules)), Load(Rc::clone(modules)));
         let left = Rc::new(Cell::new(limits.interrupt_budget));
         let budget = Rc::clone(&left);
         runtime.set_interrupt_handler(Some(Box::new(move || {
@@ -57,9 +60,11 @@ impl Engine {
         })
     }
 
-    /// A fresh context (one page load), with the standard built-ins.
+    /// A fresh context (one page load), with the standard built-ins. Not `Context::full`:
+    /// QuickJS adds `DOMException` there only to the runtime's first context.
     pub(crate) fn context(&self) -> Result<Context, String> {
-        Context::full(&self.runtime).map_err(|e| format!("QuickJS could not make a context: {e}"))
+        Context::custom::<rquickjs::context::intrinsic::All>(&self.runtime)
+            .map_err(|e| format!("QuickJS could not make a context: {e}"))
     }
 
     /// Enters JavaScript in `context`: runs `f` with a fresh interrupt budget, then every

@@ -28,13 +28,27 @@
 //! each entry into JavaScript, to the end. A listener added while the top-level script runs
 //! (or in the promise jobs it leaves) is in place for the event that woke the page; one added
 //! later is late, and the trace says so.
+//!
+//! What runs: the classic scripts of `background.scripts`; a `background.service_worker`,
+//! classic (with `importScripts`, under Chromium's installation rule) or an ES module
+//! (`"type": "module"`: static imports only, as Chromium allows a service worker); the
+//! `<script src>` elements of an HTML `background.page`, classic and `type="module"`, in the
+//! order a document runs them. Modules import the extension's files by URL, resolved against
+//! the importing file's `chrome-extension://` URL. [`extension_from_dir`] reads all of it from
+//! the folder when the extension is loaded, within bounds; a page never reads the disk. Every
+//! context has `URL` and `URLSearchParams` (see [`JsScript`] for the rest).
 
 mod convert;
 mod engine;
 mod folder;
+mod html;
+mod modules;
 mod page;
+mod paths;
 mod script;
 
 pub use engine::JsLimits;
-pub use folder::{extension_from_dir, LoadError, MAX_SCRIPT_SIZE};
+pub use folder::{
+    extension_from_dir, LoadError, MAX_SCRIPT_BYTES, MAX_SCRIPT_FILES, MAX_SCRIPT_SIZE,
+};
 pub use script::{JsScript, DEFAULT_EPOCH_MS};

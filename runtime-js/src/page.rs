@@ -18,6 +18,9 @@ use runtime_core::{
 
 use crate::convert;
 use crate::engine::Engine;
+use crate::modules::{self, Lookup, ModuleHost};
+use crate::paths::{self, Target};
+use crate::script::{Program, WorkerInstall};
 
 /// A JavaScript function kept beyond the entry that made it.
 type Kept = Persistent<Function<'static>>;
@@ -52,6 +55,38 @@ pub(crate) struct Page {
     next_port: Cell<u32>,
     /// The Unix time, in milliseconds, that virtual time 0 shows as.
     epoch_ms: f64,
+    /// The extension's files that modules and `importScripts` load.
+    modules: Rc<ModuleHost>,
+    /// What kind of global scope this is.
+    scope: Scope,
+    /// The service worker's installation (kept by the script across loads).
+    install: Rc<RefCell<WorkerInstall>>,
+    /// This load is the worker's first run, before its installation finished.
+    new_worker: bool,
+    /// How deep `importScripts` calls are nested now.
+    import_depth: Cell<u32>,
+}
+
+/// The global scope a page's scripts run in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// A background page (`background.scripts` or `background.page`).
+    Page,
+    /// A service worker: the path of its script from the root, and whether it is a module.
+    Worker { script: String, module: bool },
+}
+
+/// How deep `importScripts` may nest (a script that imports itself would never end).
+const MAX_IMPORT_DEPTH: u32 = 64;
+
+/// Chromium's failure of a service worker whose module graph could not be fetched
+/// (`DidFailToFetchModuleScript`: the worker stops while starting,
+/// `kErrorStartWorkerFailed`).
+const WORKER_MODULE_FAILED: &str = "Service worker registration failed. Status code: 3";
+
+/// `importScripts`' errors, as Blink's `ExceptionState` words them.
+fn import_scripts_error(message: &str) -> String {
+    format!("Failed to execute 'importScripts' on 'WorkerGlobalScope': {message}")
 }
 
 /// A kept function and the page it runs in: the function is released before the page (and
@@ -117,14 +152,45 @@ fn strings<'js>(ctx: &Ctx<'js>, texts: Vec<String>) -> rquickjs::Result<Vec<Valu
 }
 
 impl Page {
-    /// A new context for the load `runtime` belongs to, with its globals, and the extension's
+    /// A new context for the load `runtime` belongs to, with its globals, and the program's
     /// files run in it in order. Errors are the uncaught error, as the console shows it.
     pub(crate) fn load(
         engine: &Rc<Engine>,
         runtime: Runtime,
-        epoch_ms: f64,
-        files: &[(String, String)],
+        program: &Program<'_>,
     ) -> Result<Rc<Page>, String> {
+        let manifest = runtime.get_manifest();
+        let background = &manifest["background"];
+        let module_type = background["type"].as_str() == Some("module");
+        let scope = match background["service_worker"].as_str() {
+            Some(script) => Scope::Worker {
+                script: crate::script::root_path(script),
+                module: module_type,
+            },
+            None => Scope::Page,
+        };
+        let origin = runtime.get_url("").trim_end_matches('/').to_owned();
+        program
+            .modules
+            .begin_page(origin.clone(), matches!(scope, Scope::Worker { .. }));
+        let new_worker = match &scope {
+            Scope::Worker { script, .. } => {
+                let mut install = program.install.borrow_mut();
+                let version = manifest["version"].as_str().map(str::to_owned);
+                if install.version != version {
+                    *install = WorkerInstall {
+                        version,
+                        ..WorkerInstall::default()
+                    };
+                }
+                if !install.done {
+                    install.scripts.clear();
+                    install.scripts.insert(format!("{origin}/{script}"));
+                }
+                !install.done
+            }
+            Scope::Page => false,
+        };
         let context = engine.context()?;
         let page = Rc::new(Page {
             context,
@@ -136,19 +202,185 @@ impl Page {
             next_timer: Cell::new(1),
             ports: RefCell::default(),
             next_port: Cell::new(1),
-            epoch_ms,
+            epoch_ms: program.epoch_ms,
+            modules: Rc::clone(&program.modules),
+            scope,
+            install: Rc::clone(&program.install),
+            new_worker,
+            import_depth: Cell::new(0),
         });
+        for note in program.notes {
+            page.runtime.warn(note.clone());
+        }
         let weak = Rc::downgrade(&page);
         page.enter(|ctx| -> Result<(), String> {
             install(ctx, &weak).map_err(|e| format!("the globals could not be made: {e}"))?;
+            evaluate(ctx, "runtime-sim:url.js", include_str!("url.js"))
+                .map_err(|e| format!("the globals could not be made: {e}"))?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js"))
                 .map_err(|e| format!("the globals could not be made: {e}"))?;
-            for (name, source) in files {
-                evaluate(ctx, name, source)?;
+            for entry in program.entries {
+                let source = match &entry.source {
+                    Ok(source) => source,
+                    Err(reason) => {
+                        page.runtime.console(
+                            ConsoleLevel::Error,
+                            format!("Failed to load resource: {reason}"),
+                            Some(format!("{origin}/{}", entry.name)),
+                        );
+                        continue;
+                    }
+                };
+                if entry.module || module_type {
+                    page.run_module(ctx, &crate::script::root_path(&entry.name), source)?;
+                } else {
+                    evaluate(ctx, &entry.name, source)?;
+                }
             }
             Ok(())
         })?;
+        if page.new_worker {
+            // The top level and its jobs ran: the worker is installed.
+            page.install.borrow_mut().done = true;
+        }
         Ok(page)
+    }
+
+    /// Runs `source` as the module script `name`. A service worker's graph must load whole
+    /// and may not wait at its top level (Chromium's `ServiceWorkerModuleTreeClient`).
+    fn run_module(&self, ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), String> {
+        let origin = self.modules.origin();
+        let (result, failure) = self.modules.link(|| {
+            modules::declare(ctx, &origin, name, source)
+                .and_then(|module| module.eval().map(|(_, promise)| promise))
+        });
+        let worker = matches!(self.scope, Scope::Worker { .. });
+        if let Some(failure) = failure {
+            let _ = ctx.catch();
+            if worker {
+                self.runtime
+                    .console(ConsoleLevel::Error, failure, Some(name.to_owned()));
+                return Err(WORKER_MODULE_FAILED.to_owned());
+            }
+            return Err(failure);
+        }
+        let promise = match result {
+            Ok(promise) => promise,
+            Err(rquickjs::Error::Exception) => {
+                return Err(format!("Uncaught {}", convert::thrown(ctx)))
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        match promise.state() {
+            rquickjs::promise::PromiseState::Resolved => Ok(()),
+            rquickjs::promise::PromiseState::Rejected => {
+                let _ = promise.result::<Value>();
+                Err(format!("Uncaught {}", convert::thrown(ctx)))
+            }
+            rquickjs::promise::PromiseState::Pending if worker => {
+                self.runtime.console(
+                    ConsoleLevel::Error,
+                    "Top-level await is disallowed in service workers.".to_owned(),
+                    Some(name.to_owned()),
+                );
+                Err(WORKER_MODULE_FAILED.to_owned())
+            }
+            // A page's module may wait at its top level: the rest runs as jobs.
+            rquickjs::promise::PromiseState::Pending => Ok(()),
+        }
+    }
+
+    /// `importScripts(...urls)`: runs the named files of the extension in order, in the
+    /// worker's global scope. `Ok(Some((name, message)))` is the exception the prelude throws
+    /// (a `DOMException`, or a `TypeError` when `name` is `TypeError`); what an imported script
+    /// throws propagates as it is.
+    fn import_scripts(
+        &self,
+        ctx: &Ctx<'_>,
+        urls: Vec<String>,
+    ) -> rquickjs::Result<Option<(String, String)>> {
+        let Scope::Worker { script, module } = &self.scope else {
+            return Ok(Some((
+                "TypeError".to_owned(),
+                "importScripts is not defined".to_owned(),
+            )));
+        };
+        let origin = self.modules.origin();
+        let targets: Vec<Target> = urls
+            .iter()
+            .map(|url| paths::resolve(&origin, script, url))
+            .collect();
+        let installed = |target: &Target| {
+            let url = target.url(&origin);
+            self.install.borrow().scripts.contains(&url)
+        };
+        // ServiceWorkerGlobalScope::importScripts: an installed worker imports only what was
+        // installed with it.
+        if !self.new_worker {
+            if let Some(target) = targets.iter().find(|t| !installed(t)) {
+                return Ok(Some((
+                    "NetworkError".to_owned(),
+                    import_scripts_error(&format!(
+                        "Failed to import '{}'. importScripts() of new scripts after service worker installation is not allowed.",
+                        target.url(&origin)
+                    )),
+                )));
+            }
+        }
+        if *module {
+            return Ok(Some((
+                "TypeError".to_owned(),
+                import_scripts_error("Module scripts don't support importScripts()."),
+            )));
+        }
+        let failed = |target: &Target| {
+            Some((
+                "NetworkError".to_owned(),
+                import_scripts_error(&format!(
+                    "The script at '{}' failed to load.",
+                    target.url(&origin)
+                )),
+            ))
+        };
+        // Content Security Policy: an extension's scripts come from the extension only.
+        if let Some(target) = targets.iter().find(|t| matches!(t, Target::Elsewhere(_))) {
+            return Ok(failed(target));
+        }
+        for target in &targets {
+            let Target::Here { path, .. } = target else {
+                return Ok(failed(target));
+            };
+            // A new script after the installation finished: the browser refuses to serve it.
+            if self.install.borrow().done && !installed(target) {
+                return Ok(failed(target));
+            }
+            let source = match self.modules.lookup(path) {
+                Lookup::Found(source) => Rc::clone(source),
+                Lookup::Unreadable(_) | Lookup::Missing => return Ok(failed(target)),
+            };
+            if self.new_worker {
+                self.install
+                    .borrow_mut()
+                    .scripts
+                    .insert(target.url(&origin));
+            }
+            let depth = self.import_depth.get();
+            if depth >= MAX_IMPORT_DEPTH {
+                return Ok(Some((
+                    "RangeError".to_owned(),
+                    "Maximum call stack size exceeded".to_owned(),
+                )));
+            }
+            self.import_depth.set(depth + 1);
+            let name = paths::decode(path).unwrap_or_else(|| path.clone());
+            let mut options = rquickjs::context::EvalOptions::default();
+            options.strict = false;
+            options.filename = Some(name);
+            let result = ctx.eval_with_options::<(), _>(&*source, options);
+            self.import_depth.set(depth);
+            result?;
+        }
+        Ok(None)
     }
 
     /// Enters JavaScript in this page; jobs left by the entry run after it.
@@ -641,6 +873,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     )?;
     let now_ms = strong.runtime.now().as_millis() as f64;
     sim.set("origin", strong.epoch_ms + now_ms)?;
+    sim.set("worker", matches!(strong.scope, Scope::Worker { .. }))?;
     drop(strong);
 
     let p = page.clone();
@@ -855,6 +1088,19 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 port.disconnect();
             }
         })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "importScripts",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, urls: Vec<String>| -> rquickjs::Result<Option<Vec<String>>> {
+                let page = live(&p, &ctx)?;
+                Ok(page
+                    .import_scripts(&ctx, urls)?
+                    .map(|(name, message)| vec![name, message]))
+            },
+        )?,
     )?;
     ctx.globals().set("__runtime_sim", sim)?;
     Ok(())

@@ -278,6 +278,21 @@
   global.fetch = notSimulated("fetch");
   global.XMLHttpRequest = notSimulated("XMLHttpRequest");
 
+  // importScripts(...urls), in a service worker: the files of the extension, run in order in
+  // this global scope (in a module worker it throws, as in the browser).
+  if (sim.worker) {
+    const RealDOMException = global.DOMException;
+    const errors = { TypeError, RangeError };
+    global.importScripts = function importScripts(...urls) {
+      const failure = sim.importScripts(urls.map((url) => String(url)));
+      if (failure !== null && failure !== undefined) {
+        const [name, message] = failure;
+        if (errors[name] !== undefined) throw new errors[name](message);
+        throw new RealDOMException(message, name);
+      }
+    };
+  }
+
   // chrome.events.Event: each JavaScript listener is one listener of the simulated event.
   class Event {
     constructor(name, wrap, port) {

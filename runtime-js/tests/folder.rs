@@ -95,11 +95,16 @@ fn a_missing_or_hostile_script_file_is_chromiums_load_error() {
         Err(LoadError::Script { .. })
     ));
 
-    let module = r#"{"name": "Module", "version": "1.0", "manifest_version": 3,
-        "background": {"service_worker": "sw.js", "type": "module"}}"#;
-    let dir = folder(&[("manifest.json", module), ("sw.js", "")]);
-    assert!(matches!(
-        extension_from_dir(dir.path()),
-        Err(LoadError::NotSimulated(_))
-    ));
+    let page = r#"{"name": "Page", "version": "1.0",
+        "background": {"page": "missing.html", "persistent": false}}"#;
+    let dir = folder(&[("manifest.json", page)]);
+    let Err(err) = extension_from_dir(dir.path()) else {
+        panic!("the folder loaded");
+    };
+    assert!(matches!(err, LoadError::Page { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("Could not load background page 'missing.html'."),
+        "{err}"
+    );
 }
