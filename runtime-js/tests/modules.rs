@@ -42,7 +42,6 @@ fn started(dir: &Path) -> (Browser, ExtensionId) {
 fn lines(browser: &Browser) -> Vec<String> {
     browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter_map(|e| match &e.event {
                 TraceEvent::Console { message, .. } => Some(message.clone()),
                 TraceEvent::ScriptFailed { message } => Some(format!("failed: {message}")),

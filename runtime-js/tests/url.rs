@@ -20,7 +20,6 @@ fn console_of(source: &str) -> Vec<String> {
     browser.advance(Duration::ZERO);
     browser.with_trace(|t| {
         t.entries()
-            .iter()
             .filter_map(|e| match &e.event {
                 TraceEvent::Console { message, .. } => Some(message.clone()),
                 TraceEvent::ScriptFailed { message } => Some(format!("failed: {message}")),
