@@ -2,6 +2,7 @@
 //! (`sendMessage`) and a port (`connect`) are both a channel from an opener to the receiving
 //! contexts that have a listener.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -11,6 +12,9 @@ use crate::model::error::SendMessageError;
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{EndId, FrameId, KeepaliveId, TabId};
 use crate::model::message::MessageSender;
+
+/// Where a channel to the opener's own extension goes, in the trace's words.
+pub(crate) const OWN_EXTENSION: &str = "own extension";
 
 /// What a one-time message's sender gets: a response (`None`: `undefined`), or an error.
 pub(crate) type Reply = Result<Option<Value>, SendMessageError>;
@@ -45,16 +49,18 @@ impl Target {
     }
 
     /// Where it goes, in the trace's words.
-    pub(crate) fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> Cow<'static, str> {
         match self {
-            Target::Own(_) => "own extension".to_owned(),
-            Target::External(ext) | Target::FromNativeApp(ext) => format!("extension {ext}"),
+            Target::Own(_) => Cow::Borrowed(OWN_EXTENSION),
+            Target::External(ext) | Target::FromNativeApp(ext) => {
+                Cow::Owned(format!("extension {ext}"))
+            }
             Target::Tab {
                 tab,
                 frame: Some(frame),
                 ..
-            } => format!("tab {tab} frame {frame}"),
-            Target::Tab { tab, .. } => format!("tab {tab}"),
+            } => Cow::Owned(format!("tab {tab} frame {frame}")),
+            Target::Tab { tab, .. } => Cow::Owned(format!("tab {tab}")),
         }
     }
 

@@ -546,7 +546,7 @@ impl Model {
             TraceEvent::ChannelOpened {
                 channel: id,
                 channel_kind: "native port",
-                to: format!("native host {application}"),
+                to: format!("native host {application}").into(),
                 name: None,
                 message: None,
             },

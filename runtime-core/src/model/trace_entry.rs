@@ -1,5 +1,6 @@
 //! One entry of the trace: when, which extension, where in it, and what happened.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
@@ -248,8 +249,8 @@ pub enum TraceEvent {
         channel: ChannelId,
         /// `message` or `port`.
         channel_kind: &'static str,
-        /// Where it goes.
-        to: String,
+        /// Where it goes (`own extension`, `extension <id>`, `tab 3`, `native host <name>`).
+        to: Cow<'static, str>,
         /// The port's name.
         #[serde(skip_serializing_if = "Option::is_none")]
         name: Option<String>,

@@ -9,6 +9,7 @@
 //! long the run). Every other entry is kept whole, boxed. Reading unpacks an entry back to
 //! the same [`TraceEntry`], so that nothing outside this file sees the packing.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use runtime_events::SimInstant;
 use serde_json::Value;
 
+use crate::model::channel::OWN_EXTENSION;
 use crate::model::contexts::ViewKind;
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{ChannelId, FrameId, TabId, ViewId};
@@ -23,6 +25,9 @@ use crate::model::keepalive::KeepaliveReason;
 use crate::model::names::{ApiFunction, EventName};
 use crate::model::page_lifecycle::PageState;
 use crate::model::trace_entry::{TraceContext, TraceEntry, TraceEvent};
+
+/// The kinds of channel kept as an index.
+const CHANNEL_KINDS: [&str; 3] = ["message", "port", "native port"];
 
 /// The timers whose names [`TraceEvent::TimerStarted`] packs as an index.
 const TIMERS: [&str; 3] = ["idle", "close", "forced restart"];
@@ -49,6 +54,9 @@ struct Names {
 struct Table<T> {
     values: Vec<T>,
     index: HashMap<T, u32>,
+    /// The index last asked for: consecutive entries mostly name the same extension, and
+    /// comparing is cheaper than hashing.
+    last: Option<u32>,
 }
 
 impl<T> Default for Table<T> {
@@ -56,6 +64,7 @@ impl<T> Default for Table<T> {
         Table {
             values: Vec::new(),
             index: HashMap::new(),
+            last: None,
         }
     }
 }
@@ -63,12 +72,19 @@ impl<T> Default for Table<T> {
 impl<T: Clone + Eq + std::hash::Hash> Table<T> {
     /// The index of `value`, added if it is new (`None` once there are 2^32 of them).
     fn index_of(&mut self, value: &T) -> Option<u32> {
+        if let Some(last) = self.last {
+            if self.values[last as usize] == *value {
+                return Some(last);
+            }
+        }
         if let Some(&index) = self.index.get(value) {
+            self.last = Some(index);
             return Some(index);
         }
         let index = u32::try_from(self.values.len()).ok()?;
         self.values.push(value.clone());
         self.index.insert(value.clone(), index);
+        self.last = Some(index);
         Some(index)
     }
 
@@ -129,6 +145,12 @@ enum PackedEvent {
     },
     ApiCall {
         api: ApiFunction,
+    },
+    /// A channel to the opener's own extension, with no port name.
+    ChannelOpenedOwn {
+        channel: u32,
+        kind: u8,
+        message: Option<Arc<Value>>,
     },
     ChannelClosed {
         channel: u32,
@@ -197,13 +219,14 @@ impl PackedEntries {
         });
         let context = pack_context(context);
         let event = self.pack_event(event);
-        self.entries.push(Packed {
+        let packed = Packed {
             secs: elapsed.as_secs(),
             nanos: elapsed.subsec_nanos(),
             extension,
             context,
             event,
-        });
+        };
+        self.entries.push(packed);
     }
 
     /// Removes the oldest `count` entries.
@@ -267,6 +290,19 @@ impl PackedEntries {
                 channel,
                 error: None,
             } => small(channel.0).map(|channel| PackedEvent::ChannelClosed { channel }),
+            TraceEvent::ChannelOpened {
+                channel,
+                channel_kind,
+                to,
+                name: None,
+                message,
+            } if to == OWN_EXTENSION => small(channel.0)
+                .zip(CHANNEL_KINDS.iter().position(|k| k == channel_kind))
+                .map(|(channel, kind)| PackedEvent::ChannelOpenedOwn {
+                    channel,
+                    kind: kind as u8,
+                    message: message.clone(),
+                }),
             TraceEvent::ScriptLoaded => Some(PackedEvent::ScriptLoaded),
             _ => None,
         };
@@ -370,6 +406,17 @@ impl PackedEntries {
                 PackedEvent::ChannelClosed { channel: id } => TraceEvent::ChannelClosed {
                     channel: channel(*id),
                     error: None,
+                },
+                PackedEvent::ChannelOpenedOwn {
+                    channel: id,
+                    kind,
+                    message,
+                } => TraceEvent::ChannelOpened {
+                    channel: channel(*id),
+                    channel_kind: CHANNEL_KINDS[usize::from(*kind)],
+                    to: Cow::Borrowed(OWN_EXTENSION),
+                    name: None,
+                    message: message.clone(),
                 },
                 PackedEvent::ScriptLoaded => TraceEvent::ScriptLoaded,
                 PackedEvent::Whole(event) => (**event).clone(),
@@ -538,6 +585,18 @@ mod tests {
                 },
             },
             TraceEntry {
+                at: at(6),
+                extension: Some(id.clone()),
+                context: Some(TraceContext::Background),
+                event: TraceEvent::ChannelOpened {
+                    channel: ChannelId(4),
+                    channel_kind: "message",
+                    to: "own extension".into(),
+                    name: None,
+                    message: Some(Arc::new(serde_json::json!([1]))),
+                },
+            },
+            TraceEntry {
                 at: SimInstant::MAX,
                 extension: None,
                 context: Some(TraceContext::View {
@@ -559,7 +618,7 @@ mod tests {
             TraceEntries::new(&packed, 0).next_back().as_ref(),
             entries.last()
         );
-        assert_eq!(TraceEntries::new(&packed, 5).len(), 2);
+        assert_eq!(TraceEntries::new(&packed, 5).len(), 3);
         packed.drop_oldest(6);
         assert_eq!(
             TraceEntries::new(&packed, 0).collect::<Vec<_>>(),
