@@ -123,7 +123,9 @@ pub struct Platform {
 pub struct Extension {
     /// Its manifest.
     pub manifest: ManifestSource,
-    /// The code of its background page; required when the manifest has a `background`.
+    /// The code of its background page; required when the manifest has a `background` and is
+    /// given inline. A manifest given by path, with no code here, runs the extension's own
+    /// JavaScript from its folder.
     pub background: Option<BackgroundCode>,
     /// How it is installed (default `unpacked`).
     #[serde(default)]

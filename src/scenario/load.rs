@@ -134,8 +134,21 @@ fn extensions(
             }
             ManifestSource::Path(relative) => {
                 let full = dir.join(relative);
-                ExtensionSpec::from_path(&full)
-                    .map_err(|e| error(path.clone(), format!("cannot load the manifest: {e}")))?
+                if extension.background.is_none() {
+                    // No code in the scenario: the extension runs its own JavaScript.
+                    let folder = if full.is_dir() {
+                        full.clone()
+                    } else {
+                        full.parent().map(Path::to_path_buf).unwrap_or_default()
+                    };
+                    runtime_js::extension_from_dir(&folder).map_err(|e| {
+                        error(path.clone(), format!("cannot load the extension: {e}"))
+                    })?
+                } else {
+                    ExtensionSpec::from_path(&full).map_err(|e| {
+                        error(path.clone(), format!("cannot load the manifest: {e}"))
+                    })?
+                }
             }
         };
         if let Some(other) = ids.name_of(&spec.id()) {
@@ -171,8 +184,11 @@ fn extensions(
             ManifestSource::Path(_) => spec,
         };
         let spec = spec.location(extension.location);
-        has_its_code(&spec, extension.background.as_ref(), &at(&name))
-            .map_err(|(path, message)| error(path, message.to_owned()))?;
+        let own_javascript = matches!(extension.manifest, ManifestSource::Path(_));
+        if !own_javascript || extension.background.is_some() {
+            has_its_code(&spec, extension.background.as_ref(), &at(&name))
+                .map_err(|(path, message)| error(path, message.to_owned()))?;
+        }
         specs.insert(name, spec);
     }
     Ok((ids, specs))
