@@ -119,10 +119,10 @@ fn a_folder_extension_that_cannot_load_gives_a_located_error() {
     .expect("the manifest");
     let file = dir.path().join("scenario.json");
     let text = r#"{"name": "n", "description": "d", "extensions": {"x": {"manifest": "ext"}}, "timeline": []}"#;
-    let error = runtime_sim::scenario::load_str(&file, text.to_owned())
-        .err()
-        .expect("the load fails")
-        .to_string();
+    let Err(error) = runtime_sim::scenario::load_str(&file, text.to_owned()) else {
+        panic!("the load should fail");
+    };
+    let error = error.to_string();
     assert!(
         error.contains("at extensions.x.manifest: cannot load the extension: Could not load background script 'bg.js'."),
         "{error}"
