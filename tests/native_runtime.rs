@@ -161,6 +161,41 @@ fn a_native_port_exchanges_messages_and_keeps_the_page_alive_until_disconnected(
         .is_ok());
 }
 
+/// Several messages posted on a native port before the host answered any: the virtual clock
+/// waits for an answer to each. Regression: the first answer ended the wait, so `advance`
+/// ran a minute of virtual time before the real host's other answers arrived, and they came
+/// a minute late.
+#[test]
+fn every_message_posted_to_a_host_is_waited_for() {
+    // Reads each 10-byte "ping" frame, then answers "pong" 50 ms later.
+    let slow = r#"for i in 1 2 3; do head -c 10 > /dev/null; sleep 0.05; printf '\006\000\000\000"pong"'; done; cat > /dev/null"#;
+    let (mut browser, _id, rt, _dir) = start(true, slow);
+    let port = rt.connect_native(HOST).unwrap();
+    let (mut messages, _disconnects) = watch(&rt, &port);
+    for _ in 0..3 {
+        port.post_message(&json!("ping")).unwrap();
+    }
+    browser.advance(Duration::from_secs(60));
+    let mut answers = Vec::new();
+    while let Ok(Some(answer)) = messages.try_next() {
+        answers.push((answer, browser.now()));
+    }
+    assert_eq!(answers.len(), 3, "{}", browser.trace().timeline());
+    let pongs = browser.with_trace(|t| {
+        t.entries()
+            .filter(|e| {
+                matches!(&e.event, TraceEvent::EventDispatched { event, .. } if event == "Port.onMessage")
+            })
+            .map(|e| e.at.as_millis())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(pongs.len(), 3);
+    assert!(
+        pongs.iter().all(|&ms| ms < 5_000),
+        "each answer at the virtual time of its real arrival, not after the minute: {pongs:?}"
+    );
+}
+
 /// A host that exits by itself disconnects the port with `Native host has exited.`
 #[test]
 fn a_host_that_exits_disconnects_the_port() {

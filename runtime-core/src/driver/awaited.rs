@@ -32,6 +32,10 @@ pub(crate) struct Awaited {
     pub(crate) real: Instant,
     /// What for.
     pub(crate) awaiting: Awaiting,
+    /// Waiting for answers: how many messages the host was sent on a port and has not
+    /// answered yet (one answer for each is assumed; a host that answers less is given up on
+    /// at the limit).
+    pub(crate) unanswered: u32,
     /// How long, in real time, the browser waits for it: the start window, the answer limit,
     /// or for a host that is ending at least its shutdown grace and a second more (the
     /// host's end is certain by then: the last step of the grace is SIGKILL).

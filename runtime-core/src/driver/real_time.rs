@@ -27,7 +27,8 @@ use crate::model::work::{HostEvent, HostSource, InboxItem};
 
 impl Driver {
     /// Begins to wait for a host to do what `awaiting` says. Waiting for an answer keeps the
-    /// time an earlier wait for an answer began; waiting for the end replaces any other wait.
+    /// time an earlier wait for an answer began, and counts one more message to answer;
+    /// waiting for the end replaces any other wait.
     pub(crate) fn await_host(&self, source: HostSource, host: &str, awaiting: Awaiting) {
         if self.settings.answer_limit.is_zero() {
             // A browser told not to wait for hosts: their news joins at the next step.
@@ -47,6 +48,7 @@ impl Driver {
             since,
             real: Instant::now(),
             awaiting,
+            unanswered: u32::from(awaiting == Awaiting::Answer),
             limit,
         };
         let mut awaited = self.awaited.borrow_mut();
@@ -58,7 +60,13 @@ impl Driver {
             Some(Awaiting::Start) if awaiting == Awaiting::Answer => {
                 if let Some(entry) = awaited.get_mut(&source) {
                     entry.awaiting = Awaiting::Answer;
+                    entry.unanswered = 1;
                     entry.limit = limit;
+                }
+            }
+            Some(Awaiting::Answer) if awaiting == Awaiting::Answer => {
+                if let Some(entry) = awaited.get_mut(&source) {
+                    entry.unanswered = entry.unanswered.saturating_add(1);
                 }
             }
             Some(Awaiting::Start | Awaiting::Answer) if awaiting == Awaiting::End => {
@@ -76,12 +84,25 @@ impl Driver {
         let mut awaited = self.awaited.borrow_mut();
         match event {
             HostEvent::Message { channel, .. } => {
+                // An answer: the wait ends when every message sent has one; until then its
+                // limit starts again from now, the host being alive.
                 let source = HostSource::Port(*channel);
-                if awaited
-                    .get(&source)
-                    .is_some_and(|a| a.awaiting != Awaiting::End)
-                {
-                    awaited.remove(&source);
+                let Some(entry) = awaited.get_mut(&source) else {
+                    return;
+                };
+                match entry.awaiting {
+                    Awaiting::End => {}
+                    Awaiting::Answer if entry.unanswered > 1 => {
+                        // The same bound on the clock, measured from now.
+                        let real_now = Instant::now();
+                        let waited = real_now.saturating_duration_since(entry.real);
+                        entry.unanswered -= 1;
+                        entry.since = entry.since.checked_add(waited).unwrap_or(SimInstant::MAX);
+                        entry.real = real_now;
+                    }
+                    Awaiting::Start | Awaiting::Answer => {
+                        awaited.remove(&source);
+                    }
                 }
             }
             HostEvent::Closed { channel, .. } => {
