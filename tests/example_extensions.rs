@@ -2,10 +2,12 @@
 //! unmodified from their folders: through the library (`runtime_js::extension_from_dir` and a
 //! `Browser`), and through the command a user types on their scenario files.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use runtime_sim::native::{BrowserKind, Launcher, Lookup};
 use runtime_sim::{Browser, ExtensionId, PageState, Profile, TraceEvent};
 use serde_json::json;
 
@@ -75,6 +77,54 @@ fn the_step_counter_counts_across_service_worker_stops() {
         .expect("not stalled")
         .expect("answered");
     assert_eq!(reply, Some(json!({"steps": 5})));
+}
+
+/// Native ping: the extension's own JavaScript talks to a real host process (the command's
+/// ping-pong host): a missing host's error in the callback form, one message, three on a
+/// port; then the worker, no longer held by the port, is stopped.
+#[test]
+fn native_ping_talks_to_a_real_host() {
+    let spec = runtime_js::extension_from_dir(example("native-ping")).expect("the folder loads");
+    let id = spec.id();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let exe = dir.path().join("host.sh");
+    std::fs::write(&exe, format!("#!/bin/sh\nexec '{BIN}' host ping-pong\n")).expect("host");
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("mode");
+    let manifest = json!({
+        "name": "com.example.ping", "description": "ping-pong", "path": exe, "type": "stdio",
+        "allowed_origins": [format!("chrome-extension://{id}/")]
+    });
+    std::fs::write(
+        dir.path().join("com.example.ping.json"),
+        manifest.to_string(),
+    )
+    .expect("host manifest");
+    let launcher = Launcher::new(BrowserKind::Chrome).with_lookup(
+        Lookup::new(BrowserKind::Chrome)
+            .dir(dir.path())
+            .without_default_dirs(),
+    );
+    let mut browser = Browser::builder()
+        .profile(Profile::ChromeMv3)
+        .native_launcher(launcher)
+        .build();
+    browser.install(spec).expect("installs");
+    browser.start();
+    browser.advance(Duration::from_secs(120));
+    assert_eq!(stored(&browser, &id, "answer"), Some(json!("pong")));
+    assert_eq!(stored(&browser, &id, "portAnswers"), Some(json!(3)));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    let lines = console(&browser);
+    assert_eq!(
+        lines,
+        [
+            "missing host: Specified native messaging host not found. (undefined)",
+            "one message: pong",
+            "on the port: pong (1)",
+            "on the port: pong (2)",
+            "on the port: pong (3)",
+        ]
+    );
 }
 
 /// Every example's scenario passes through the command, as a user runs it.

@@ -564,49 +564,104 @@ impl Page {
         settle: Option<Kept>,
     ) -> Result<(), String> {
         if let Some(function) = callback {
-            let callback = Callback {
-                function,
-                page: Rc::clone(self),
-            };
+            let answer = self.answer_callback(function, "Error in response callback", true);
             return self
                 .runtime
-                .send_message_callback(extension_id.as_deref(), &message, move |response| {
-                    let json = response.map(|r| json_of(&r));
-                    let result = callback.call(
-                        move |ctx| match json {
-                            Some(json) => strings(ctx, vec![json]),
-                            None => Ok(vec![Value::new_null(ctx.clone())]),
-                        },
-                        |_| (),
-                    );
-                    if let Err(error) = result {
-                        callback.page.runtime.console(
-                            ConsoleLevel::Error,
-                            format!("Error in response callback: {error}"),
-                            None,
-                        );
-                    }
-                })
+                .send_message_callback(extension_id.as_deref(), &message, answer)
                 .map_err(|e| e.to_string());
         }
-        let Some(function) = settle else {
-            return Ok(());
+        if let Some(function) = settle {
+            let reply = match &extension_id {
+                Some(id) => {
+                    futures::future::Either::Left(self.runtime.send_message_to(id, &message))
+                }
+                None => futures::future::Either::Right(self.runtime.send_message(&message)),
+            };
+            self.settle_when(function, reply);
+        }
+        Ok(())
+    }
+
+    /// `runtime.sendNativeMessage`: with `callback`, the callback form; else `settle(ok,
+    /// json)` gives the promise's outcome. Errors of the call itself are returned.
+    fn send_native_message(
+        self: &Rc<Self>,
+        application: &str,
+        message: serde_json::Value,
+        callback: Option<Kept>,
+        settle: Option<Kept>,
+    ) -> Result<(), String> {
+        if let Some(function) = callback {
+            let answer = self.answer_callback(
+                function,
+                "Error in response to runtime.sendNativeMessage",
+                false,
+            );
+            return self
+                .runtime
+                .send_native_message_callback(application, &message, answer)
+                .map_err(|e| e.to_string());
+        }
+        if let Some(function) = settle {
+            let answer = self.runtime.send_native_message(application, &message);
+            self.settle_when(function, answer);
+        }
+        Ok(())
+    }
+
+    /// The callback of a callback-form call: the JavaScript `function` gets the answer's
+    /// JSON, or with none `null` (`none_is_null`) or `undefined`; an error it throws goes to
+    /// the console after `what`.
+    fn answer_callback(
+        self: &Rc<Self>,
+        function: Kept,
+        what: &'static str,
+        none_is_null: bool,
+    ) -> impl FnOnce(Option<serde_json::Value>) + 'static {
+        let callback = Callback {
+            function,
+            page: Rc::clone(self),
         };
-        let reply = match &extension_id {
-            Some(id) => futures::future::Either::Left(self.runtime.send_message_to(id, &message)),
-            None => futures::future::Either::Right(self.runtime.send_message(&message)),
-        };
+        move |answer| {
+            let json = answer.map(|a| json_of(&a));
+            let result = callback.call(
+                move |ctx| match json {
+                    Some(json) => strings(ctx, vec![json]),
+                    None if none_is_null => Ok(vec![Value::new_null(ctx.clone())]),
+                    None => Ok(vec![Value::new_undefined(ctx.clone())]),
+                },
+                |_| (),
+            );
+            if let Err(error) = result {
+                callback.page.runtime.console(
+                    ConsoleLevel::Error,
+                    format!("{what}: {error}"),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// The promise form: when `answer` is ready, `settle(ok, json)` gets its value's JSON or
+    /// its error's text.
+    fn settle_when<T, E>(
+        self: &Rc<Self>,
+        function: Kept,
+        answer: impl std::future::Future<Output = Result<T, E>> + 'static,
+    ) where
+        T: serde::Serialize,
+        E: std::fmt::Display,
+    {
         let settle = Callback {
             function,
             page: Rc::clone(self),
         };
         self.runtime.spawn(async move {
-            match reply.await {
-                Ok(response) => settle.settle(true, json_of(&response)),
+            match answer.await {
+                Ok(value) => settle.settle(true, json_of(&value)),
                 Err(error) => settle.settle(false, error.to_string()),
             }
         });
-        Ok(())
     }
 
     /// An asynchronous call (storage, alarms): `work` runs as the page's asynchronous work
@@ -615,17 +670,7 @@ impl Page {
     where
         F: std::future::Future<Output = Result<serde_json::Value, String>> + 'static,
     {
-        let future = work(self.runtime.clone());
-        let done = Callback {
-            function: done,
-            page: Rc::clone(self),
-        };
-        self.runtime.spawn(async move {
-            match future.await {
-                Ok(value) => done.settle(true, json_of(&value)),
-                Err(error) => done.settle(false, error),
-            }
-        });
+        self.settle_when(done, work(self.runtime.clone()));
     }
 }
 
@@ -987,12 +1032,14 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         })?,
     )?;
     let p = page.clone();
+    // sendMessage("extension", extensionId?, …) or sendMessage("native", application, …).
     sim.set(
         "sendMessage",
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>,
-                  extension_id: Option<String>,
+                  kind: String,
+                  to: Option<String>,
                   json: String,
                   callback: Option<Function<'js>>,
                   settle: Opt<Option<Function<'js>>>| {
@@ -1001,10 +1048,27 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                     serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
                 let callback = callback.map(|f| Persistent::save(&ctx, f));
                 let settle = settle.0.flatten().map(|f| Persistent::save(&ctx, f));
-                page.send_message(extension_id, message, callback, settle)
-                    .map_err(|e| throw(&ctx, &e))
+                match (kind.as_str(), to) {
+                    ("native", Some(application)) => {
+                        page.send_native_message(&application, message, callback, settle)
+                    }
+                    (_, to) => page.send_message(to, message, callback, settle),
+                }
+                .map_err(|e| throw(&ctx, &e))
             },
         )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "connectNative",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, application: String| {
+            let page = live(&p, &ctx)?;
+            let port = page
+                .runtime
+                .connect_native(&application)
+                .map_err(|e| throw(&ctx, &e.to_string()))?;
+            Ok::<_, rquickjs::Error>(page.keep_port(port))
+        })?,
     )?;
     let p = page.clone();
     sim.set(

@@ -382,6 +382,20 @@
     return message === null || message === undefined ? undefined : { message };
   };
 
+  // A one-time message (kind "extension") or a native message ("native"): the callback
+  // form with a callback, else a promise.
+  const send = (kind, to, message, callback) => {
+    if (callback) {
+      sim.sendMessage(kind, to, stringify(message), (json) => callback(parse(json)));
+      return undefined;
+    }
+    return new Promise((resolve, reject) => {
+      sim.sendMessage(kind, to, stringify(message), null, (ok, json) => {
+        if (ok) resolve(parse(json));
+        else reject(new Error(json));
+      });
+    });
+  };
   const runtime = {
     id: sim.id,
     OnInstalledReason: {
@@ -423,19 +437,29 @@
       if (args.length >= 2 && (typeof args[0] === "string" || args[0] === null)) {
         extensionId = args.shift();
       }
-      const message = args[0];
-      if (callback) {
-        sim.sendMessage(extensionId, stringify(message), (json) => callback(parse(json)));
-        return undefined;
-      }
-      return new Promise((resolve, reject) => {
-        sim.sendMessage(extensionId, stringify(message), null, (ok, json) => {
-          if (ok) resolve(parse(json));
-          else reject(new Error(json));
-        });
-      });
+      return send("extension", extensionId, args[0], callback);
     },
   };
+  // Native messaging exists only with the "nativeMessaging" permission, as in Chromium.
+  const manifest = parse(sim.manifest()) || {};
+  if ((manifest.permissions || []).includes("nativeMessaging")) {
+    runtime.connectNative = (application) => {
+      if (typeof application !== "string") {
+        throw new TypeError(
+          "Error in invocation of runtime.connectNative(string application): No matching signature."
+        );
+      }
+      return new Port(sim.connectNative(application), "");
+    };
+    runtime.sendNativeMessage = (application, message, callback) => {
+      if (typeof application !== "string" || (callback !== undefined && typeof callback !== "function")) {
+        throw new TypeError(
+          "Error in invocation of runtime.sendNativeMessage(string application, object message, optional function callback): No matching signature."
+        );
+      }
+      return send("native", application, message, callback);
+    };
+  }
   Object.defineProperty(runtime, "lastError", { get: lastError, enumerable: true });
 
   // chrome.storage.local, backed by the simulator's storage.

@@ -141,22 +141,50 @@ where
         target,
         to_message(message).map_err(Into::into),
     )?;
-    let Some(strong) = driver.upgrade() else {
-        return Err(SendMessageError::ContextInvalidated(ContextInvalidated));
+    let reply = async move {
+        match rx.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(ContextInvalidated.to_string()),
+        }
     };
+    call_back_when_done(
+        driver,
+        opener,
+        events,
+        "a runtime.sendMessage callback",
+        reply,
+        callback,
+    )
+    .map_err(|_| SendMessageError::ContextInvalidated(ContextInvalidated))
+}
+
+/// The callback form of an asynchronous call: when `reply` is ready, `callback` runs as the
+/// context's work with its result, and with `runtime.lastError` set to the error if it
+/// failed (reported as unchecked if the callback does not read it). `Err` if the browser
+/// has gone.
+pub(crate) fn call_back_when_done<F>(
+    driver: &Weak<Driver>,
+    opener: &ContextId,
+    events: &Rc<ContextEvents>,
+    label: &'static str,
+    reply: impl Future<Output = Result<Option<Value>, String>> + 'static,
+    callback: F,
+) -> Result<(), ContextInvalidated>
+where
+    F: FnOnce(Option<Value>) + 'static,
+{
+    let strong = driver.upgrade().ok_or(ContextInvalidated)?;
     let events = Rc::clone(events);
     let endpoint = opener.clone();
     let weak = Weak::clone(driver);
     strong.executor.spawn_ready(
         TaskOwner::Context(opener.clone()),
-        TaskLabel::Callback("a runtime.sendMessage callback"),
+        TaskLabel::Callback(label),
         Box::pin(async move {
-            let reply = rx.await.unwrap_or(Err(SendMessageError::ContextInvalidated(
-                ContextInvalidated,
-            )));
-            let (response, error) = match reply {
+            let (response, error) = match reply.await {
                 Ok(response) => (response, None),
-                Err(error) => (None, Some(error.to_string())),
+                Err(error) => (None, Some(error)),
             };
             run_callback(&weak, &endpoint, &events, error, || callback(response));
             Ok(())
@@ -165,8 +193,6 @@ where
     Ok(())
 }
 
-/// Runs a callback with `runtime.lastError` set to `error` (if any) while it runs, and records
-/// an error it did not read.
 pub(crate) fn run_callback(
     driver: &Weak<Driver>,
     endpoint: &ContextId,

@@ -722,6 +722,43 @@ impl Runtime {
         }
     }
 
+    /// `runtime.sendNativeMessage(application, message, callback)`, the callback form: the
+    /// callback gets the host's first answer, or nothing with `runtime.lastError` set to the
+    /// browser's error (`Specified native messaging host not found.`, …); an error it does
+    /// not read is reported as `Unchecked runtime.lastError: …`.
+    pub fn send_native_message_callback<T, F>(
+        &self,
+        application: &str,
+        message: &T,
+        callback: F,
+    ) -> Result<(), SendNativeMessageError>
+    where
+        T: Serialize + ?Sized,
+        F: FnOnce(Option<Value>) + 'static,
+    {
+        if self.is_content_script() {
+            return Err(SendNativeMessageError::NotAvailable(NotAvailable {
+                member: "sendNativeMessage",
+            }));
+        }
+        let answer = native::send_native_message(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            application,
+            message,
+        );
+        let reply = async move { answer.await.map(Some).map_err(|e| e.to_string()) };
+        messaging::call_back_when_done(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            "a runtime.sendNativeMessage callback",
+            reply,
+            callback,
+        )
+        .map_err(SendNativeMessageError::ContextInvalidated)
+    }
+
     /// `runtime.onMessage`: one-time messages from the own extension (and its content scripts).
     pub fn on_message(&self) -> &OnMessageEvent {
         self.inner.events.on_message()

@@ -1,0 +1,30 @@
+// The service worker of "Native ping". It talks to com.example.ping, a native application
+// installed on the machine beside the browser: first one message with sendNativeMessage (the
+// browser starts a host process for the one answer), then a port with connectNative (one
+// process for as long as the port is open; an open native port keeps the worker alive).
+const HOST = "com.example.ping";
+
+chrome.runtime.onInstalled.addListener(async () => {
+  // A host that is not installed: the callback form, with runtime.lastError.
+  chrome.runtime.sendNativeMessage("com.example.missing", "ping", (answer) => {
+    console.log(`missing host: ${chrome.runtime.lastError?.message} (${answer})`);
+  });
+
+  const answer = await chrome.runtime.sendNativeMessage(HOST, "ping");
+  await chrome.storage.local.set({ answer });
+  console.log(`one message: ${answer}`);
+
+  const port = chrome.runtime.connectNative(HOST);
+  let answers = 0;
+  port.onMessage.addListener(async (message) => {
+    answers += 1;
+    console.log(`on the port: ${message} (${answers})`);
+    if (answers === 3) {
+      port.disconnect();
+      await chrome.storage.local.set({ portAnswers: answers });
+    }
+  });
+  for (let i = 0; i < 3; i++) {
+    port.postMessage("ping");
+  }
+});
