@@ -622,7 +622,7 @@ fn in_burst(t: u64) -> bool {
 }
 
 fn due(t: u64, every: u64, offset: u64) -> bool {
-    t >= offset && (t - offset) % every == 0
+    t >= offset && (t - offset).is_multiple_of(every)
 }
 
 impl Driver {
@@ -899,7 +899,7 @@ impl Driver {
         for _ in 0..count {
             let n = self.take_n();
             let ledger = &self.ledger;
-            if n % 97 == 0 {
+            if n.is_multiple_of(97) {
                 // Refused: "sleepy" does not accept web pages.
                 self.portal.1.send(ledger, Some(&self.ids.sleepy), n, true);
                 continue;
@@ -1106,7 +1106,7 @@ fn soak(soak: Soak) {
         messages += scheduled + posted + one_time;
         driver.browser.advance(Duration::from_millis(TICK_MS));
         driver.read_trace();
-        if t >= warm_up && (t - warm_up) % sample_every == 0 {
+        if t >= warm_up && (t - warm_up).is_multiple_of(sample_every) {
             samples.push((t / 1_000, rss(), open_fds()));
         }
     }

@@ -142,7 +142,11 @@ fn extensions(
                         full.parent().map(Path::to_path_buf).unwrap_or_default()
                     };
                     runtime_js::extension_from_dir(&folder).map_err(|e| {
-                        error(path.clone(), format!("cannot load the extension: {e}"))
+                        let what = match e {
+                            runtime_js::LoadError::Manifest(_) => "the manifest",
+                            _ => "the extension",
+                        };
+                        error(path.clone(), format!("cannot load {what}: {e}"))
                     })?
                 } else {
                     ExtensionSpec::from_path(&full).map_err(|e| {
