@@ -29,9 +29,47 @@ impl Default for JsLimits {
     }
 }
 
+thread_local! {
+    static ENGINES: Cell<usize> = const { Cell::new(0) };
+    static CONTEXTS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many extensions' JavaScript engines (QuickJS runtimes) are alive on this thread: one
+/// for each extension with a page loaded; a suspended extension has none.
+pub fn live_engines() -> usize {
+    ENGINES.with(Cell::get)
+}
+
+/// How many JavaScript contexts are alive on this thread: one for each loaded page (or
+/// started worker); a page's context goes when it unloads.
+pub fn live_contexts() -> usize {
+    CONTEXTS.with(Cell::get)
+}
+
+/// Counts one engine or one context while it lives.
+pub(crate) struct Live(&'static std::thread::LocalKey<Cell<usize>>);
+
+impl Live {
+    pub(crate) fn context() -> Live {
+        Live::of(&CONTEXTS)
+    }
+
+    fn of(count: &'static std::thread::LocalKey<Cell<usize>>) -> Live {
+        count.with(|n| n.set(n.get() + 1));
+        Live(count)
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
 /// An extension's engine.
 pub(crate) struct Engine {
     runtime: Runtime,
+    _live: Live,
     /// What is left of the interrupt budget of the entry that runs now.
     left: Rc<Cell<u64>>,
     limits: JsLimits,
@@ -55,6 +93,7 @@ impl Engine {
         })));
         Ok(Engine {
             runtime,
+            _live: Live::of(&ENGINES),
             left,
             limits,
         })

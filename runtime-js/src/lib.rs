@@ -47,7 +47,7 @@ mod page;
 mod paths;
 mod script;
 
-pub use engine::JsLimits;
+pub use engine::{live_contexts, live_engines, JsLimits};
 pub use folder::{
     extension_from_dir, LoadError, MAX_SCRIPT_BYTES, MAX_SCRIPT_FILES, MAX_SCRIPT_SIZE,
 };

@@ -17,7 +17,7 @@ use runtime_core::{
 };
 
 use crate::convert;
-use crate::engine::Engine;
+use crate::engine::{Engine, Live};
 use crate::modules::{self, Lookup, ModuleHost};
 use crate::paths::{self, Target};
 use crate::script::{Program, WorkerInstall};
@@ -43,6 +43,7 @@ enum Registered {
 pub(crate) struct Page {
     // Dropped in this order: the context before the engine that runs it.
     context: Context,
+    _live: Live,
     engine: Rc<Engine>,
     runtime: Runtime,
     listeners: RefCell<HashMap<u32, Registered>>,
@@ -194,6 +195,7 @@ impl Page {
         let context = engine.context()?;
         let page = Rc::new(Page {
             context,
+            _live: Live::context(),
             engine: Rc::clone(engine),
             runtime,
             listeners: RefCell::default(),

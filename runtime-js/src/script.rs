@@ -2,7 +2,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeSet;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use async_trait::async_trait;
 use runtime_core::{BackgroundScript, Runtime, ScriptError};
@@ -46,7 +46,11 @@ pub struct JsScript {
     notes: Vec<String>,
     limits: JsLimits,
     epoch_ms: f64,
-    engine: OnceCell<Result<Machine, String>>,
+    /// The engine while a page of the extension is loaded: the pages hold it, and it goes
+    /// when the last of them unloads, so that a suspended extension keeps no JavaScript heap.
+    engine: RefCell<Weak<Engine>>,
+    /// The files its modules load, kept for the extension's life.
+    modules: OnceCell<Rc<ModuleHost>>,
     install: Rc<RefCell<WorkerInstall>>,
 }
 
@@ -102,7 +106,8 @@ impl JsScript {
             notes: Vec::new(),
             limits: JsLimits::default(),
             epoch_ms: DEFAULT_EPOCH_MS,
-            engine: OnceCell::new(),
+            engine: RefCell::new(Weak::new()),
+            modules: OnceCell::new(),
             install: Rc::default(),
         }
     }
@@ -202,13 +207,18 @@ impl JsScript {
         self
     }
 
+    /// The extension's engine: the one its loaded pages use, or a new one when none is
+    /// loaded.
     fn engine(&self) -> Result<Machine, String> {
-        self.engine
-            .get_or_init(|| {
-                let host = Rc::new(ModuleHost::new(self.files.clone(), self.incomplete.clone()));
-                Engine::new(self.limits, &host).map(|engine| (Rc::new(engine), host))
-            })
-            .clone()
+        let modules = self
+            .modules
+            .get_or_init(|| Rc::new(ModuleHost::new(self.files.clone(), self.incomplete.clone())));
+        if let Some(engine) = self.engine.borrow().upgrade() {
+            return Ok((engine, Rc::clone(modules)));
+        }
+        let engine = Rc::new(Engine::new(self.limits, modules)?);
+        *self.engine.borrow_mut() = Rc::downgrade(&engine);
+        Ok((engine, Rc::clone(modules)))
     }
 }
 
