@@ -15,6 +15,7 @@
 //! and the child process of figures 5 (started with `RUNTIME_SIM_BENCH_ROLE=scale`).
 
 mod bus;
+mod javascript;
 mod lifecycle;
 mod machine;
 mod measure;
@@ -48,13 +49,14 @@ struct Report<'a> {
 struct Areas(Vec<String>);
 
 impl Areas {
-    const ALL: [&'static str; 6] = [
+    const ALL: [&'static str; 7] = [
         "bus",
         "messaging",
         "lifecycle",
         "scale",
         "native",
         "updates",
+        "javascript",
     ];
 
     fn from_args() -> Result<Areas, String> {
@@ -106,6 +108,9 @@ fn main() -> ExitCode {
     if let Some(code) = scale::child_if_asked() {
         return code;
     }
+    if let Some(code) = javascript::child_if_asked() {
+        return code;
+    }
     let mode = Mode::from_args();
     let areas = match Areas::from_args() {
         Ok(areas) => areas,
@@ -147,6 +152,9 @@ fn main() -> ExitCode {
     }
     if areas.wants("updates") {
         show(updates::month_of_updates(mode));
+    }
+    if areas.wants("javascript") {
+        javascript::figures(mode).into_iter().for_each(&mut show);
     }
 
     println!("{}", table::markdown(&figures));
