@@ -217,8 +217,7 @@ impl Page {
         let weak = Rc::downgrade(&page);
         page.enter(|ctx| -> Result<(), String> {
             install(ctx, &weak).map_err(|e| format!("the globals could not be made: {e}"))?;
-            evaluate(ctx, "runtime-sim:url.js", include_str!("url.js"))
-                .map_err(|e| format!("the globals could not be made: {e}"))?;
+            lazy_url(ctx).map_err(|e| format!("the globals could not be made: {e}"))?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js"))
                 .map_err(|e| format!("the globals could not be made: {e}"))?;
             for entry in program.entries {
@@ -910,6 +909,40 @@ fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
 }
 
 /// The native functions the prelude builds the globals on, as `globalThis.__runtime_sim`.
+/// `URL` and `URLSearchParams` as globals that are made the first time a script touches
+/// them: `url.js` is a large script, and most pages never use it (made in every context, it
+/// took about 168 KB of each page's heap).
+fn lazy_url(ctx: &Ctx<'_>) -> Result<(), String> {
+    let load = Function::new(ctx.clone(), |ctx: Ctx<'_>| {
+        evaluate(&ctx, "runtime-sim:url.js", include_str!("url.js")).map_err(|e| throw(&ctx, &e))
+    })
+    .map_err(|e| e.to_string())?;
+    ctx.globals()
+        .set("__runtimeSimUrl", load)
+        .map_err(|e| e.to_string())?;
+    evaluate(
+        ctx,
+        "runtime-sim:lazy-url.js",
+        r#"(function (global, load) {
+  delete global.__runtimeSimUrl;
+  const data = (value) => ({ value, writable: true, configurable: true, enumerable: false });
+  for (const name of ["URL", "URLSearchParams"]) {
+    Object.defineProperty(global, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        load();
+        return global[name];
+      },
+      set(value) {
+        Object.defineProperty(global, name, data(value));
+      },
+    });
+  }
+})(globalThis, globalThis.__runtimeSimUrl);"#,
+    )
+}
+
 fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     let sim = Object::new(ctx.clone())?;
     let strong = live(page, ctx)?;

@@ -153,3 +153,21 @@ fn search_params_from_strings_records_and_pairs() {
         ]
     );
 }
+
+/// `URL` and `URLSearchParams` are made on first use: before it they are there all the same
+/// (as non-enumerable globals), after it they work, and a script may replace them.
+#[test]
+fn the_url_globals_are_there_before_their_first_use_and_can_be_replaced() {
+    let lines = console_of(
+        r#"
+        console.log(typeof URL, typeof URLSearchParams, Object.keys(globalThis).includes("URL"));
+        console.log(new URLSearchParams("a=1&b=2").get("b"), new URL("https://x.test/p").pathname);
+        URL = "mine";
+        console.log(URL, typeof URLSearchParams, typeof __runtimeSimUrl);
+        "#,
+    );
+    assert_eq!(
+        lines,
+        ["function function false", "2 /p", "mine function undefined"]
+    );
+}
