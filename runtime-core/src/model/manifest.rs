@@ -359,6 +359,24 @@ impl Manifest {
         self.permissions.iter().any(|p| p == permission)
     }
 
+    /// Whether the extension has a host permission for `url`: one of the match patterns of its
+    /// `permissions` or `host_permissions` matches it (`<all_urls>` too).
+    pub fn has_host_permission(&self, url: &str) -> bool {
+        let hosts = self
+            .raw()
+            .get("host_permissions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        self.permissions
+            .iter()
+            .map(String::as_str)
+            .chain(hosts)
+            .filter_map(|p| MatchPattern::parse(p).ok())
+            .any(|p| p.matches(url))
+    }
+
     /// The options page: `options_ui.page`, else `options_page`.
     pub fn options_page(&self) -> Option<&str> {
         self.options_page.as_deref()
