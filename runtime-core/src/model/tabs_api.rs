@@ -13,7 +13,6 @@ use crate::model::ids::TabId;
 use crate::model::match_pattern::MatchPattern;
 use crate::model::names::EventName;
 use crate::model::tab::{no_tab, no_window, TabCreate, TabQuery, WINDOW_ID, WINDOW_ID_CURRENT};
-use crate::model::work::Work;
 use crate::model::world::Model;
 
 /// The page a tab opens on when `tabs.create` names no URL.
@@ -186,10 +185,8 @@ impl Model {
                 continue;
             };
             let name = self.event_names.intern(event);
-            self.bus.post(Work::Deliver {
-                ext,
-                event: RuntimeEvent::Named { name, args },
-            });
+            // Dispatched as the tab changes: before the call that changed it answers.
+            self.deliver(&ext, RuntimeEvent::Named { name, args });
         }
     }
 
