@@ -38,17 +38,23 @@
 //! the folder when the extension is loaded, within bounds; a page never reads the disk. Every
 //! context has `URL` and `URLSearchParams` (see [`JsScript`] for the rest).
 
+mod contexts;
 mod convert;
+mod document;
 mod engine;
 mod folder;
 mod html;
+mod live;
 mod modules;
 mod page;
 mod paths;
 mod script;
+mod tabs;
 
+pub use contexts::JsContexts;
 pub use engine::JsLimits;
 pub use folder::{
     extension_from_dir, LoadError, MAX_SCRIPT_BYTES, MAX_SCRIPT_FILES, MAX_SCRIPT_SIZE,
 };
+pub use live::{live_contexts, LiveContexts};
 pub use script::{JsScript, DEFAULT_EPOCH_MS};

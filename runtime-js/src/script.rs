@@ -1,15 +1,16 @@
 //! `JsScript`: an extension's background script in JavaScript, as a `BackgroundScript`.
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::BTreeSet;
-use std::rc::Rc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::{Rc, Weak};
 
 use async_trait::async_trait;
-use runtime_core::{BackgroundScript, Runtime, ScriptError};
+use runtime_core::{BackgroundScript, ExtensionSpec, Runtime, ScriptError};
 
+use crate::contexts::JsContexts;
 use crate::engine::{Engine, JsLimits};
 use crate::modules::{Files, ModuleHost};
-use crate::page::Page;
+use crate::page::{Page, Scope};
 
 /// The Unix time, in milliseconds, that virtual time 0 shows as by default: 2026-01-01T00:00:00Z.
 pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
@@ -46,12 +47,35 @@ pub struct JsScript {
     notes: Vec<String>,
     limits: JsLimits,
     epoch_ms: f64,
-    engine: OnceCell<Result<Machine, String>>,
+    /// The extension's pages (HTML), by their path from the root.
+    pages: Pages,
+    /// The engine, shared with the extension's content scripts and views ([`JsScript::contexts`]).
+    engine: Rc<OnceCell<Result<Machine, String>>>,
     install: Rc<RefCell<WorkerInstall>>,
+    /// The background page now loaded, shared with the extension's views.
+    background: Rc<RefCell<Weak<Page>>>,
 }
 
+/// The HTML of an extension's pages, by their path from the root.
+pub(crate) type Pages = BTreeMap<String, Rc<str>>;
+
 /// The extension's engine, and the files its modules load.
-type Machine = (Rc<Engine>, Rc<ModuleHost>);
+pub(crate) type Machine = (Rc<Engine>, Rc<ModuleHost>);
+
+/// The extension's machine, made on first use from its files (by the background script or by a
+/// content script or view, whichever runs first: they share it).
+pub(crate) fn machine(
+    cell: &OnceCell<Result<Machine, String>>,
+    files: &Files,
+    incomplete: &Option<String>,
+    limits: JsLimits,
+) -> Result<Machine, String> {
+    cell.get_or_init(|| {
+        let host = Rc::new(ModuleHost::new(files.clone(), incomplete.clone()));
+        Engine::new(limits, &host).map(|engine| (Rc::new(engine), host))
+    })
+    .clone()
+}
 
 /// One script the page runs, in order.
 #[derive(Debug, Clone)]
@@ -102,8 +126,53 @@ impl JsScript {
             notes: Vec::new(),
             limits: JsLimits::default(),
             epoch_ms: DEFAULT_EPOCH_MS,
-            engine: OnceCell::new(),
+            pages: Pages::new(),
+            engine: Rc::default(),
             install: Rc::default(),
+            background: Rc::default(),
+        }
+    }
+
+    /// The extension's JavaScript with no background script: only files (for content scripts,
+    /// [`JsScript::resource`]) and pages ([`JsScript::page`]), attached with
+    /// [`JsScript::attach`].
+    pub fn files_only() -> JsScript {
+        JsScript::empty()
+    }
+
+    /// A page of the extension (its HTML) at `path` from the root (`popup.html`,
+    /// `options/index.html`): when a view opens on it, its `<script src>` elements run, in the
+    /// order a document runs them, from the files of [`JsScript::resource`].
+    pub fn page(mut self, path: impl Into<String>, html: impl Into<String>) -> JsScript {
+        self.pages
+            .insert(root_path(&path.into()), Rc::from(html.into()));
+        self
+    }
+
+    /// The code of the extension's content scripts and views, on this script's engine: a
+    /// [`ContextScript`](runtime_core::ContextScript) for
+    /// [`ExtensionSpec::context_script`](runtime_core::ExtensionSpec::context_script). It takes
+    /// the files and pages given so far; [`JsScript::attach`] does both steps at once.
+    pub fn contexts(&self) -> JsContexts {
+        JsContexts::new(
+            Rc::clone(&self.engine),
+            self.files.clone(),
+            self.incomplete.clone(),
+            self.pages.clone(),
+            self.limits,
+            self.epoch_ms,
+            Rc::clone(&self.background),
+        )
+    }
+
+    /// Gives `spec` this extension's JavaScript: its background script, if the manifest has
+    /// a background, and the code of its content scripts and views (one engine for all).
+    pub fn attach(self, spec: ExtensionSpec) -> ExtensionSpec {
+        let spec = spec.context_script(self.contexts());
+        if spec.manifest().background().is_some() {
+            spec.script(self)
+        } else {
+            spec
         }
     }
 
@@ -203,12 +272,7 @@ impl JsScript {
     }
 
     fn engine(&self) -> Result<Machine, String> {
-        self.engine
-            .get_or_init(|| {
-                let host = Rc::new(ModuleHost::new(self.files.clone(), self.incomplete.clone()));
-                Engine::new(self.limits, &host).map(|engine| (Rc::new(engine), host))
-            })
-            .clone()
+        machine(&self.engine, &self.files, &self.incomplete, self.limits)
     }
 }
 
@@ -219,18 +283,37 @@ pub(crate) struct Program<'a> {
     pub(crate) modules: Rc<ModuleHost>,
     pub(crate) install: Rc<RefCell<WorkerInstall>>,
     pub(crate) epoch_ms: f64,
+    /// What kind of global scope the page is.
+    pub(crate) scope: Scope,
+    /// Every script is a module (`background.type` is `"module"`).
+    pub(crate) all_modules: bool,
+    /// The extension's loaded background page, shared by its pages.
+    pub(crate) background: Rc<RefCell<Weak<Page>>>,
 }
 
 #[async_trait(?Send)]
 impl BackgroundScript for JsScript {
     async fn run(&self, runtime: Runtime) -> Result<(), ScriptError> {
         let (engine, modules) = self.engine()?;
+        let manifest = runtime.get_manifest();
+        let background = &manifest["background"];
+        let all_modules = background["type"].as_str() == Some("module");
+        let scope = match background["service_worker"].as_str() {
+            Some(script) => Scope::Worker {
+                script: root_path(script),
+                module: all_modules,
+            },
+            None => Scope::Page,
+        };
         let program = Program {
             entries: &self.entries,
             notes: &self.notes,
             modules,
             install: Rc::clone(&self.install),
             epoch_ms: self.epoch_ms,
+            scope,
+            all_modules,
+            background: Rc::clone(&self.background),
         };
         // The page lives on in what the browser holds of it: listeners, timers, calls.
         Page::load(&engine, runtime, &program)?;

@@ -392,6 +392,21 @@ impl Manifest {
         &self.content_scripts
     }
 
+    /// The `js` files of every entry of `content_scripts`, in the manifest's order, each once.
+    pub fn content_scripts_js(&self) -> Vec<String> {
+        let mut files: Vec<String> = Vec::new();
+        let entries = self.raw().get("content_scripts").and_then(Value::as_array);
+        for entry in entries.into_iter().flatten() {
+            let js = entry.get("js").and_then(Value::as_array);
+            for file in js.into_iter().flatten().filter_map(Value::as_str) {
+                if !files.iter().any(|f| f == file) {
+                    files.push(file.to_owned());
+                }
+            }
+        }
+        files
+    }
+
     /// Whether the extension `id` may message or connect to this one (§4.4): every extension
     /// may when `externally_connectable` is absent; otherwise only those its `ids` list.
     pub fn accepts_extension(&self, id: &str) -> bool {
