@@ -37,8 +37,16 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// and line, timers and `queueMicrotask` on the virtual clock, `Date` and `performance.now()`
 /// from virtual time, `Math.random()` and `crypto.getRandomValues()` from the simulation's
 /// seed, `atob`/`btoa`, `TextEncoder`/`TextDecoder`, `structuredClone`, `URL` and
-/// `URLSearchParams`, `DOMException`. `fetch` and `XMLHttpRequest` throw, saying they are not
-/// simulated; a namespace not provided is `undefined`, its first touch noted in the trace.
+/// `URLSearchParams`, `DOMException`; `chrome.tabs` (`create`, `get`, `query`, `remove`,
+/// `sendMessage`, `connect` and their events, with callbacks, or promises from Manifest V3 on);
+/// in a page, `window` and `runtime.getBackgroundPage`. `fetch` and `XMLHttpRequest` throw,
+/// saying they are not simulated; a namespace not provided is `undefined`, its first touch
+/// noted in the trace.
+///
+/// The extension's content scripts and views run on the same engine: [`JsScript::contexts`]
+/// gives their code ([`JsContexts`]), from the files of [`JsScript::resource`] (a content
+/// script's `js` files) and the pages of [`JsScript::page`] (a view's HTML);
+/// [`JsScript::attach`] gives an [`ExtensionSpec`] both.
 #[derive(Debug)]
 pub struct JsScript {
     entries: Vec<Entry>,

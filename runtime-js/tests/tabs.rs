@@ -161,3 +161,26 @@ fn a_tab_created_on_an_extension_page_runs_the_pages_scripts() {
         ["from the page hello number 0", "opened 1 false"]
     );
 }
+
+#[test]
+fn firefoxs_browser_tabs_gives_promises_in_manifest_v2() {
+    let script = JsScript::new(
+        "bg.js",
+        r#"browser.alarms.onAlarm.addListener(async () => {
+             const tabs = await browser.tabs.query({});
+             console.log("tabs", tabs.length, typeof chrome.tabs.query({}, () => {}));
+           });"#,
+    );
+    let spec = script.attach(runtime_core::ExtensionSpec::from_json(mv2()).unwrap());
+    let mut browser = Browser::builder()
+        .profile(runtime_core::Profile::Firefox)
+        .build();
+    let id = browser.install(spec).unwrap();
+    browser.start();
+    browser.open_tab("https://example.org/").unwrap();
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({}))
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    assert_eq!(messages(&browser), ["tabs 1 undefined"]);
+}
