@@ -131,9 +131,13 @@ pub use driver::last_error::LastError;
 pub use driver::on_message::{OnMessage, OnMessageEvent, SendResponse};
 pub use driver::port::Port;
 pub use driver::runtime::{
-    AlarmInfo, Alarms, AlarmsError, Runtime, Sleep, Storage, MAX_UNINSTALL_URL_LENGTH,
+    AlarmInfo, Alarms, AlarmsError, Runtime, Sleep, Storage, Tabs, TabsError,
+    MAX_UNINSTALL_URL_LENGTH,
 };
-pub use driver::script::{script_fn, BackgroundScript, ScriptError, ScriptFn};
+pub use driver::script::{
+    context_script_fn, script_fn, BackgroundScript, ContextScript, ContextScriptFn, ScriptError,
+    ScriptFn,
+};
 pub use driver::spec::{ExtensionSpec, ManifestInput};
 pub use driver::watchdog::{
     WatchdogAction, WatchdogHook, WatchdogReport, DEFAULT_WATCHDOG_LIMIT, WATCHDOG_ENV,
@@ -142,7 +146,7 @@ pub use driver::web_page::WebPage;
 /// Chromium's shortest alarm delays and periods.
 pub use model::alarm::{MV2_ALARM_MINIMUM, MV3_ALARM_MINIMUM, UNPACKED_ALARM_MINIMUM};
 pub use model::calls::{BackgroundPage, PackageDirectory};
-pub use model::contexts::ViewKind;
+pub use model::contexts::{ScriptPlace, ViewKind};
 pub use model::error::{
     ConnectError, ConnectNativeError, ContextError, ContextInvalidated, GetBackgroundPageError,
     GetPlatformInfoError, InstallError, NotAvailable, OpenOptionsPageError, PostMessageError,
@@ -170,6 +174,7 @@ pub use model::profile::{
 pub use model::reload_guard::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
 };
+pub use model::tab::{TabCreate, TabQuery, WINDOW_ID_CURRENT};
 pub use model::trace::Trace;
 pub use model::trace_entry::{ConsoleLevel, TraceContext, TraceEntry, TraceEvent};
 pub use model::trace_pack::TraceEntries;

@@ -31,7 +31,6 @@ impl Default for JsLimits {
 
 thread_local! {
     static ENGINES: Cell<usize> = const { Cell::new(0) };
-    static CONTEXTS: Cell<usize> = const { Cell::new(0) };
 }
 
 /// How many extensions' JavaScript engines (QuickJS runtimes) are alive on this thread: one
@@ -40,20 +39,10 @@ pub fn live_engines() -> usize {
     ENGINES.with(Cell::get)
 }
 
-/// How many JavaScript contexts are alive on this thread: one for each loaded page (or
-/// started worker); a page's context goes when it unloads.
-pub fn live_contexts() -> usize {
-    CONTEXTS.with(Cell::get)
-}
-
-/// Counts one engine or one context while it lives.
-pub(crate) struct Live(&'static std::thread::LocalKey<Cell<usize>>);
+/// Counts one engine while it lives.
+struct Live(&'static std::thread::LocalKey<Cell<usize>>);
 
 impl Live {
-    pub(crate) fn context() -> Live {
-        Live::of(&CONTEXTS)
-    }
-
     fn of(count: &'static std::thread::LocalKey<Cell<usize>>) -> Live {
         count.with(|n| n.set(n.get() + 1));
         Live(count)

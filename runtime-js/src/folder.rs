@@ -8,18 +8,19 @@ use std::rc::Rc;
 
 use runtime_core::{BackgroundKind, ExtensionSpec, ManifestError};
 
-use crate::html::{self, ScriptKind};
-use crate::paths::{self, Target};
-use crate::script::{root_path, Entry, JsScript};
+use crate::document;
+use crate::script::JsScript;
 
 /// The largest script file read: 16 MiB. A background page's HTML is read with the same
 /// bound.
 pub const MAX_SCRIPT_SIZE: u64 = 16 * 1024 * 1024;
 
-/// The most script files (`.js`, `.mjs`) of a folder read for modules and `importScripts`.
+/// The most script files (`.js`, `.mjs`) and pages (`.html`, `.htm`) of a folder read for
+/// modules, `importScripts` and views.
 pub const MAX_SCRIPT_FILES: usize = 4096;
 
-/// The most bytes of script files of a folder read for modules and `importScripts`: 64 MiB.
+/// The most bytes of script and page files of a folder read for modules, `importScripts` and
+/// views: 64 MiB.
 pub const MAX_SCRIPT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How deep the folder is searched for script files.
@@ -51,28 +52,39 @@ pub enum LoadError {
         /// Why it could not be read.
         reason: String,
     },
+    /// A content script's file could not be read, as Chromium says it (`Could not load
+    /// javascript '<path>' for content script.`, or `Could not load file '<path>' for content
+    /// script. It isn't UTF-8 encoded.`).
+    #[error("{message}")]
+    ContentScript {
+        /// The file's path, as the manifest gives it.
+        path: String,
+        /// The browser's message.
+        message: String,
+    },
     /// What the manifest asks for is not simulated yet.
     #[error("{0}")]
     NotSimulated(String),
 }
 
-/// The extension in `dir` (unpacked), with its background's own JavaScript: the files of
-/// `background.scripts`, in order; the `background.service_worker`, classic or a module
-/// (`"type": "module"`); or the `<script src>` elements of the HTML `background.page`. Each file
-/// is read only if it is a regular file of at most [`MAX_SCRIPT_SIZE`] inside the folder, and
-/// must be UTF-8.
+/// The extension in `dir` (unpacked), with its own JavaScript: the background's — the files
+/// of `background.scripts`, in order; the `background.service_worker`, classic or a module
+/// (`"type": "module"`); or the `<script src>` elements of the HTML `background.page` — and
+/// that of its content scripts (the `js` files of `content_scripts`) and of its pages (every
+/// `.html` file, whose `<script src>` elements run when a view opens on it). Each file is read
+/// only if it is a regular file of at most [`MAX_SCRIPT_SIZE`] inside the folder, and must be
+/// UTF-8; a content script's file that cannot be read fails the load with Chromium's error.
 ///
-/// The folder's other script files (`.js` and `.mjs`, at most [`MAX_SCRIPT_FILES`] of them and
-/// [`MAX_SCRIPT_BYTES`] in all) are read too, so that `import`, `import()` and `importScripts`
-/// find them; one that cannot be read fails only when a script loads it.
+/// The folder's other script files (`.js` and `.mjs`) and pages (`.html`, `.htm`), at most
+/// [`MAX_SCRIPT_FILES`] of them and [`MAX_SCRIPT_BYTES`] in all, are read too, so that
+/// `import`, `import()`, `importScripts` and views find them; one that cannot be read fails
+/// only when a script loads it.
 pub fn extension_from_dir(dir: impl AsRef<Path>) -> Result<ExtensionSpec, LoadError> {
     let dir = dir.as_ref();
     let spec = ExtensionSpec::from_dir(dir)?;
-    let Some(background) = spec.manifest().background().cloned() else {
-        return Ok(spec);
-    };
-    let mut script = match &background.kind {
-        BackgroundKind::Scripts(files) => {
+    let background = match spec.manifest().background().map(|b| &b.kind) {
+        None => None,
+        Some(BackgroundKind::Scripts(files)) => {
             let mut script: Option<JsScript> = None;
             for file in files {
                 let source = read_script(dir, file)?;
@@ -81,12 +93,9 @@ pub fn extension_from_dir(dir: impl AsRef<Path>) -> Result<ExtensionSpec, LoadEr
                     Some(script) => script.file(file.clone(), source),
                 });
             }
-            match script {
-                Some(script) => script,
-                None => return Ok(spec),
-            }
+            script
         }
-        BackgroundKind::ServiceWorker(file) => {
+        Some(BackgroundKind::ServiceWorker(file)) => {
             let source = read_script(dir, file)?;
             let module = spec
                 .manifest()
@@ -94,25 +103,56 @@ pub fn extension_from_dir(dir: impl AsRef<Path>) -> Result<ExtensionSpec, LoadEr
                 .get("background")
                 .and_then(|b| b.get("type"))
                 == Some(&serde_json::Value::from("module"));
-            if module {
+            Some(if module {
                 JsScript::new_module(file.clone(), source)
             } else {
                 JsScript::new(file.clone(), source)
-            }
+            })
         }
-        BackgroundKind::Page(page) => page_script(dir, page)?,
+        Some(BackgroundKind::Page(page)) => Some(page_script(dir, page)?),
     };
-    let (files, stopped) = collect_scripts(dir);
-    if let Some(why) = stopped {
+    let has_background = background.is_some();
+    let mut script = background.unwrap_or_else(JsScript::files_only);
+    let found = collect_files(dir);
+    if let Some(why) = found.stopped {
         script = script.incomplete(why);
     }
-    for (path, file) in files {
+    for (path, file) in found.scripts {
         script = match file {
             Ok(source) => script.resource(path, source),
             Err(reason) => script.unreadable(path, reason),
         };
     }
-    Ok(spec.script(script))
+    for (path, file) in found.pages {
+        if let Ok(html) = file {
+            script = script.page(path, html);
+        }
+    }
+    // Content scripts' files are read whatever the bounds, and must be there.
+    for entry in spec.manifest().content_scripts_js() {
+        let source = read_content_script(dir, &entry)?;
+        script = script.resource(entry, source);
+    }
+    if has_background {
+        Ok(script.attach(spec))
+    } else {
+        // A background whose script list is empty has no script: installing it says so.
+        Ok(spec.context_script(script.contexts()))
+    }
+}
+
+/// A content script's file, or Chromium's error for it.
+fn read_content_script(dir: &Path, file: &str) -> Result<String, LoadError> {
+    let bytes = read_bytes(dir, file).map_err(|_| LoadError::ContentScript {
+        path: file.to_owned(),
+        message: format!("Could not load javascript '{file}' for content script."),
+    })?;
+    String::from_utf8(bytes).map_err(|_| LoadError::ContentScript {
+        path: file.to_owned(),
+        message: format!(
+            "Could not load file '{file}' for content script. It isn't UTF-8 encoded."
+        ),
+    })
 }
 
 /// The scripts of the background page `page`: its `<script src>` elements, in the order the
@@ -123,77 +163,49 @@ fn page_script(dir: &Path, page: &str) -> Result<JsScript, LoadError> {
         path: page.to_owned(),
         reason,
     })?;
-    let page_path = root_path(page);
-    let (tags, more) = html::scripts(&html);
-    let mut entries: Vec<(u8, Entry)> = Vec::new();
-    let mut notes = Vec::new();
-    if more {
-        notes.push(format!(
-            "runtime-sim: {page} has more than {} <script> elements; the others are not run",
-            html::MAX_PAGE_SCRIPTS
-        ));
-    }
-    for tag in &tags {
-        if tag.kind == ScriptKind::NotRun {
-            continue;
-        }
-        let Some(src) = &tag.src else {
-            if tag.inline {
-                notes.push(format!(
-                    "runtime-sim: the inline <script> at {page}:{} is not run: the Content Security Policy of extension pages forbids inline script",
-                    tag.line
-                ));
-            }
-            continue;
-        };
-        // The page's URL is the base of its scripts' (the origin does not matter here: only
-        // files of the extension are read).
-        let target = paths::resolve("chrome-extension://page", &page_path, src);
-        let (name, source) = match &target {
-            Target::Here { path, .. } => {
-                let name = paths::decode(path).unwrap_or_else(|| path.clone());
-                let source = match read_text(dir, &name) {
-                    Ok(text) => Ok(Rc::from(text)),
-                    Err(_) if !dir.join(&name).exists() => {
-                        Err("net::ERR_FILE_NOT_FOUND".to_owned())
-                    }
-                    Err(reason) => Err(format!("runtime-sim could not read {name}: {reason}")),
-                };
-                (name, source)
-            }
-            Target::Elsewhere(url) => {
-                notes.push(format!(
-                    "runtime-sim: the <script src=\"{url}\"> at {page}:{} is not run: the Content Security Policy of extension pages allows only the extension's own scripts",
-                    tag.line
-                ));
-                continue;
-            }
-        };
-        let entry = Entry {
-            name,
-            module: tag.kind == ScriptKind::Module,
-            source,
-        };
-        entries.push((tag.phase(), entry));
-    }
-    // A stable sort: each phase keeps the document's order.
-    entries.sort_by_key(|(phase, _)| *phase);
+    let found = document::page_scripts(page, &html, |name| match read_text(dir, name) {
+        Ok(text) => Ok(Rc::from(text)),
+        Err(_) if !dir.join(name).exists() => Err("net::ERR_FILE_NOT_FOUND".to_owned()),
+        Err(reason) => Err(format!("runtime-sim could not read {name}: {reason}")),
+    });
     let mut script = JsScript::empty();
-    for (_, entry) in entries {
+    for entry in found.entries {
         script = script.entry(entry);
     }
-    for note in notes {
+    for note in found.notes {
         script = script.note(note);
     }
     Ok(script)
 }
 
-/// A file found, by its path from the root: its text, or why it could not be read.
+/// Files found, by their path from the root: their text, or why they could not be read.
 type Found = Vec<(String, Result<String, String>)>;
 
-/// The folder's script files (`.js`, `.mjs`) by their path from the root, read within the
-/// bounds; and why a file may be missing when a bound was reached.
-fn collect_scripts(dir: &Path) -> (Found, Option<String>) {
+/// What [`collect_files`] found.
+struct Collected {
+    scripts: Found,
+    pages: Found,
+    /// Why a file may be missing, when a bound was reached.
+    stopped: Option<String>,
+}
+
+/// The folder's script files (`.js`, `.mjs`) and pages (`.html`, `.htm`) by their path from
+/// the root, read within the bounds.
+fn collect_files(dir: &Path) -> Collected {
+    let (found, stopped) = collect(dir);
+    let (pages, scripts) = found
+        .into_iter()
+        .partition(|(path, _)| path.ends_with(".html") || path.ends_with(".htm"));
+    Collected {
+        scripts,
+        pages,
+        stopped,
+    }
+}
+
+/// The folder's script and page files, read within the bounds; and why a file may be missing
+/// when a bound was reached.
+fn collect(dir: &Path) -> (Found, Option<String>) {
     let mut found = Vec::new();
     let Ok(root) = dir.canonicalize() else {
         return (found, None);
@@ -230,7 +242,7 @@ fn collect_scripts(dir: &Path) -> (Found, Option<String>) {
             let script_file = path
                 .extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| e == "js" || e == "mjs");
+                .is_some_and(|e| matches!(e, "js" | "mjs" | "html" | "htm"));
             if !script_file {
                 continue;
             }
@@ -282,6 +294,13 @@ fn read_script(dir: &Path, file: &str) -> Result<String, LoadError> {
 /// The text of the file at `file` (a path from the root of `dir`): a regular file of at most
 /// [`MAX_SCRIPT_SIZE`], inside the folder (also once symbolic links are followed), in UTF-8.
 fn read_text(dir: &Path, file: &str) -> Result<String, String> {
+    let bytes = read_bytes(dir, file)?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({})", e.utf8_error()))
+}
+
+/// The bytes of the file at `file` (a path from the root of `dir`): a regular file of at most
+/// [`MAX_SCRIPT_SIZE`], inside the folder (also once symbolic links are followed).
+fn read_bytes(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
     let relative = PathBuf::from(file.trim_start_matches('/'));
     if relative
         .components()
@@ -295,7 +314,5 @@ fn read_text(dir: &Path, file: &str) -> Result<String, String> {
             return Err("the path leaves the extension's folder".to_owned());
         }
     }
-    let bytes =
-        runtime_native::read_regular_file(&path, MAX_SCRIPT_SIZE).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({})", e.utf8_error()))
+    runtime_native::read_regular_file(&path, MAX_SCRIPT_SIZE).map_err(|e| e.to_string())
 }

@@ -1,5 +1,6 @@
-//! Real JavaScript in the simulated browser: an extension's own background script, run on
-//! QuickJS (through `rquickjs`) against the simulated `chrome.runtime`, on the virtual clock.
+//! Real JavaScript in the simulated browser: an extension's own background script, content
+//! scripts and pages, run on QuickJS (through `rquickjs`) against the simulated
+//! `chrome.runtime`, on the virtual clock.
 //!
 //! ```
 //! use std::time::Duration;
@@ -37,18 +38,33 @@
 //! the importing file's `chrome-extension://` URL. [`extension_from_dir`] reads all of it from
 //! the folder when the extension is loaded, within bounds; a page never reads the disk. Every
 //! context has `URL` and `URLSearchParams` (see [`JsScript`] for the rest).
+//!
+//! Content scripts and views run on the same engine ([`JsContexts`], given to the extension by
+//! [`JsScript::attach`]): a content script's context, in each frame the manifest's
+//! `content_scripts` match, runs their `js` files with only what Chromium gives content scripts
+//! (part of `chrome.runtime`, and `chrome.storage`); a view's context runs the `<script src>`
+//! elements of its HTML page with an extension page's `chrome` — `runtime` with
+//! `getBackgroundPage`, `storage`, `alarms` and `tabs` (`create`, `get`, `query`, `remove`,
+//! `sendMessage`, `connect`, `onCreated`, `onRemoved`, `onUpdated`, as background pages have
+//! it too). Each context goes with its frame or view; [`live_contexts`] counts those alive.
 
+mod contexts;
 mod convert;
+mod document;
 mod engine;
 mod folder;
 mod html;
+mod live;
 mod modules;
 mod page;
 mod paths;
 mod script;
+mod tabs;
 
-pub use engine::{live_contexts, live_engines, JsLimits};
+pub use contexts::JsContexts;
+pub use engine::{live_engines, JsLimits};
 pub use folder::{
     extension_from_dir, LoadError, MAX_SCRIPT_BYTES, MAX_SCRIPT_FILES, MAX_SCRIPT_SIZE,
 };
+pub use live::{live_contexts, LiveContexts};
 pub use script::{JsScript, DEFAULT_EPOCH_MS};

@@ -17,13 +17,13 @@ use runtime_core::{
 };
 
 use crate::convert;
-use crate::engine::{Engine, Live};
+use crate::engine::Engine;
 use crate::modules::{self, Lookup, ModuleHost};
 use crate::paths::{self, Target};
 use crate::script::{Program, WorkerInstall};
 
 /// A JavaScript function kept beyond the entry that made it.
-type Kept = Persistent<Function<'static>>;
+pub(crate) type Kept = Persistent<Function<'static>>;
 
 /// A listener registered with the browser for a JavaScript listener, to remove it again.
 enum Registered {
@@ -41,9 +41,12 @@ enum Registered {
 
 /// One load's JavaScript context.
 pub(crate) struct Page {
-    // Dropped in this order: the context before the engine that runs it.
+    // Dropped in this order: what is kept of the context's objects, the context, then the
+    // engine that runs it.
+    /// The page's global object, kept when another page may ask for it (a background page's
+    /// `window`, which `runtime.getBackgroundPage` gives).
+    global: RefCell<Option<Persistent<Object<'static>>>>,
     context: Context,
-    _live: Live,
     engine: Rc<Engine>,
     runtime: Runtime,
     listeners: RefCell<HashMap<u32, Registered>>,
@@ -66,15 +69,48 @@ pub(crate) struct Page {
     new_worker: bool,
     /// How deep `importScripts` calls are nested now.
     import_depth: Cell<u32>,
+    /// `chrome-extension://<id>`.
+    origin: String,
+    /// The extension's background page now loaded, if it is one (shared by its pages).
+    background: Rc<RefCell<Weak<Page>>>,
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        crate::live::closed(&self.scope);
+    }
 }
 
 /// The global scope a page's scripts run in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Scope {
+pub(crate) enum Scope {
     /// A background page (`background.scripts` or `background.page`).
     Page,
     /// A service worker: the path of its script from the root, and whether it is a module.
     Worker { script: String, module: bool },
+    /// An extension view: a popup, an options page, a tab on an extension page.
+    View,
+    /// A content script, in its isolated world of a tab's frame.
+    ContentScript,
+}
+
+impl Scope {
+    /// What the prelude calls it (`sim.kind`).
+    fn kind(&self) -> &'static str {
+        match self {
+            Scope::Page => "page",
+            Scope::Worker { .. } => "worker",
+            Scope::View => "view",
+            Scope::ContentScript => "content",
+        }
+    }
+
+    /// A page of the extension's background (where the first uncaught error fails the load);
+    /// in a view or a content script each script runs on its own, and an uncaught error is only
+    /// written to the console.
+    fn is_background(&self) -> bool {
+        matches!(self, Scope::Page | Scope::Worker { .. })
+    }
 }
 
 /// How deep `importScripts` may nest (a script that imports itself would never end).
@@ -92,7 +128,7 @@ fn import_scripts_error(message: &str) -> String {
 
 /// A kept function and the page it runs in: the function is released before the page (and
 /// with it, maybe, the engine).
-struct Callback {
+pub(crate) struct Callback {
     function: Kept,
     page: Rc<Page>,
 }
@@ -118,6 +154,38 @@ impl Callback {
 }
 
 impl Callback {
+    /// `function`, to run in `page`.
+    pub(crate) fn new(function: Kept, page: &Rc<Page>) -> Callback {
+        Callback {
+            function,
+            page: Rc::clone(page),
+        }
+    }
+
+    /// Calls the callback of a call in the callback form with the response's JSON (`null` for
+    /// none); what it throws is written to the console.
+    pub(crate) fn respond(&self, json: Option<String>) {
+        self.answer(json, true, "Error in response callback");
+    }
+
+    /// Calls the callback of a call in the callback form with the answer's JSON, or with none
+    /// `null` (`none_is_null`) or `undefined`; what it throws goes to the console after `what`.
+    fn answer(&self, json: Option<String>, none_is_null: bool, what: &str) {
+        let result = self.call(
+            move |ctx| match json {
+                Some(json) => strings(ctx, vec![json]),
+                None if none_is_null => Ok(vec![Value::new_null(ctx.clone())]),
+                None => Ok(vec![Value::new_undefined(ctx.clone())]),
+            },
+            |_| (),
+        );
+        if let Err(error) = result {
+            self.page
+                .runtime
+                .console(ConsoleLevel::Error, format!("{what}: {error}"), None);
+        }
+    }
+
     /// Calls a `(ok, text)` function: how an asynchronous call tells JavaScript its outcome
     /// (the JSON of its value, or the error's message). What it throws is lost: the prelude's
     /// own functions do not throw.
@@ -135,13 +203,13 @@ impl Callback {
 
 /// The page a native function belongs to, or the error a call from a page that is gone
 /// throws.
-fn live(page: &Weak<Page>, ctx: &Ctx<'_>) -> rquickjs::Result<Rc<Page>> {
+pub(crate) fn live(page: &Weak<Page>, ctx: &Ctx<'_>) -> rquickjs::Result<Rc<Page>> {
     page.upgrade()
         .ok_or_else(|| throw(ctx, "Extension context invalidated."))
 }
 
 /// JSON text of a value the simulator hands to JavaScript.
-fn json_of<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json_of<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
@@ -161,15 +229,8 @@ impl Page {
         program: &Program<'_>,
     ) -> Result<Rc<Page>, String> {
         let manifest = runtime.get_manifest();
-        let background = &manifest["background"];
-        let module_type = background["type"].as_str() == Some("module");
-        let scope = match background["service_worker"].as_str() {
-            Some(script) => Scope::Worker {
-                script: crate::script::root_path(script),
-                module: module_type,
-            },
-            None => Scope::Page,
-        };
+        let scope = program.scope.clone();
+        let module_type = program.all_modules;
         let origin = runtime.get_url("").trim_end_matches('/').to_owned();
         program
             .modules
@@ -190,12 +251,13 @@ impl Page {
                 }
                 !install.done
             }
-            Scope::Page => false,
+            Scope::Page | Scope::View | Scope::ContentScript => false,
         };
         let context = engine.context()?;
+        crate::live::opened(&scope);
         let page = Rc::new(Page {
+            global: RefCell::new(None),
             context,
-            _live: Live::context(),
             engine: Rc::clone(engine),
             runtime,
             listeners: RefCell::default(),
@@ -210,16 +272,28 @@ impl Page {
             install: Rc::clone(&program.install),
             new_worker,
             import_depth: Cell::new(0),
+            origin: origin.clone(),
+            background: Rc::clone(&program.background),
         });
+        if page.scope == Scope::Page {
+            *page.background.borrow_mut() = Rc::downgrade(&page);
+        }
         for note in program.notes {
             page.runtime.warn(note.clone());
         }
         let weak = Rc::downgrade(&page);
         page.enter(|ctx| -> Result<(), String> {
-            install(ctx, &weak).map_err(|e| format!("the globals could not be made: {e}"))?;
-            lazy_url(ctx).map_err(|e| format!("the globals could not be made: {e}"))?;
-            evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js"))
-                .map_err(|e| format!("the globals could not be made: {e}"))?;
+            let globals = |e: String| format!("the globals could not be made: {e}");
+            install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
+            crate::tabs::install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
+            lazy_url(ctx).map_err(globals)?;
+            evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js")).map_err(globals)?;
+            evaluate(ctx, "runtime-sim:tabs.js", include_str!("tabs.js")).map_err(globals)?;
+            evaluate(ctx, "runtime-sim:end", "delete globalThis.__runtime_sim;")
+                .map_err(globals)?;
+            if page.scope == Scope::Page {
+                *page.global.borrow_mut() = Some(Persistent::save(ctx, ctx.globals()));
+            }
             for entry in program.entries {
                 let source = match &entry.source {
                     Ok(source) => source,
@@ -232,10 +306,16 @@ impl Page {
                         continue;
                     }
                 };
-                if entry.module || module_type {
-                    page.run_module(ctx, &crate::script::root_path(&entry.name), source)?;
+                let ran = if entry.module || module_type {
+                    page.run_module(ctx, &crate::script::root_path(&entry.name), source)
                 } else {
-                    evaluate(ctx, &entry.name, source)?;
+                    evaluate(ctx, &entry.name, source)
+                };
+                if let Err(error) = ran {
+                    if page.scope.is_background() {
+                        return Err(error);
+                    }
+                    page.runtime.console(ConsoleLevel::Error, error, None);
                 }
             }
             Ok(())
@@ -385,7 +465,12 @@ impl Page {
     }
 
     /// Enters JavaScript in this page; jobs left by the entry run after it.
-    fn enter<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+    pub(crate) fn enter<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+        // The extension's pages share one engine: what resolves a module is told whose it is.
+        self.modules.begin_page(
+            self.origin.clone(),
+            matches!(self.scope, Scope::Worker { .. }),
+        );
         let runtime = self.runtime.clone();
         self.engine.enter(&self.context, f, move |uncaught| {
             runtime.console(ConsoleLevel::Error, uncaught, None)
@@ -505,8 +590,134 @@ impl Page {
         }
     }
 
+    /// This context's `chrome.runtime`.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// An asynchronous call of the API in either form: `work`'s value (JSON) or error is given
+    /// to `callback` (the callback form: `callback(json)`, or `callback()` with
+    /// `runtime.lastError` set), or else to `settle(ok, text)` (a promise). With neither, the
+    /// call is made and its outcome dropped.
+    pub(crate) fn answer_later<F>(
+        self: &Rc<Self>,
+        callback: Option<Kept>,
+        settle: Option<Kept>,
+        work: F,
+    ) where
+        F: std::future::Future<Output = Result<serde_json::Value, String>> + 'static,
+    {
+        let page = Rc::clone(self);
+        self.runtime.spawn(async move {
+            let outcome = work.await;
+            if let Some(function) = callback {
+                let callback = Callback {
+                    function,
+                    page: Rc::clone(&page),
+                };
+                let (json, error) = match outcome {
+                    Ok(value) => (Some(json_of(&value)), None),
+                    Err(error) => (None, Some(error)),
+                };
+                page.runtime.run_callback(error, || {
+                    let result = callback.call(
+                        move |ctx| match json {
+                            Some(json) => strings(ctx, vec![json]),
+                            None => Ok(Vec::new()),
+                        },
+                        |_| (),
+                    );
+                    if let Err(error) = result {
+                        page.runtime.console(
+                            ConsoleLevel::Error,
+                            format!("Error in response callback: {error}"),
+                            None,
+                        );
+                    }
+                });
+            } else if let Some(function) = settle {
+                let settle = Callback { function, page };
+                match outcome {
+                    Ok(value) => settle.settle(true, json_of(&value)),
+                    Err(error) => settle.settle(false, error),
+                }
+            }
+        });
+    }
+
+    /// `runtime.getBackgroundPage()`: the background page's `window` (its global object),
+    /// loading an event page first, given to `callback(window)` or `settle(true, window)`; or
+    /// the browser's error (`You do not have a background page.` for a service worker or no
+    /// background at all).
+    fn background_page(self: &Rc<Self>, callback: Option<Kept>, settle: Option<Kept>) {
+        let manifest = self.runtime.get_manifest();
+        let worker = manifest["background"]["service_worker"].is_string();
+        let runtime = self.runtime.clone();
+        let page = Rc::clone(self);
+        self.runtime.spawn(async move {
+            let loaded = if worker {
+                Err(runtime_core::GetBackgroundPageError::NoBackgroundPage.to_string())
+            } else {
+                runtime
+                    .get_background_page()
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let window = loaded.and_then(|_| {
+                let background = page.background.borrow().upgrade();
+                background
+                    .and_then(|bg| bg.global.borrow().clone())
+                    .ok_or_else(|| runtime_core::GetBackgroundPageError::FailedToLoad.to_string())
+            });
+            if let Some(function) = callback {
+                let callback = Callback {
+                    function,
+                    page: Rc::clone(&page),
+                };
+                let (window, error) = match window {
+                    Ok(window) => (Some(window), None),
+                    Err(error) => (None, Some(error)),
+                };
+                page.runtime.run_callback(error, || {
+                    let result = callback.call(
+                        move |ctx| match window {
+                            Some(window) => Ok(vec![window.restore(ctx)?.into_value()]),
+                            None => Ok(Vec::new()),
+                        },
+                        |_| (),
+                    );
+                    if let Err(error) = result {
+                        page.runtime.console(
+                            ConsoleLevel::Error,
+                            format!("Error in response callback: {error}"),
+                            None,
+                        );
+                    }
+                });
+            } else if let Some(function) = settle {
+                let settle = Callback { function, page };
+                let _ = settle.call(
+                    move |ctx| {
+                        Ok(match window {
+                            Ok(window) => vec![
+                                Value::new_bool(ctx.clone(), true),
+                                window.restore(ctx)?.into_value(),
+                            ],
+                            Err(error) => {
+                                let mut args = vec![Value::new_bool(ctx.clone(), false)];
+                                args.extend(strings(ctx, vec![error])?);
+                                args
+                            }
+                        })
+                    },
+                    |_| (),
+                );
+            }
+        });
+    }
+
     /// Keeps a port for JavaScript; gives the number JavaScript knows it by.
-    fn keep_port(&self, port: Port) -> u32 {
+    pub(crate) fn keep_port(&self, port: Port) -> u32 {
         let token = self.next_port.get();
         self.next_port.set(token + 1);
         self.ports.borrow_mut().insert(token, port);
@@ -623,24 +834,7 @@ impl Page {
             function,
             page: Rc::clone(self),
         };
-        move |answer| {
-            let json = answer.map(|a| json_of(&a));
-            let result = callback.call(
-                move |ctx| match json {
-                    Some(json) => strings(ctx, vec![json]),
-                    None if none_is_null => Ok(vec![Value::new_null(ctx.clone())]),
-                    None => Ok(vec![Value::new_undefined(ctx.clone())]),
-                },
-                |_| (),
-            );
-            if let Err(error) = result {
-                callback.page.runtime.console(
-                    ConsoleLevel::Error,
-                    format!("{what}: {error}"),
-                    None,
-                );
-            }
-        }
+        move |answer| callback.answer(answer.map(|a| json_of(&a)), none_is_null, what)
     }
 
     /// The promise form: when `answer` is ready, `settle(ok, json)` gets its value's JSON or
@@ -904,7 +1098,7 @@ fn evaluate(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), String> {
 }
 
 /// Throws a JavaScript `Error` with `message`.
-fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+pub(crate) fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     rquickjs::Exception::throw_message(ctx, message)
 }
 
@@ -954,6 +1148,13 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     let now_ms = strong.runtime.now().as_millis() as f64;
     sim.set("origin", strong.epoch_ms + now_ms)?;
     sim.set("worker", matches!(strong.scope, Scope::Worker { .. }))?;
+    sim.set("kind", strong.scope.kind())?;
+    sim.set(
+        "manifestVersion",
+        strong.runtime.get_manifest()["manifest_version"]
+            .as_u64()
+            .unwrap_or(2),
+    )?;
     drop(strong);
 
     let p = page.clone();
@@ -1187,6 +1388,20 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 port.disconnect();
             }
         })?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "getBackgroundPage",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, callback: Option<Function<'js>>, settle: Option<Function<'js>>| {
+                let page = live(&p, &ctx)?;
+                let callback = callback.map(|f| Persistent::save(&ctx, f));
+                let settle = settle.map(|f| Persistent::save(&ctx, f));
+                page.background_page(callback, settle);
+                Ok::<_, rquickjs::Error>(())
+            },
+        )?,
     )?;
     let p = page.clone();
     sim.set(

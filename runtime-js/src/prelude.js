@@ -1,5 +1,6 @@
 // The globals of an extension's context, written over a few native functions (`sim`, which
-// the script never sees). Run once per context, before the extension's own script.
+// the script never sees). Run once per context, before the extension's own script; `sim.kind`
+// says which context it is: "page" (a background page), "worker", "view" or "content".
 (function (sim) {
   "use strict";
   const global = globalThis;
@@ -86,6 +87,8 @@
     Promise.resolve().then(callback);
   };
   global.self = global;
+  // A document's global object is its window; a service worker has none.
+  if (sim.kind !== "worker") global.window = global;
 
   // Base64, as browsers have it (Latin-1 strings).
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -462,6 +465,57 @@
   }
   Object.defineProperty(runtime, "lastError", { get: lastError, enumerable: true });
 
+  // A function of the API that answers later, in the forms Chromium gives it: with a
+  // callback (which runs with runtime.lastError set if the call failed), or, from Manifest V3
+  // on (and always in Firefox's `browser`), a promise. Without either, a function whose
+  // callback is optional is called all the same; one that needs its callback throws.
+  // `start(callback, settle)` makes the call: `callback(json)` for the callback form,
+  // `settle(ok, jsonOrMessage)` for a promise. `raw`: the value is not JSON.
+  const promises = sim.manifestVersion >= 3;
+  const noSignature = (signature) =>
+    new TypeError(`Error in invocation of ${signature}: No matching signature.`);
+  const apiCall = ({ signature, required = false, raw = false, promise = promises }, callback, start) => {
+    const value = raw ? (v) => v : parse;
+    if (typeof callback === "function") {
+      start((json) => callback(value(json)), null);
+      return undefined;
+    }
+    if (callback !== undefined && callback !== null) throw noSignature(signature);
+    if (promise) {
+      return new Promise((resolve, reject) => {
+        start(null, (ok, result) => (ok ? resolve(value(result)) : reject(new Error(result))));
+      });
+    }
+    if (required) throw noSignature(signature);
+    start(null, null);
+    return undefined;
+  };
+
+  // runtime.getBackgroundPage: the background page's window, in the extension's pages (a
+  // service worker has neither the function nor a window to give).
+  if (sim.kind === "page" || sim.kind === "view") {
+    const backgroundPage = (options) => (callback) =>
+      apiCall(
+        { signature: "runtime.getBackgroundPage(function callback)", required: true, raw: true, ...options },
+        callback,
+        (cb, settle) => sim.getBackgroundPage(cb, settle)
+      );
+    runtime.getBackgroundPage = backgroundPage({});
+    sim.browserBackgroundPage = backgroundPage({ promise: true });
+  }
+
+  // A content script has only these members of chrome.runtime (Chromium's
+  // _api_features.json); the others are undefined there.
+  if (sim.kind === "content") {
+    const contentMembers = new Set([
+      "id", "getManifest", "getURL", "sendMessage", "connect", "onMessage", "onConnect",
+      "lastError", "OnInstalledReason",
+    ]);
+    for (const key of Object.keys(runtime)) {
+      if (!contentMembers.has(key)) delete runtime[key];
+    }
+  }
+
   // chrome.storage.local, backed by the simulator's storage.
   const keysOf = (keys) => {
     if (keys === null || keys === undefined) return null;
@@ -551,28 +605,35 @@
       get(target, key, receiver) {
         if (typeof key === "string" && !(key in target) && !noted.has(key)) {
           noted.add(key);
-          sim.warn(`${name}.${key} is not simulated by runtime-sim: it is undefined here (${callerLocation(2) || "?"})`);
+          const why = sim.kind === "content"
+            ? "is undefined in content scripts (runtime-sim gives them chrome.runtime and chrome.storage)"
+            : "is not simulated by runtime-sim: it is undefined here";
+          sim.warn(`${name}.${key} ${why} (${callerLocation(2) || "?"})`);
         }
         return Reflect.get(target, key, receiver);
       },
     });
-  const chrome = namespaces({ runtime, storage, alarms }, "chrome");
+  const chromeApi = sim.kind === "content" ? { runtime, storage } : { runtime, storage, alarms };
+  const chrome = namespaces(chromeApi, "chrome");
   global.chrome = chrome;
+  // What the other parts of the globals (tabs.js) build on.
+  sim.api = { Event, Port, parse, stringify, apiCall, noSignature, chrome: chromeApi };
   // Firefox also has `browser`: the same API, whose functions return promises.
   if (sim.firefox) {
     const promised = (f) => (...args) => f(...args.filter((a) => typeof a !== "function"));
     const browserRuntime = Object.create(runtime);
     browserRuntime.sendMessage = promised(runtime.sendMessage);
+    if (sim.browserBackgroundPage) browserRuntime.getBackgroundPage = sim.browserBackgroundPage;
     const browserLocal = {
       get: promised(local.get),
       set: promised(local.set),
       remove: promised(local.remove),
       onChanged: local.onChanged,
     };
-    global.browser = namespaces(
-      { runtime: browserRuntime, storage: { local: browserLocal, onChanged: storage.onChanged }, alarms },
-      "browser"
-    );
+    const browserApi = { runtime: browserRuntime, storage: { local: browserLocal, onChanged: storage.onChanged } };
+    if (sim.kind !== "content") browserApi.alarms = alarms;
+    global.browser = namespaces(browserApi, "browser");
+    sim.api.browser = browserApi;
   }
 })(globalThis.__runtime_sim);
-delete globalThis.__runtime_sim;
+// The native functions stay until the other parts of the globals have been made; then they go.

@@ -1,15 +1,16 @@
 //! `JsScript`: an extension's background script in JavaScript, as a `BackgroundScript`.
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 
 use async_trait::async_trait;
-use runtime_core::{BackgroundScript, Runtime, ScriptError};
+use runtime_core::{BackgroundScript, ExtensionSpec, Runtime, ScriptError};
 
+use crate::contexts::JsContexts;
 use crate::engine::{Engine, JsLimits};
 use crate::modules::{Files, ModuleHost};
-use crate::page::Page;
+use crate::page::{Page, Scope};
 
 /// The Unix time, in milliseconds, that virtual time 0 shows as by default: 2026-01-01T00:00:00Z.
 pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
@@ -36,8 +37,16 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// and line, timers and `queueMicrotask` on the virtual clock, `Date` and `performance.now()`
 /// from virtual time, `Math.random()` and `crypto.getRandomValues()` from the simulation's
 /// seed, `atob`/`btoa`, `TextEncoder`/`TextDecoder`, `structuredClone`, `URL` and
-/// `URLSearchParams`, `DOMException`. `fetch` and `XMLHttpRequest` throw, saying they are not
-/// simulated; a namespace not provided is `undefined`, its first touch noted in the trace.
+/// `URLSearchParams`, `DOMException`; `chrome.tabs` (`create`, `get`, `query`, `remove`,
+/// `sendMessage`, `connect` and their events, with callbacks, or promises from Manifest V3 on);
+/// in a page, `window` and `runtime.getBackgroundPage`. `fetch` and `XMLHttpRequest` throw,
+/// saying they are not simulated; a namespace not provided is `undefined`, its first touch
+/// noted in the trace.
+///
+/// The extension's content scripts and views run on the same engine: [`JsScript::contexts`]
+/// gives their code ([`JsContexts`]), from the files of [`JsScript::resource`] (a content
+/// script's `js` files) and the pages of [`JsScript::page`] (a view's HTML);
+/// [`JsScript::attach`] gives an [`ExtensionSpec`] both.
 #[derive(Debug)]
 pub struct JsScript {
     entries: Vec<Entry>,
@@ -46,16 +55,55 @@ pub struct JsScript {
     notes: Vec<String>,
     limits: JsLimits,
     epoch_ms: f64,
-    /// The engine while a page of the extension is loaded: the pages hold it, and it goes
-    /// when the last of them unloads, so that a suspended extension keeps no JavaScript heap.
-    engine: RefCell<Weak<Engine>>,
-    /// The files its modules load, kept for the extension's life.
-    modules: OnceCell<Rc<ModuleHost>>,
+    /// The extension's pages (HTML), by their path from the root.
+    pages: Pages,
+    /// The engine, shared with the extension's content scripts and views ([`JsScript::contexts`]).
+    engine: Rc<EngineSlot>,
     install: Rc<RefCell<WorkerInstall>>,
+    /// The background page now loaded, shared with the extension's views.
+    background: Rc<RefCell<Weak<Page>>>,
 }
 
+/// The HTML of an extension's pages, by their path from the root.
+pub(crate) type Pages = BTreeMap<String, Rc<str>>;
+
 /// The extension's engine, and the files its modules load.
-type Machine = (Rc<Engine>, Rc<ModuleHost>);
+pub(crate) type Machine = (Rc<Engine>, Rc<ModuleHost>);
+
+/// The extension's machine, made on first use from its files (by the background script or by a
+/// content script or view, whichever runs first: they share it).
+/// Where an extension's contexts find its engine. The engine lives while a context of the
+/// extension does (the contexts hold it) and goes when the last of them does, so that a
+/// suspended extension keeps no JavaScript heap; the files its modules load stay.
+#[derive(Default)]
+pub(crate) struct EngineSlot {
+    engine: RefCell<Weak<Engine>>,
+    modules: OnceCell<Rc<ModuleHost>>,
+}
+
+impl std::fmt::Debug for EngineSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineSlot")
+    }
+}
+
+/// The extension's engine: the one its live contexts use, or a new one when none is alive.
+pub(crate) fn machine(
+    slot: &EngineSlot,
+    files: &Files,
+    incomplete: &Option<String>,
+    limits: JsLimits,
+) -> Result<Machine, String> {
+    let modules = slot
+        .modules
+        .get_or_init(|| Rc::new(ModuleHost::new(files.clone(), incomplete.clone())));
+    if let Some(engine) = slot.engine.borrow().upgrade() {
+        return Ok((engine, Rc::clone(modules)));
+    }
+    let engine = Rc::new(Engine::new(limits, modules)?);
+    *slot.engine.borrow_mut() = Rc::downgrade(&engine);
+    Ok((engine, Rc::clone(modules)))
+}
 
 /// One script the page runs, in order.
 #[derive(Debug, Clone)]
@@ -106,9 +154,53 @@ impl JsScript {
             notes: Vec::new(),
             limits: JsLimits::default(),
             epoch_ms: DEFAULT_EPOCH_MS,
-            engine: RefCell::new(Weak::new()),
-            modules: OnceCell::new(),
+            pages: Pages::new(),
+            engine: Rc::default(),
             install: Rc::default(),
+            background: Rc::default(),
+        }
+    }
+
+    /// The extension's JavaScript with no background script: only files (for content scripts,
+    /// [`JsScript::resource`]) and pages ([`JsScript::page`]), attached with
+    /// [`JsScript::attach`].
+    pub fn files_only() -> JsScript {
+        JsScript::empty()
+    }
+
+    /// A page of the extension (its HTML) at `path` from the root (`popup.html`,
+    /// `options/index.html`): when a view opens on it, its `<script src>` elements run, in the
+    /// order a document runs them, from the files of [`JsScript::resource`].
+    pub fn page(mut self, path: impl Into<String>, html: impl Into<String>) -> JsScript {
+        self.pages
+            .insert(root_path(&path.into()), Rc::from(html.into()));
+        self
+    }
+
+    /// The code of the extension's content scripts and views, on this script's engine: a
+    /// [`ContextScript`](runtime_core::ContextScript) for
+    /// [`ExtensionSpec::context_script`](runtime_core::ExtensionSpec::context_script). It takes
+    /// the files and pages given so far; [`JsScript::attach`] does both steps at once.
+    pub fn contexts(&self) -> JsContexts {
+        JsContexts::new(
+            Rc::clone(&self.engine),
+            self.files.clone(),
+            self.incomplete.clone(),
+            self.pages.clone(),
+            self.limits,
+            self.epoch_ms,
+            Rc::clone(&self.background),
+        )
+    }
+
+    /// Gives `spec` this extension's JavaScript: its background script, if the manifest has
+    /// a background, and the code of its content scripts and views (one engine for all).
+    pub fn attach(self, spec: ExtensionSpec) -> ExtensionSpec {
+        let spec = spec.context_script(self.contexts());
+        if spec.manifest().background().is_some() {
+            spec.script(self)
+        } else {
+            spec
         }
     }
 
@@ -210,15 +302,7 @@ impl JsScript {
     /// The extension's engine: the one its loaded pages use, or a new one when none is
     /// loaded.
     fn engine(&self) -> Result<Machine, String> {
-        let modules = self
-            .modules
-            .get_or_init(|| Rc::new(ModuleHost::new(self.files.clone(), self.incomplete.clone())));
-        if let Some(engine) = self.engine.borrow().upgrade() {
-            return Ok((engine, Rc::clone(modules)));
-        }
-        let engine = Rc::new(Engine::new(self.limits, modules)?);
-        *self.engine.borrow_mut() = Rc::downgrade(&engine);
-        Ok((engine, Rc::clone(modules)))
+        machine(&self.engine, &self.files, &self.incomplete, self.limits)
     }
 }
 
@@ -229,18 +313,37 @@ pub(crate) struct Program<'a> {
     pub(crate) modules: Rc<ModuleHost>,
     pub(crate) install: Rc<RefCell<WorkerInstall>>,
     pub(crate) epoch_ms: f64,
+    /// What kind of global scope the page is.
+    pub(crate) scope: Scope,
+    /// Every script is a module (`background.type` is `"module"`).
+    pub(crate) all_modules: bool,
+    /// The extension's loaded background page, shared by its pages.
+    pub(crate) background: Rc<RefCell<Weak<Page>>>,
 }
 
 #[async_trait(?Send)]
 impl BackgroundScript for JsScript {
     async fn run(&self, runtime: Runtime) -> Result<(), ScriptError> {
         let (engine, modules) = self.engine()?;
+        let manifest = runtime.get_manifest();
+        let background = &manifest["background"];
+        let all_modules = background["type"].as_str() == Some("module");
+        let scope = match background["service_worker"].as_str() {
+            Some(script) => Scope::Worker {
+                script: root_path(script),
+                module: all_modules,
+            },
+            None => Scope::Page,
+        };
         let program = Program {
             entries: &self.entries,
             notes: &self.notes,
             modules,
             install: Rc::clone(&self.install),
             epoch_ms: self.epoch_ms,
+            scope,
+            all_modules,
+            background: Rc::clone(&self.background),
         };
         // The page lives on in what the browser holds of it: listeners, timers, calls.
         Page::load(&engine, runtime, &program)?;

@@ -528,7 +528,7 @@ fn web_globals_and_namespaces_not_simulated() {
             try { structuredClone(() => 1); } catch (e) { console.log(e.name); }
             const random = crypto.getRandomValues(new Uint8Array(8));
             console.log(random.length, random.some((x) => x !== 0));
-            console.log(typeof chrome.tabs, typeof chrome.tabs);
+            console.log(typeof chrome.bookmarks, typeof chrome.bookmarks);
         });
         "#,
     );
@@ -562,7 +562,7 @@ fn web_globals_and_namespaces_not_simulated() {
     assert_eq!(noted.len(), 1, "{noted:?}");
     assert!(
         noted[0].starts_with(
-            "chrome.tabs is not simulated by runtime-sim: it is undefined here (bg.js:"
+            "chrome.bookmarks is not simulated by runtime-sim: it is undefined here (bg.js:"
         ),
         "{noted:?}"
     );

@@ -16,6 +16,7 @@ use crate::driver::engine::LocalStep;
 use crate::driver::keepalive::Keepalive;
 use crate::driver::port::Port;
 use crate::driver::runtime::Runtime;
+use crate::driver::script::ContextSource;
 use crate::driver::spec::ExtensionSpec;
 use crate::driver::watchdog::{self, StepKind};
 use crate::driver::web_page::WebPage;
@@ -277,12 +278,15 @@ impl Browser {
 
     /// The browser's form of a spec: its script kept by the driver.
     fn package(&self, spec: ExtensionSpec) -> Package {
-        let (manifest, location, path, script) = spec.into_parts();
+        let parts = spec.into_parts();
         Package {
-            manifest,
-            location,
-            path,
-            script: script.map(|s| self.driver.add_script(Rc::new(s))),
+            manifest: parts.manifest,
+            location: parts.location,
+            path: parts.path,
+            script: parts.script.map(|s| self.driver.add_script(Rc::new(s))),
+            context_script: parts
+                .context_script
+                .map(|c| self.driver.add_context_script(Rc::new(ContextSource(c)))),
         }
     }
 

@@ -22,7 +22,7 @@ use crate::driver::port::Port;
 use crate::driver::watchdog::Beat;
 use crate::model::calls::CallOutcome;
 use crate::model::channel::Reply;
-use crate::model::contexts::ContextId;
+use crate::model::contexts::{ContextId, ScriptPlace};
 use crate::model::ids::{CallId, ChannelId, EndId, ScriptId, TimerId};
 use crate::model::trace_entry::TraceEntry;
 use crate::model::work::{HostSource, InboxItem, Signal};
@@ -37,6 +37,19 @@ pub(crate) trait PageScript {
         driver: &Rc<Driver>,
         context: &ContextId,
         events: Rc<ContextEvents>,
+    ) -> Option<TaskFuture>;
+}
+
+/// The code of an extension's other contexts, as the driver keeps it: what starts the
+/// top-level code of a content script or a view that has just begun.
+pub(crate) trait ContextCode {
+    /// The top-level code of the new context `context`, at `place`; `None` if the context is
+    /// gone.
+    fn start(
+        &self,
+        driver: &Rc<Driver>,
+        context: &ContextId,
+        place: ScriptPlace,
     ) -> Option<TaskFuture>;
 }
 
@@ -112,6 +125,8 @@ pub(crate) struct Driver {
     pub(crate) call_site: RefCell<Option<String>>,
     /// The background scripts, by the id the model knows them by.
     scripts: RefCell<BTreeMap<ScriptId, Rc<dyn PageScript>>>,
+    /// The code of the extensions' content scripts and views, by the id the model knows it by.
+    context_scripts: RefCell<BTreeMap<ScriptId, Rc<dyn ContextCode>>>,
     next_script: Cell<u64>,
     /// The Tokio runtime native hosts run on, once one has been started.
     pub(crate) native: RefCell<Option<tokio::runtime::Runtime>>,
@@ -143,6 +158,7 @@ impl Driver {
             hosts: RefCell::default(),
             awaited: RefCell::default(),
             scripts: RefCell::default(),
+            context_scripts: RefCell::default(),
             next_script: Cell::new(0),
             native: RefCell::new(None),
             beat: Arc::default(),
@@ -351,12 +367,31 @@ impl Driver {
             .insert(channel, (name.to_owned(), stdin));
     }
 
-    /// Keeps a background script; the model knows it by the id returned.
-    pub(crate) fn add_script(&self, script: Rc<dyn PageScript>) -> ScriptId {
+    /// A new id for a script.
+    fn next_script_id(&self) -> ScriptId {
         let id = self.next_script.get() + 1;
         self.next_script.set(id);
-        self.scripts.borrow_mut().insert(ScriptId(id), script);
         ScriptId(id)
+    }
+
+    /// Keeps a background script; the model knows it by the id returned.
+    pub(crate) fn add_script(&self, script: Rc<dyn PageScript>) -> ScriptId {
+        let id = self.next_script_id();
+        self.scripts.borrow_mut().insert(id, script);
+        id
+    }
+
+    /// Keeps the code of an extension's content scripts and views; the model knows it by the
+    /// id returned.
+    pub(crate) fn add_context_script(&self, script: Rc<dyn ContextCode>) -> ScriptId {
+        let id = self.next_script_id();
+        self.context_scripts.borrow_mut().insert(id, script);
+        id
+    }
+
+    /// The code of an extension's content scripts and views.
+    pub(crate) fn context_script(&self, id: ScriptId) -> Option<Rc<dyn ContextCode>> {
+        self.context_scripts.borrow().get(&id).cloned()
     }
 
     /// A background script.
@@ -382,5 +417,6 @@ impl Driver {
         drop(std::mem::take(&mut *self.replies.borrow_mut()));
         drop(std::mem::take(&mut *self.timers.borrow_mut()));
         drop(std::mem::take(&mut *self.scripts.borrow_mut()));
+        drop(std::mem::take(&mut *self.context_scripts.borrow_mut()));
     }
 }

@@ -17,7 +17,7 @@ use crate::driver::inbox::{Incoming, TaskId};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::watchdog::StepKind;
 use crate::model::channel::Via;
-use crate::model::contexts::ContextId;
+use crate::model::contexts::{ContextId, ScriptPlace};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{ChannelId, PageLoad, ScriptId};
 use crate::model::names::{EventName, RuntimeEventName};
@@ -115,6 +115,11 @@ impl Driver {
     fn run_action(self: &Rc<Self>, action: Action) {
         match action {
             Action::RunScript { ext, load, script } => self.run_script(ext, load, script),
+            Action::StartContext {
+                context,
+                script,
+                place,
+            } => self.start_context(context, script, place),
             Action::Dispatch { ext, load, event } => {
                 let context = ContextId::Background { ext, load };
                 let events = self.background_events(&context);
@@ -263,6 +268,26 @@ impl Driver {
             Polled::Gone => return,
         };
         self.with_model(|model| model.script_ran(&ext, load, failed));
+    }
+
+    /// Runs the extension's code in a content script or a view that has just begun, up to its
+    /// first suspension; the rest is the context's work, dropped with it.
+    fn start_context(self: &Rc<Self>, context: ContextId, script: ScriptId, place: ScriptPlace) {
+        let Some(code) = self.context_script(script) else {
+            return;
+        };
+        if !self.read(|model| model.context_alive(&context)) {
+            return;
+        }
+        let Some(future) = code.start(self, &context, place) else {
+            return;
+        };
+        let id = self.executor.spawn(
+            TaskOwner::Context(context),
+            TaskLabel::TopLevelScript,
+            future,
+        );
+        self.poll_task(id);
     }
 
     /// Firefox: `onSuspend` is awaited — the suspend goes on when every listener, and every

@@ -36,6 +36,7 @@ use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
 use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
+use crate::model::tab::{TabCreate, TabQuery};
 use crate::model::trace_entry::{ConsoleLevel, TraceContext, TraceEvent};
 use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
 
@@ -319,6 +320,30 @@ impl Runtime {
         Alarms {
             runtime: self.clone(),
         }
+    }
+
+    /// The extension's tabs (`chrome.tabs`, the part messaging needs): create, get, query and
+    /// remove tabs of the browser's one window. Its events are `tabs.onCreated`,
+    /// `tabs.onRemoved` and `tabs.onUpdated` ([`Runtime::event`]); to message a tab's content
+    /// scripts, see [`Runtime::send_message_to_tab`] and [`Runtime::connect_to_tab`].
+    pub fn tabs(&self) -> Tabs {
+        Tabs {
+            runtime: self.clone(),
+        }
+    }
+
+    /// Runs `callback` as the callback of an API call in the callback form: with
+    /// `runtime.lastError` set to `error` while it runs (if there is one); an error it does not
+    /// read is recorded as `Unchecked runtime.lastError: <message>`. For a script engine that
+    /// runs its own calls' callbacks.
+    pub fn run_callback(&self, error: Option<String>, callback: impl FnOnce()) {
+        messaging::run_callback(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            error,
+            callback,
+        );
     }
 
     /// `runtime.getPlatformInfo()`.
@@ -654,6 +679,36 @@ impl Runtime {
         messaging::send_message(&self.inner.driver, &self.inner.endpoint, target, message)
     }
 
+    /// `tabs.sendMessage(tabId, message, {frameId}, callback)`: the callback form of
+    /// [`Runtime::send_message_to_tab`]. Errors of the call itself are returned at once; the
+    /// callback runs later with the response (`None` if the message failed, and
+    /// [`Runtime::last_error`] gives why while it runs).
+    pub fn send_message_to_tab_callback<T, F>(
+        &self,
+        tab: TabId,
+        frame: Option<FrameId>,
+        message: &T,
+        callback: F,
+    ) -> Result<(), SendMessageError>
+    where
+        T: Serialize + ?Sized,
+        F: FnOnce(Option<Value>) + 'static,
+    {
+        let target = Ok(Target::Tab {
+            ext: self.inner.id.clone(),
+            tab,
+            frame,
+        });
+        messaging::send_message_callback(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            target,
+            message,
+            callback,
+        )
+    }
+
     /// `tabs.connect(tabId, {name, frameId})`: a port to this extension's content scripts in a
     /// tab.
     pub fn connect_to_tab(
@@ -965,6 +1020,97 @@ impl Alarms {
     pub async fn clear_all(&self) -> Result<bool, AlarmsError> {
         let cleared = self.runtime.call(ApiRequest::AlarmsClearAll, json).await?;
         Ok(cleared.as_bool().unwrap_or(true))
+    }
+}
+
+/// A `tabs.*` call failed: the browser's message (e.g. `No tab with id: 7.`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TabsError {
+    /// The browser's message.
+    pub message: String,
+}
+
+impl From<ContextError> for TabsError {
+    fn from(error: ContextError) -> Self {
+        TabsError {
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The extension's tabs (`chrome.tabs`): the tabs of the browser's one window (`windowId` 1),
+/// as `tabs.Tab` JSON — `id`, `index`, `windowId`, `active`, `highlighted`, `pinned`,
+/// `status`, `incognito`, … and `url` only when the extension has the `tabs` permission or a
+/// host permission for it, as in Chromium. Each call is an API call in flight until it
+/// completes. Content scripts have no `chrome.tabs`: there every call fails.
+#[derive(Clone, Debug)]
+pub struct Tabs {
+    runtime: Runtime,
+}
+
+fn tabs_json(outcome: CallOutcome) -> Option<Result<Value, TabsError>> {
+    match outcome {
+        CallOutcome::Json(result) => Some(result.map_err(|message| TabsError { message })),
+        _ => None,
+    }
+}
+
+impl Tabs {
+    /// Content scripts have no `chrome.tabs`: calling a member of it throws V8's error for
+    /// reading a property of `undefined`.
+    fn check(&self, member: &str) -> Result<(), TabsError> {
+        if self.runtime.is_content_script() {
+            return Err(TabsError {
+                message: format!("Cannot read properties of undefined (reading '{member}')"),
+            });
+        }
+        Ok(())
+    }
+
+    fn call(
+        &self,
+        member: &str,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<Value, TabsError>> + 'static {
+        let started = self
+            .check(member)
+            .map(|()| self.runtime.call(request, tabs_json));
+        async move { started?.await }
+    }
+
+    /// `tabs.create(createProperties)`: the new tab. A page of the extension (a path, or a
+    /// URL of its own origin) opens as a view of kind [`ViewKind::Tab`](crate::ViewKind::Tab);
+    /// any other URL in a tab whose matching content scripts start. `No window with id: N.`
+    /// for a window that does not exist.
+    pub fn create(
+        &self,
+        create: TabCreate,
+    ) -> impl Future<Output = Result<Value, TabsError>> + 'static {
+        self.call("create", ApiRequest::TabsCreate(create))
+    }
+
+    /// `tabs.get(tabId)`: the tab, or `No tab with id: N.`
+    pub fn get(&self, tab: TabId) -> impl Future<Output = Result<Value, TabsError>> + 'static {
+        self.call("get", ApiRequest::TabsGet(tab))
+    }
+
+    /// `tabs.query(queryInfo)`: an array of the tabs that match, in their order in the window.
+    pub fn query(
+        &self,
+        query: TabQuery,
+    ) -> impl Future<Output = Result<Value, TabsError>> + 'static {
+        self.call("query", ApiRequest::TabsQuery(query))
+    }
+
+    /// `tabs.remove(tabIds)`: closes the tabs in order; an id with no tab fails the call with
+    /// `No tab with id: N.` and leaves the tabs before it closed.
+    pub fn remove(
+        &self,
+        tabs: Vec<TabId>,
+    ) -> impl Future<Output = Result<(), TabsError>> + 'static {
+        let call = self.call("remove", ApiRequest::TabsRemove(tabs));
+        async move { call.await.map(|_| ()) }
     }
 }
 

@@ -6,11 +6,11 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use runtime_events::ListenerError;
 
-use crate::driver::core::{Driver, PageScript};
+use crate::driver::core::{ContextCode, Driver, PageScript};
 use crate::driver::executor::TaskFuture;
 use crate::driver::listeners::ContextEvents;
 use crate::driver::runtime::Runtime;
-use crate::model::contexts::ContextId;
+use crate::model::contexts::{ContextId, ScriptPlace};
 
 /// The error a background script's top-level code fails with.
 pub type ScriptError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -132,6 +132,91 @@ impl PageScript for ScriptSource {
         Some(Box::pin(async move {
             instance
                 .run(runtime)
+                .await
+                .map_err(|e| ListenerError::new(e.to_string()))
+        }))
+    }
+}
+
+/// An extension's code for its contexts other than the background page: its content scripts
+/// and its pages (extension views).
+///
+/// [`ContextScript::run`] is the top-level code of one such context. The browser calls it when
+/// a content script of the extension starts in a frame (the tab opened or navigated to a page
+/// its `content_scripts` match, or it was injected by hand) and when a view of the extension
+/// opens (a popup, the options page, a tab on an extension page), with that context's
+/// [`Runtime`] and where it runs ([`ScriptPlace`]). As for a background script, the part
+/// before the first `.await` that waits is the top level; what it registers on the runtime
+/// lives as long as the context, and goes with it — when the frame closes or navigates away,
+/// when the view closes. A content script's `runtime` has only what content scripts have (see
+/// [`Runtime`]).
+///
+/// ```
+/// use runtime_core::{context_script_fn, Browser, ExtensionSpec, ScriptPlace};
+/// use serde_json::json;
+///
+/// let spec = ExtensionSpec::from_json(json!({
+///     "name": "Greeter", "version": "1.0",
+///     "content_scripts": [{"matches": ["https://example.com/*"], "js": ["cs.js"]}]
+/// }))
+/// .unwrap()
+/// .context_script(context_script_fn(|rt, place| async move {
+///     if let ScriptPlace::ContentScript { url, .. } = place {
+///         rt.console(runtime_core::ConsoleLevel::Log, format!("hello from {url}"), None);
+///     }
+///     Ok(())
+/// }));
+/// let mut browser = Browser::builder().build();
+/// browser.install(spec).unwrap();
+/// browser.start();
+/// browser.open_tab("https://example.com/").unwrap();
+/// browser.advance(std::time::Duration::ZERO);
+/// ```
+#[async_trait(?Send)]
+pub trait ContextScript: 'static {
+    /// The top-level code of a content script or a view that has just begun.
+    async fn run(&self, runtime: Runtime, place: ScriptPlace) -> Result<(), ScriptError>;
+}
+
+/// A context script made from an `async` closure; see [`context_script_fn`].
+pub struct ContextScriptFn<F>(F);
+
+/// A context script from an `async` closure that takes the context's [`Runtime`] and where it
+/// runs.
+pub fn context_script_fn<F, Fut>(f: F) -> ContextScriptFn<F>
+where
+    F: Fn(Runtime, ScriptPlace) -> Fut + 'static,
+    Fut: Future<Output = Result<(), ScriptError>> + 'static,
+{
+    ContextScriptFn(f)
+}
+
+#[async_trait(?Send)]
+impl<F, Fut> ContextScript for ContextScriptFn<F>
+where
+    F: Fn(Runtime, ScriptPlace) -> Fut + 'static,
+    Fut: Future<Output = Result<(), ScriptError>> + 'static,
+{
+    async fn run(&self, runtime: Runtime, place: ScriptPlace) -> Result<(), ScriptError> {
+        (self.0)(runtime, place).await
+    }
+}
+
+/// A context script, as the driver keeps it.
+pub(crate) struct ContextSource(pub(crate) Rc<dyn ContextScript>);
+
+impl ContextCode for ContextSource {
+    fn start(
+        &self,
+        driver: &Rc<Driver>,
+        context: &ContextId,
+        place: ScriptPlace,
+    ) -> Option<TaskFuture> {
+        let runtime = Runtime::of(driver, context)?;
+        let script = Rc::clone(&self.0);
+        Some(Box::pin(async move {
+            script
+                .run(runtime, place)
                 .await
                 .map_err(|e| ListenerError::new(e.to_string()))
         }))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::driver::script::{BackgroundScript, ScriptSource};
+use crate::driver::script::{BackgroundScript, ContextScript, ScriptSource};
 use crate::model::error::InstallError;
 use crate::model::extension_id::ExtensionId;
 use crate::model::manifest::{Manifest, ManifestError};
@@ -32,6 +32,16 @@ pub struct ExtensionSpec {
     pub(crate) location: Location,
     pub(crate) path: PathBuf,
     pub(crate) script: Option<ScriptSource>,
+    pub(crate) context_script: Option<Rc<dyn ContextScript>>,
+}
+
+/// An [`ExtensionSpec`] taken apart, for the browser to install.
+pub(crate) struct SpecParts {
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) location: Location,
+    pub(crate) path: PathBuf,
+    pub(crate) script: Option<ScriptSource>,
+    pub(crate) context_script: Option<Rc<dyn ContextScript>>,
 }
 
 impl ExtensionSpec {
@@ -86,6 +96,7 @@ impl ExtensionSpec {
             location: Location::Unpacked,
             path,
             script: None,
+            context_script: None,
         }
     }
 
@@ -122,6 +133,19 @@ impl ExtensionSpec {
         self
     }
 
+    /// The code of the extension's content scripts and views ([`ContextScript`]): run when a
+    /// content script starts in a frame and when a view opens.
+    pub fn context_script(mut self, script: impl ContextScript) -> Self {
+        self.context_script = Some(Rc::new(script));
+        self
+    }
+
+    /// The code of the extension's content scripts and views, as a boxed trait object.
+    pub fn boxed_context_script(mut self, script: Box<dyn ContextScript>) -> Self {
+        self.context_script = Some(Rc::from(script));
+        self
+    }
+
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
@@ -142,14 +166,15 @@ impl ExtensionSpec {
         package::check(&self.manifest, &self.path, self.script.is_some())
     }
 
-    /// Its parts: the manifest (shared), the location, the install folder, the script.
-    pub(crate) fn into_parts(self) -> (Arc<Manifest>, Location, PathBuf, Option<ScriptSource>) {
-        (
-            Arc::new(self.manifest),
-            self.location,
-            self.path,
-            self.script,
-        )
+    /// Its parts: the manifest (shared), the location, the install folder, the scripts.
+    pub(crate) fn into_parts(self) -> SpecParts {
+        SpecParts {
+            manifest: Arc::new(self.manifest),
+            location: self.location,
+            path: self.path,
+            script: self.script,
+            context_script: self.context_script,
+        }
     }
 }
 

@@ -185,6 +185,10 @@ impl Model {
             ApiRequest::StorageRemoveItems(keys) => CallOutcome::Done(
                 self.write_storage(&ext, keys.into_iter().map(|k| (k, None)).collect()),
             ),
+            request @ (ApiRequest::TabsCreate(_)
+            | ApiRequest::TabsGet(_)
+            | ApiRequest::TabsQuery(_)
+            | ApiRequest::TabsRemove(_)) => CallOutcome::Json(self.tabs_call(&ext, request)),
         };
         self.finish_call(call, outcome);
     }

@@ -12,9 +12,10 @@ use crate::model::error::{
     SetUninstallUrlError,
 };
 use crate::model::extension_id::ExtensionId;
-use crate::model::ids::KeepaliveId;
+use crate::model::ids::{KeepaliveId, TabId};
 use crate::model::names::ApiFunction;
 use crate::model::platform::PlatformInfo;
+use crate::model::tab::{TabCreate, TabQuery};
 use crate::model::trace_entry::TraceContext;
 use crate::model::update_service::UpdateCheckResult;
 
@@ -69,6 +70,14 @@ pub(crate) enum ApiRequest {
     StorageSetItems(serde_json::Map<String, Value>),
     /// `storage.local.remove(keys)`.
     StorageRemoveItems(Vec<String>),
+    /// `tabs.create(createProperties)`.
+    TabsCreate(TabCreate),
+    /// `tabs.get(tabId)`.
+    TabsGet(TabId),
+    /// `tabs.query(queryInfo)`.
+    TabsQuery(TabQuery),
+    /// `tabs.remove(tabIds)`.
+    TabsRemove(Vec<TabId>),
 }
 
 impl ApiRequest {
@@ -96,6 +105,10 @@ impl ApiRequest {
             ApiRequest::StorageGetItems(_) => ApiFunction::StorageLocalGet,
             ApiRequest::StorageSetItems(_) => ApiFunction::StorageLocalSet,
             ApiRequest::StorageRemoveItems(_) => ApiFunction::StorageLocalRemove,
+            ApiRequest::TabsCreate(_) => ApiFunction::TabsCreate,
+            ApiRequest::TabsGet(_) => ApiFunction::TabsGet,
+            ApiRequest::TabsQuery(_) => ApiFunction::TabsQuery,
+            ApiRequest::TabsRemove(_) => ApiFunction::TabsRemove,
         }
     }
 }

@@ -35,6 +35,36 @@ impl ViewKind {
     }
 }
 
+/// Where an extension's [`ContextScript`](crate::ContextScript) runs: what the browser tells it
+/// when a content script starts in a frame or an extension view opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScriptPlace {
+    /// A content script of the extension starts in a frame of a tab.
+    ContentScript {
+        /// The tab.
+        tab: TabId,
+        /// The frame (0: the tab's top frame).
+        frame: FrameId,
+        /// The URL the frame shows.
+        url: String,
+        /// The entries of the manifest's `content_scripts` whose `matches` take this frame, by
+        /// their index, in the manifest's order: their `js` files run, in that order. Empty when
+        /// the content script was injected by hand into a frame none of them matches.
+        entries: Vec<usize>,
+    },
+    /// An extension view opens: a popup, the options page, or a tab showing a page of the
+    /// extension.
+    View {
+        /// The view.
+        view: ViewId,
+        /// What kind of view it is.
+        kind: ViewKind,
+        /// The page's URL (`chrome-extension://<id>/popup.html`).
+        url: String,
+    },
+}
+
 /// One JavaScript context of the simulated browser, as the browser tells it from every other:
 /// a context of an earlier page load is another context.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

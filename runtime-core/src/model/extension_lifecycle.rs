@@ -194,6 +194,7 @@ mod tests {
             location: Location::Packed,
             path: "/x".into(),
             script: None,
+            context_script: None,
         }
     }
 

@@ -359,6 +359,24 @@ impl Manifest {
         self.permissions.iter().any(|p| p == permission)
     }
 
+    /// Whether the extension has a host permission for `url`: one of the match patterns of its
+    /// `permissions` or `host_permissions` matches it (`<all_urls>` too).
+    pub fn has_host_permission(&self, url: &str) -> bool {
+        let hosts = self
+            .raw()
+            .get("host_permissions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        self.permissions
+            .iter()
+            .map(String::as_str)
+            .chain(hosts)
+            .filter_map(|p| MatchPattern::parse(p).ok())
+            .any(|p| p.matches(url))
+    }
+
     /// The options page: `options_ui.page`, else `options_page`.
     pub fn options_page(&self) -> Option<&str> {
         self.options_page.as_deref()
@@ -372,6 +390,21 @@ impl Manifest {
     /// `content_scripts`.
     pub fn content_scripts(&self) -> &[ContentScript] {
         &self.content_scripts
+    }
+
+    /// The `js` files of every entry of `content_scripts`, in the manifest's order, each once.
+    pub fn content_scripts_js(&self) -> Vec<String> {
+        let mut files: Vec<String> = Vec::new();
+        let entries = self.raw().get("content_scripts").and_then(Value::as_array);
+        for entry in entries.into_iter().flatten() {
+            let js = entry.get("js").and_then(Value::as_array);
+            for file in js.into_iter().flatten().filter_map(Value::as_str) {
+                if !files.iter().any(|f| f == file) {
+                    files.push(file.to_owned());
+                }
+            }
+        }
+        files
     }
 
     /// Whether the extension `id` may message or connect to this one (§4.4): every extension

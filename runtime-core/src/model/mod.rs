@@ -8,7 +8,7 @@
 //! - the manifest: `manifest_text.rs`, `match_pattern.rs`, `manifest.rs`;
 //! - a browser's rules as data: `profile.rs` (which browser, its timers, what each keepalive
 //!   does), `keepalive.rs`, `message.rs`, `error.rs` (every string a script can see),
-//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `calls.rs`,
+//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `tab.rs`, `calls.rs`,
 //!   `update_service.rs`, `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
 //! - the two state machines: `page_lifecycle.rs` (a background page's life, and where work
 //!   for it goes) and `extension_lifecycle.rs` (installed, update waiting, terminated);
@@ -16,8 +16,9 @@
 //!   one, packed), `trace.rs`; then `config.rs`, `work.rs` (everything pending, as data);
 //! - `world.rs`: the [`Model`] itself;
 //! - the rules, each adding the model's methods for one part of the browser: `keepalives.rs`,
-//!   `pages.rs`, `sender.rs`, `tabs.rs`, `messaging.rs`, `api_calls.rs`, `updates.rs`,
-//!   `reloads.rs`, `restarts.rs`, `startup.rs`, `alarms.rs`, `storage.rs`; and here,
+//!   `pages.rs`, `sender.rs`, `tabs.rs`, `tabs_api.rs`, `messaging.rs`, `api_calls.rs`,
+//!   `updates.rs`, `reloads.rs`, `restarts.rs`, `startup.rs`, `alarms.rs`, `storage.rs`; and
+//!   here,
 //!   [`Model::handle`], which runs a bus item, and [`Model::take_in`], which takes what came
 //!   from outside.
 
@@ -55,7 +56,9 @@ pub(crate) mod rng;
 pub(crate) mod sender;
 pub(crate) mod startup;
 pub(crate) mod storage;
+pub(crate) mod tab;
 pub(crate) mod tabs;
+pub(crate) mod tabs_api;
 pub(crate) mod trace;
 pub(crate) mod trace_entry;
 pub(crate) mod trace_pack;

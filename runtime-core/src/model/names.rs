@@ -221,11 +221,19 @@ pub enum ApiFunction {
     AlarmsClear,
     /// `alarms.clearAll`.
     AlarmsClearAll,
+    /// `tabs.create`.
+    TabsCreate,
+    /// `tabs.get`.
+    TabsGet,
+    /// `tabs.query`.
+    TabsQuery,
+    /// `tabs.remove`.
+    TabsRemove,
 }
 
 impl ApiFunction {
     /// Every function, in a fixed order.
-    pub const ALL: [ApiFunction; 18] = [
+    pub const ALL: [ApiFunction; 22] = [
         ApiFunction::GetPlatformInfo,
         ApiFunction::GetPackageDirectoryEntry,
         ApiFunction::OpenOptionsPage,
@@ -244,6 +252,10 @@ impl ApiFunction {
         ApiFunction::AlarmsGetAll,
         ApiFunction::AlarmsClear,
         ApiFunction::AlarmsClearAll,
+        ApiFunction::TabsCreate,
+        ApiFunction::TabsGet,
+        ApiFunction::TabsQuery,
+        ApiFunction::TabsRemove,
     ];
 
     /// The function's full name, e.g. `runtime.getPlatformInfo`.
@@ -267,6 +279,10 @@ impl ApiFunction {
             ApiFunction::AlarmsGetAll => "alarms.getAll",
             ApiFunction::AlarmsClear => "alarms.clear",
             ApiFunction::AlarmsClearAll => "alarms.clearAll",
+            ApiFunction::TabsCreate => "tabs.create",
+            ApiFunction::TabsGet => "tabs.get",
+            ApiFunction::TabsQuery => "tabs.query",
+            ApiFunction::TabsRemove => "tabs.remove",
         }
     }
 }
@@ -341,6 +357,6 @@ mod tests {
             EventName::from("alarms.onAlarm"),
             EventName::Api("alarms.onAlarm".into())
         );
-        assert!("tabs.create".parse::<ApiFunction>().is_err());
+        assert!("tabs.update".parse::<ApiFunction>().is_err());
     }
 }

@@ -51,6 +51,8 @@ pub(crate) struct Package {
     pub(crate) path: PathBuf,
     /// Its background script, if it has one.
     pub(crate) script: Option<ScriptId>,
+    /// The code of its other contexts (content scripts, views), if it has some.
+    pub(crate) context_script: Option<ScriptId>,
 }
 
 impl Package {

@@ -6,6 +6,7 @@ use crate::model::contexts::{ContextId, FrameState};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{DocumentId, FrameId, TabId, ViewId};
 use crate::model::message::{origin_of, MessageSender, Tab};
+use crate::model::tab::WINDOW_ID;
 use crate::model::trace_entry::TraceContext;
 use crate::model::world::Model;
 
@@ -140,9 +141,9 @@ impl Model {
         Some(Tab {
             id: tab,
             index: state.index,
-            window_id: 1,
+            window_id: WINDOW_ID,
             url: url.unwrap_or_default(),
-            active: true,
+            active: self.active_tab == Some(tab),
             incognito: false,
         })
     }

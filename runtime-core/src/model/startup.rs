@@ -52,6 +52,7 @@ impl Model {
                 location: package.location,
                 path: package.path,
                 script: package.script,
+                context_script: package.context_script,
                 life: ExtensionLifecycle::default(),
                 lifecycle,
                 page: None,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::contexts::{ContextId, FrameState, TabState, View, ViewKind};
+use crate::model::contexts::{ContextId, FrameState, ScriptPlace, TabState, View, ViewKind};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{FrameId, TabId, ViewId};
 use crate::model::keepalive::KeepaliveReason;
@@ -28,9 +28,23 @@ impl Model {
         kind: ViewKind,
         path: &str,
     ) -> Option<ViewId> {
+        self.open_view_at(ext, kind, path, None, true)
+    }
+
+    /// [`Model::open_view`], with where a view of kind `Tab` goes among the tabs (`index`,
+    /// default last) and whether its tab becomes the active one.
+    pub(crate) fn open_view_at(
+        &mut self,
+        ext: &ExtensionId,
+        kind: ViewKind,
+        path: &str,
+        index: Option<u64>,
+        active: bool,
+    ) -> Option<ViewId> {
         let url = self.ext(ext)?.url(path);
         let view = self.ids.view();
-        let tab = (kind == ViewKind::Tab).then(|| self.open_extension_tab(ext, view, &url));
+        let tab = (kind == ViewKind::Tab)
+            .then(|| self.open_extension_tab(ext, view, &url, index, active));
         self.record(
             Some(ext),
             Some(TraceContext::View { id: view, kind }),
@@ -42,13 +56,36 @@ impl Model {
                 view,
                 View {
                     kind,
-                    url,
+                    url: url.clone(),
                     tab,
                     keepalive,
                 },
             );
         }
+        if let Some(tab) = tab {
+            self.tab_created(tab);
+        }
+        self.run_context_script(
+            ext,
+            ContextId::View {
+                ext: ext.clone(),
+                view,
+            },
+            ScriptPlace::View { view, kind, url },
+        );
         Some(view)
+    }
+
+    /// A context of `ext` has begun: the extension's code for its contexts, if it has some,
+    /// runs there.
+    fn run_context_script(&mut self, ext: &ExtensionId, context: ContextId, place: ScriptPlace) {
+        if let Some(script) = self.ext(ext).and_then(|r| r.context_script) {
+            self.act(Action::StartContext {
+                context,
+                script,
+                place,
+            });
+        }
     }
 
     /// Closes an extension view and gives back its keepalive. Returns whether it was open.
@@ -119,10 +156,22 @@ impl Model {
         );
     }
 
-    /// A new tab, last in the window, with no frame yet.
-    fn new_tab(&mut self, extension_page: Option<(ExtensionId, ViewId)>) -> TabId {
+    /// A new tab with no frame yet, at `index` in the window (clamped; default last); it
+    /// becomes the active tab if `active`, or if the window had none.
+    fn new_tab(
+        &mut self,
+        extension_page: Option<(ExtensionId, ViewId)>,
+        index: Option<u64>,
+        active: bool,
+    ) -> TabId {
         let tab = self.ids.tab();
-        let index = self.tabs.len() as u64;
+        let count = self.tabs.len() as u64;
+        let index = index.map_or(count, |i| i.min(count));
+        for state in self.tabs.values_mut() {
+            if state.index >= index {
+                state.index += 1;
+            }
+        }
         self.tabs.insert(
             tab,
             TabState {
@@ -133,14 +182,54 @@ impl Model {
                 extension_page,
             },
         );
+        if active || self.active_tab.is_none() {
+            self.active_tab = Some(tab);
+        }
         tab
     }
 
-    /// Opens a tab on `url`; the content scripts that match it start.
+    /// A tab has closed: it goes from the window, the tabs after it move up, and if it was the
+    /// active tab, the one that takes its place (else the last) becomes active.
+    fn forget_tab(&mut self, tab: TabId) {
+        let Some(state) = self.tabs.remove(&tab) else {
+            return;
+        };
+        for other in self.tabs.values_mut() {
+            if other.index > state.index {
+                other.index -= 1;
+            }
+        }
+        if self.active_tab == Some(tab) {
+            let at = state.index.min((self.tabs.len() as u64).saturating_sub(1));
+            self.active_tab = self
+                .tabs
+                .iter()
+                .find(|(_, t)| t.index == at)
+                .map(|(id, _)| *id);
+        }
+        self.record(
+            None,
+            Some(TraceContext::WebPage {
+                tab,
+                frame: FrameId::TOP,
+            }),
+            TraceEvent::TabClosed,
+        );
+        self.tab_removed(tab);
+    }
+
+    /// Opens a tab on `url` (as the user would: last, and active); the content scripts that
+    /// match it start.
     pub(crate) fn open_tab(&mut self, url: &str) -> TabId {
-        let tab = self.new_tab(None);
+        self.open_tab_at(url, None, true)
+    }
+
+    /// Opens a tab on `url` at `index` (default last), active or not.
+    pub(crate) fn open_tab_at(&mut self, url: &str, index: Option<u64>, active: bool) -> TabId {
+        let tab = self.new_tab(None, index, active);
         self.tab_opened(tab, url);
         self.add_frame(tab, FrameId::TOP, None, url);
+        self.tab_created(tab);
         tab
     }
 
@@ -224,12 +313,20 @@ impl Model {
             },
         );
         self.add_frame(tab, FrameId::TOP, None, url);
+        self.tab_navigated(tab, url);
         true
     }
 
     /// Opens a tab that shows an extension page (the view `view` of `ext`, of kind `Tab`).
-    fn open_extension_tab(&mut self, ext: &ExtensionId, view: ViewId, url: &str) -> TabId {
-        let tab = self.new_tab(Some((ext.clone(), view)));
+    fn open_extension_tab(
+        &mut self,
+        ext: &ExtensionId,
+        view: ViewId,
+        url: &str,
+        index: Option<u64>,
+        active: bool,
+    ) -> TabId {
+        let tab = self.new_tab(Some((ext.clone(), view)), index, active);
         self.tab_opened(tab, url);
         tab
     }
@@ -242,15 +339,7 @@ impl Model {
             .and_then(|t| t.extension_page.as_ref())
             .is_some_and(|(e, v)| e == ext && *v == view);
         if shows_it {
-            self.tabs.remove(&tab);
-            self.record(
-                None,
-                Some(TraceContext::WebPage {
-                    tab,
-                    frame: FrameId::TOP,
-                }),
-                TraceEvent::TabClosed,
-            );
+            self.forget_tab(tab);
         }
     }
 
@@ -277,15 +366,7 @@ impl Model {
             return self.close_view(&ext, view);
         }
         self.close_frame(tab, FrameId::TOP);
-        self.tabs.remove(&tab);
-        self.record(
-            None,
-            Some(TraceContext::WebPage {
-                tab,
-                frame: FrameId::TOP,
-            }),
-            TraceEvent::TabClosed,
-        );
+        self.forget_tab(tab);
         true
     }
 
@@ -341,7 +422,8 @@ impl Model {
         tab: TabId,
         frame: FrameId,
     ) -> Option<ContextId> {
-        self.ext(ext)?;
+        let rec = self.ext(ext)?;
+        let manifest = std::sync::Arc::clone(&rec.manifest);
         let state = self.tabs.get_mut(&tab)?.frames.get_mut(&frame)?;
         let context = ContextId::ContentScript {
             ext: ext.clone(),
@@ -350,10 +432,29 @@ impl Model {
             document: state.document,
         };
         if state.content_scripts.insert(ext.clone()) {
+            let url = state.url.clone();
+            let top = state.parent.is_none();
             self.record(
                 Some(ext),
                 Some(TraceContext::ContentScript { tab, frame }),
                 TraceEvent::ContentScriptStarted,
+            );
+            let entries = manifest
+                .content_scripts()
+                .iter()
+                .enumerate()
+                .filter(|(_, cs)| cs.runs_in(&url, top))
+                .map(|(i, _)| i)
+                .collect();
+            self.run_context_script(
+                ext,
+                context.clone(),
+                ScriptPlace::ContentScript {
+                    tab,
+                    frame,
+                    url,
+                    entries,
+                },
             );
         }
         Some(context)

@@ -290,6 +290,7 @@ impl Model {
         rec.lifecycle = lifecycle;
         rec.manifest = Arc::clone(&update.manifest);
         rec.script = update.script;
+        rec.context_script = update.context_script;
         // A newer update waiting is superseded by this one.
         let _ = rec.life.take_update();
         let exports = rec.manifest.is_shared_module();

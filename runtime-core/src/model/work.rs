@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::model::calls::CallOutcome;
 use crate::model::channel::Reply;
-use crate::model::contexts::ContextId;
+use crate::model::contexts::{ContextId, ScriptPlace};
 use crate::model::error::SendNativeMessageError;
 use crate::model::event::{OnRestartRequiredReason, RuntimeEvent};
 use crate::model::extension_id::ExtensionId;
@@ -210,6 +210,13 @@ pub(crate) enum Action {
         ext: ExtensionId,
         load: PageLoad,
         script: ScriptId,
+    },
+    /// Run an extension's code in a context that has just begun: a content script that
+    /// started in a frame, a view that opened.
+    StartContext {
+        context: ContextId,
+        script: ScriptId,
+        place: ScriptPlace,
     },
     /// Dispatch an event to a loaded page.
     Dispatch {

@@ -88,6 +88,8 @@ pub(crate) struct ExtState {
     pub(crate) location: Location,
     pub(crate) path: PathBuf,
     pub(crate) script: Option<ScriptId>,
+    /// The code of its content scripts and views, if it has some.
+    pub(crate) context_script: Option<ScriptId>,
     /// Its own life: enabled, an update waiting, terminated.
     pub(crate) life: ExtensionLifecycle,
     /// Its background page's lifecycle, if it has a background.
@@ -156,6 +158,8 @@ pub(crate) struct Model {
     pub(crate) ids: Ids,
     pub(crate) channels: BTreeMap<ChannelId, Channel>,
     pub(crate) tabs: BTreeMap<TabId, TabState>,
+    /// The active tab of the browser's one window.
+    pub(crate) active_tab: Option<TabId>,
     /// Native applications connected to extensions (`onConnectNative`).
     pub(crate) native_apps: BTreeSet<NativeAppId>,
     /// API calls in flight.
@@ -191,6 +195,7 @@ impl Model {
             ids: Ids::default(),
             channels: BTreeMap::new(),
             tabs: BTreeMap::new(),
+            active_tab: None,
             native_apps: BTreeSet::new(),
             calls: BTreeMap::new(),
             rng,
