@@ -186,6 +186,26 @@ impl Callback {
         }
     }
 
+    /// Calls the callback of a call in the callback form with `runtime.lastError` set to
+    /// `error` while it runs (reported if it does not read it); what it throws is written to
+    /// the console.
+    fn call_with_last_error(
+        &self,
+        error: Option<String>,
+        args: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Vec<Value<'js>>>,
+    ) {
+        let page = Rc::clone(&self.page);
+        page.runtime.run_callback(error, || {
+            if let Err(error) = self.call(args, |_| ()) {
+                page.runtime.console(
+                    ConsoleLevel::Error,
+                    format!("Error in response callback: {error}"),
+                    None,
+                );
+            }
+        });
+    }
+
     /// Calls a `(ok, text)` function: how an asynchronous call tells JavaScript its outcome
     /// (the JSON of its value, or the error's message). What it throws is lost: the prelude's
     /// own functions do not throw.
@@ -619,21 +639,9 @@ impl Page {
                     Ok(value) => (Some(json_of(&value)), None),
                     Err(error) => (None, Some(error)),
                 };
-                page.runtime.run_callback(error, || {
-                    let result = callback.call(
-                        move |ctx| match json {
-                            Some(json) => strings(ctx, vec![json]),
-                            None => Ok(Vec::new()),
-                        },
-                        |_| (),
-                    );
-                    if let Err(error) = result {
-                        page.runtime.console(
-                            ConsoleLevel::Error,
-                            format!("Error in response callback: {error}"),
-                            None,
-                        );
-                    }
+                callback.call_with_last_error(error, move |ctx| match json {
+                    Some(json) => strings(ctx, vec![json]),
+                    None => Ok(Vec::new()),
                 });
             } else if let Some(function) = settle {
                 let settle = Callback { function, page };
@@ -678,21 +686,9 @@ impl Page {
                     Ok(window) => (Some(window), None),
                     Err(error) => (None, Some(error)),
                 };
-                page.runtime.run_callback(error, || {
-                    let result = callback.call(
-                        move |ctx| match window {
-                            Some(window) => Ok(vec![window.restore(ctx)?.into_value()]),
-                            None => Ok(Vec::new()),
-                        },
-                        |_| (),
-                    );
-                    if let Err(error) = result {
-                        page.runtime.console(
-                            ConsoleLevel::Error,
-                            format!("Error in response callback: {error}"),
-                            None,
-                        );
-                    }
+                callback.call_with_last_error(error, move |ctx| match window {
+                    Some(window) => Ok(vec![window.restore(ctx)?.into_value()]),
+                    None => Ok(Vec::new()),
                 });
             } else if let Some(function) = settle {
                 let settle = Callback { function, page };
