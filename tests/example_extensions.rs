@@ -127,6 +127,48 @@ fn native_ping_talks_to_a_real_host() {
     );
 }
 
+/// Page counter (MV2): each page of example.com runs the content script, whose message wakes
+/// the event page; the popup's port gets the count and keeps the page alive while open.
+#[test]
+fn the_page_counter_counts_visits_and_answers_its_popup() {
+    let spec = runtime_js::extension_from_dir(example("page-counter")).expect("the folder loads");
+    let mut browser = Browser::builder().build();
+    let id = browser.install(spec).expect("installs");
+    browser.start();
+    browser.advance(Duration::from_secs(20));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    for path in ["a", "b"] {
+        browser
+            .open_tab(&format!("https://example.com/{path}"))
+            .expect("a tab");
+        browser.advance(Duration::from_secs(20));
+        assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    }
+    assert_eq!(browser.extension(&id).map(|e| e.page_loads), Some(3));
+    let popup = browser
+        .open_view(&id, runtime_sim::ViewKind::Popup, "popup.html")
+        .expect("the popup");
+    browser.advance(Duration::from_secs(60));
+    assert_eq!(
+        browser.page_state(&id),
+        Some(PageState::Active),
+        "held by the port"
+    );
+    assert!(browser.close_view(&id, popup), "the popup closes");
+    browser.advance(Duration::from_secs(20));
+    assert_eq!(browser.page_state(&id), Some(PageState::Unloaded));
+    assert_eq!(stored(&browser, &id, "visits"), Some(json!(2)));
+    assert_eq!(
+        console(&browser),
+        [
+            "visit 1 counted",
+            "visit 2 counted",
+            "popup shows 2 visits, the last https://example.com/b",
+            "the popup closed",
+        ]
+    );
+}
+
 /// Every example's scenario passes through the command, as a user runs it.
 #[test]
 fn every_example_scenario_passes_through_the_command() {
