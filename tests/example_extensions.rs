@@ -220,3 +220,25 @@ fn a_folder_extension_that_cannot_load_gives_a_located_error() {
         "{error}"
     );
 }
+
+/// Two runs of each JavaScript example's scenario give byte-identical JSON Lines traces (the
+/// native-host one aside: its host is a real process).
+#[test]
+fn the_javascript_examples_give_byte_identical_traces() {
+    use runtime_sim::scenario::{self, render, RunOptions};
+    let options = RunOptions {
+        seed: None,
+        profile: None,
+        program: Some(PathBuf::from(BIN)),
+        on_watchdog: None,
+        trace_limit: None,
+    };
+    for name in ["step-counter", "page-counter"] {
+        let loaded =
+            scenario::load(&example(name).join("scenario.json")).unwrap_or_else(|e| panic!("{e}"));
+        let first = render::jsonl(&scenario::run(&loaded, &options));
+        let second = render::jsonl(&scenario::run(&loaded, &options));
+        assert!(first.lines().count() > 50, "{name}: {first}");
+        assert!(first == second, "{name} is not repeatable");
+    }
+}
