@@ -973,10 +973,23 @@ pub struct Alarms {
     runtime: Runtime,
 }
 
-fn json(outcome: CallOutcome) -> Option<Result<Value, AlarmsError>> {
+/// A call's JSON result, its error the browser's message as `E` (one of the APIs' errors).
+fn json<E: From<String>>(outcome: CallOutcome) -> Option<Result<Value, E>> {
     match outcome {
-        CallOutcome::Json(result) => Some(result.map_err(|message| AlarmsError { message })),
+        CallOutcome::Json(result) => Some(result.map_err(E::from)),
         _ => None,
+    }
+}
+
+impl From<String> for AlarmsError {
+    fn from(message: String) -> Self {
+        AlarmsError { message }
+    }
+}
+
+impl From<String> for TabsError {
+    fn from(message: String) -> Self {
+        TabsError { message }
     }
 }
 
@@ -1011,14 +1024,20 @@ impl Alarms {
     pub async fn clear(&self, name: &str) -> Result<bool, AlarmsError> {
         let cleared = self
             .runtime
-            .call(ApiRequest::AlarmsClear(name.to_owned()), json)
+            .call(
+                ApiRequest::AlarmsClear(name.to_owned()),
+                json::<AlarmsError>,
+            )
             .await?;
         Ok(cleared.as_bool().unwrap_or(false))
     }
 
     /// `alarms.clearAll()`.
     pub async fn clear_all(&self) -> Result<bool, AlarmsError> {
-        let cleared = self.runtime.call(ApiRequest::AlarmsClearAll, json).await?;
+        let cleared = self
+            .runtime
+            .call(ApiRequest::AlarmsClearAll, json::<AlarmsError>)
+            .await?;
         Ok(cleared.as_bool().unwrap_or(true))
     }
 }
@@ -1049,13 +1068,6 @@ pub struct Tabs {
     runtime: Runtime,
 }
 
-fn tabs_json(outcome: CallOutcome) -> Option<Result<Value, TabsError>> {
-    match outcome {
-        CallOutcome::Json(result) => Some(result.map_err(|message| TabsError { message })),
-        _ => None,
-    }
-}
-
 impl Tabs {
     /// Content scripts have no `chrome.tabs`: calling a member of it throws V8's error for
     /// reading a property of `undefined`.
@@ -1075,7 +1087,7 @@ impl Tabs {
     ) -> impl Future<Output = Result<Value, TabsError>> + 'static {
         let started = self
             .check(member)
-            .map(|()| self.runtime.call(request, tabs_json));
+            .map(|()| self.runtime.call(request, json));
         async move { started?.await }
     }
 
