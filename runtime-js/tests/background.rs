@@ -683,7 +683,7 @@ fn storage_changes_reach_on_changed_and_wake_the_page() {
         [
             r#"changed local {"a":{"newValue":1},"b":{"newValue":2}}"#,
             "local a,b",
-            r#"changed local {"a":{"oldValue":1,"newValue":3}}"#,
+            r#"changed local {"a":{"newValue":3,"oldValue":1}}"#,
             "local a",
             r#"changed local {"b":{"oldValue":2}}"#,
             "local b",

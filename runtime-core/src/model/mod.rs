@@ -8,7 +8,8 @@
 //! - the manifest: `manifest_text.rs`, `match_pattern.rs`, `manifest.rs`;
 //! - a browser's rules as data: `profile.rs` (which browser, its timers, what each keepalive
 //!   does), `keepalive.rs`, `message.rs`, `error.rs` (every string a script can see),
-//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `calls.rs`,
+//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `storage_area.rs`,
+//!   `calls.rs`,
 //!   `update_service.rs`, `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
 //! - the two state machines: `page_lifecycle.rs` (a background page's life, and where work
 //!   for it goes) and `extension_lifecycle.rs` (installed, update waiting, terminated);
@@ -55,6 +56,7 @@ pub(crate) mod rng;
 pub(crate) mod sender;
 pub(crate) mod startup;
 pub(crate) mod storage;
+pub(crate) mod storage_area;
 pub(crate) mod tabs;
 pub(crate) mod trace;
 pub(crate) mod trace_entry;
