@@ -46,6 +46,7 @@ mod modules;
 mod page;
 mod paths;
 mod script;
+mod storage;
 
 pub use engine::JsLimits;
 pub use folder::{
