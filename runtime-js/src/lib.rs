@@ -37,6 +37,15 @@
 //! the importing file's `chrome-extension://` URL. [`extension_from_dir`] reads all of it from
 //! the folder when the extension is loaded, within bounds; a page never reads the disk. Every
 //! context has `URL` and `URLSearchParams` (see [`JsScript`] for the rest).
+//!
+//! `chrome.storage` is the simulator's storage (`Browser::storage_area` reads what a script
+//! wrote, `Browser::set_managed_storage` sets `managed`): its four areas with Chromium's
+//! quotas, write rates and lifetimes, both call forms (a failed call's callback runs with
+//! `runtime.lastError` set; its promise rejects with an `Error` of the same message), and the
+//! argument errors Chromium's bindings throw (`Error in invocation of storage.set(object
+//! items, optional function callback): No matching signature.`). Values cross to the browser
+//! as Chromium's V8 value converter makes them (`undefined` and functions left out, a `Date`
+//! as `{}`), and come back with their keys in the browser's order.
 
 mod convert;
 mod engine;

@@ -9,8 +9,7 @@
 //! - a browser's rules as data: `profile.rs` (which browser, its timers, what each keepalive
 //!   does), `keepalive.rs`, `message.rs`, `error.rs` (every string a script can see),
 //!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `storage_area.rs`,
-//!   `calls.rs`,
-//!   `update_service.rs`, `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
+//!   `calls.rs`, `update_service.rs`, `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
 //! - the two state machines: `page_lifecycle.rs` (a background page's life, and where work
 //!   for it goes) and `extension_lifecycle.rs` (installed, update waiting, terminated);
 //! - the trace: `trace_entry.rs` (what an entry says), `trace_pack.rs` (how the trace keeps
