@@ -102,7 +102,9 @@ impl Model {
                 let mut merged: Vec<(String, Value)> = defaults
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(k, v)| (k, dict_order(v)))
+                    .filter_map(|(k, v)| {
+                        limit_depth(v, MAX_VALUE_DEPTH).map(|v| (k, dict_order(v)))
+                    })
                     .collect();
                 merged.retain(|(k, _)| !found.as_ref().is_some_and(|f| f.contains_key(k)));
                 merged.extend(found.unwrap_or_default());
@@ -229,6 +231,10 @@ impl Model {
     /// The administrator sets `ext`'s managed storage to `policy` (replacing the previous
     /// one); a running extension gets the changes.
     pub(crate) fn set_managed_storage(&mut self, ext: &ExtensionId, policy: Map<String, Value>) {
+        let policy = policy
+            .into_iter()
+            .filter_map(|(k, v)| limit_depth(v, MAX_VALUE_DEPTH).map(|v| (k, v)))
+            .collect();
         let changes = self
             .stores
             .managed

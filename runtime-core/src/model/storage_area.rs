@@ -490,7 +490,7 @@ impl Items {
         for key in keys {
             let bytes = item_bytes(key, &items[key.as_str()]);
             match self.items.get(key.as_str()) {
-                Some(old) => total = total - old.bytes + bytes,
+                Some(old) => total = total.saturating_sub(old.bytes).saturating_add(bytes),
                 None => {
                     total = total.saturating_add(bytes);
                     count += 1;
@@ -530,7 +530,7 @@ impl Items {
             );
             self.total = self.total.saturating_add(bytes);
             if let Some(old) = &old {
-                self.total -= old.bytes;
+                self.total = self.total.saturating_sub(old.bytes);
             }
             match old {
                 Some(old) if old.value == value => {}
@@ -547,7 +547,7 @@ impl Items {
         let mut removed: Vec<(String, Value)> = Vec::new();
         for key in keys {
             if let Some(old) = self.items.remove(key.as_str()) {
-                self.total -= old.bytes;
+                self.total = self.total.saturating_sub(old.bytes);
                 removed.push((key.clone(), old.value));
             }
         }
@@ -837,6 +837,28 @@ mod tests {
         assert_eq!(buckets.take(0, at(t), 0), Err(OverRate::PerHour));
         // A new day forgets everything.
         assert_eq!(buckets.take(0, at(t), 1), Ok(()));
+    }
+
+    #[test]
+    fn what_nests_too_deep_is_left_out() {
+        let mut deep = json!(1);
+        for _ in 0..150 {
+            deep = json!({ "a": deep });
+        }
+        let kept = limit_depth(deep, MAX_VALUE_DEPTH).unwrap();
+        let mut levels = 0;
+        let mut at = &kept;
+        while let Some(next) = at.get("a") {
+            levels += 1;
+            at = next;
+        }
+        assert_eq!(
+            levels,
+            MAX_VALUE_DEPTH - 1,
+            "the deepest object lost its 'a'"
+        );
+        assert_eq!(limit_depth(json!([[1]]), 2), Some(json!([[null]])));
+        assert_eq!(limit_depth(json!(1), 0), None);
     }
 
     #[test]
