@@ -689,3 +689,18 @@ fn states_are_read_at_their_instant_inside_a_time_step() {
         );
     }
 }
+
+/// An extension's `managed_storage` is the policy its `chrome.storage.managed` holds: read by
+/// the extension, refused to its writes with Chromium's error (a fixture, not part of the
+/// library: storage has no section of runtime-behaviour.md to name).
+#[test]
+fn managed_storage_is_set_by_the_scenario_and_read_only() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/managed-storage.json");
+    let loaded = scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let report = scenario::run(&loaded, &options());
+    assert!(
+        report.failed() == 0 && report.passed() == 4,
+        "{}",
+        render::text(&report, false)
+    );
+}

@@ -151,7 +151,7 @@ pub use model::error::{
     ConnectError, ConnectNativeError, ContextError, ContextInvalidated, GetBackgroundPageError,
     GetPlatformInfoError, InstallError, NotAvailable, OpenOptionsPageError, PostMessageError,
     PublishError, RequestUpdateCheckError, RestartAfterDelayError, RestartError, SendMessageError,
-    SendNativeMessageError, SetUninstallUrlError, UninstallError,
+    SendNativeMessageError, SetUninstallUrlError, StorageError, UninstallError,
 };
 pub use model::event::{OnInstalledDetails, OnInstalledReason, OnRestartRequiredReason};
 pub use model::extension_id::{ExtensionId, KeyError};
@@ -173,6 +173,13 @@ pub use model::profile::{
 };
 pub use model::reload_guard::{
     FAST_RELOAD_COUNT, FAST_RELOAD_TIME, UNPACKED_FAST_RELOAD_COUNT, UNPACKED_FAST_RELOAD_TIME,
+};
+/// `chrome.storage`'s areas, access levels and Chromium's quotas.
+pub use model::storage_area::{
+    AccessLevel, StorageArea, UnknownAccessLevel, UnknownStorageArea, LOCAL_QUOTA_BYTES,
+    SESSION_QUOTA_BYTES, SYNC_MAX_ITEMS, SYNC_MAX_SUSTAINED_WRITE_OPERATIONS_PER_MINUTE,
+    SYNC_MAX_WRITE_OPERATIONS_PER_HOUR, SYNC_MAX_WRITE_OPERATIONS_PER_MINUTE, SYNC_QUOTA_BYTES,
+    SYNC_QUOTA_BYTES_PER_ITEM,
 };
 pub use model::tab::{TabCreate, TabQuery, WINDOW_ID_CURRENT};
 pub use model::trace::Trace;

@@ -47,6 +47,15 @@
 //! `getBackgroundPage`, `storage`, `alarms` and `tabs` (`create`, `get`, `query`, `remove`,
 //! `sendMessage`, `connect`, `onCreated`, `onRemoved`, `onUpdated`, as background pages have
 //! it too). Each context goes with its frame or view; [`live_contexts`] counts those alive.
+//!
+//! `chrome.storage` is the simulator's storage (`Browser::storage_area` reads what a script
+//! wrote, `Browser::set_managed_storage` sets `managed`): its four areas with Chromium's
+//! quotas, write rates and lifetimes, both call forms (a failed call's callback runs with
+//! `runtime.lastError` set; its promise rejects with an `Error` of the same message), and the
+//! argument errors Chromium's bindings throw (`Error in invocation of storage.set(object
+//! items, optional function callback): No matching signature.`). Values cross to the browser
+//! as Chromium's V8 value converter makes them (`undefined` and functions left out, a `Date`
+//! as `{}`), and come back with their keys in the browser's order.
 
 mod contexts;
 mod convert;
@@ -59,6 +68,7 @@ mod modules;
 mod page;
 mod paths;
 mod script;
+mod storage;
 mod tabs;
 
 pub use contexts::JsContexts;

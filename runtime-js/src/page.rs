@@ -307,6 +307,7 @@ impl Page {
             install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
             crate::tabs::install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
             lazy_url(ctx).map_err(globals)?;
+            evaluate(ctx, "runtime-sim:storage.js", include_str!("storage.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:tabs.js", include_str!("tabs.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:end", "delete globalThis.__runtime_sim;")
@@ -865,6 +866,46 @@ impl Page {
     }
 }
 
+impl Page {
+    /// An asynchronous call in the callback form: `work` runs as the page's asynchronous work,
+    /// then `done(ok, json)` runs as the call's callback — with `runtime.lastError` set while
+    /// it runs if the call failed, and reported as unchecked if it is not read.
+    fn callback_later<F>(self: &Rc<Self>, done: Kept, work: impl FnOnce(Runtime) -> F)
+    where
+        F: std::future::Future<Output = Result<serde_json::Value, String>> + 'static,
+    {
+        let future = work(self.runtime.clone());
+        let done = Callback {
+            function: done,
+            page: Rc::clone(self),
+        };
+        self.runtime.spawn(async move {
+            let (ok, text, error) = match future.await {
+                Ok(value) => (true, json_of(&value), None),
+                Err(error) => (false, error.clone(), Some(error)),
+            };
+            let runtime = done.page.runtime.clone();
+            let result = runtime.run_callback(error, || {
+                done.call(
+                    move |ctx| {
+                        let mut args = vec![Value::new_bool(ctx.clone(), ok)];
+                        args.extend(strings(ctx, vec![text])?);
+                        Ok(args)
+                    },
+                    |_| (),
+                )
+            });
+            if let Err(error) = result {
+                runtime.console(
+                    ConsoleLevel::Error,
+                    format!("Error in response callback: {error}"),
+                    None,
+                );
+            }
+        });
+    }
+}
+
 /// The `runtime` events with no arguments, by name.
 fn plain_event<'r>(
     rt: &'r Runtime,
@@ -982,48 +1023,6 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
         })),
         Ok(_) => ListenerOutcome::Done,
         Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
-    }
-}
-
-/// One `chrome.storage.local` call: `get` (`keys`: names, or `null` for all; `defaults`),
-/// `set` (`items`), `remove` (`keys`).
-async fn storage_call(
-    rt: Runtime,
-    op: &str,
-    args: serde_json::Value,
-) -> Result<serde_json::Value, String> {
-    let storage = rt.storage();
-    let keys =
-        || -> Vec<String> { serde_json::from_value(args["keys"].clone()).unwrap_or_default() };
-    match op {
-        "get" => {
-            let wanted = (!args["keys"].is_null()).then(keys);
-            let mut found = storage.get_items(wanted).await.map_err(|e| e.to_string())?;
-            if let serde_json::Value::Object(defaults) = &args["defaults"] {
-                for (key, value) in defaults {
-                    found.entry(key.clone()).or_insert_with(|| value.clone());
-                }
-            }
-            Ok(serde_json::Value::Object(found))
-        }
-        "set" => {
-            let items = match &args["items"] {
-                serde_json::Value::Object(items) => items.clone(),
-                _ => serde_json::Map::new(),
-            };
-            storage.set_items(items).await.map_err(|e| e.to_string())?;
-            Ok(serde_json::Value::Null)
-        }
-        "remove" => {
-            storage
-                .remove_items(keys())
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(serde_json::Value::Null)
-        }
-        other => Err(format!(
-            "storage.local.{other} is not simulated by runtime-sim"
-        )),
     }
 }
 
@@ -1307,13 +1306,23 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
         "storage",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, op: String, json: String, done: Function<'js>| {
+            move |ctx: Ctx<'js>,
+                  area: String,
+                  op: String,
+                  json: String,
+                  done: Function<'js>,
+                  callback_form: Opt<bool>| {
                 let page = live(&p, &ctx)?;
                 let args: serde_json::Value =
                     serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
-                page.settle_later(Persistent::save(&ctx, done), move |rt| async move {
-                    storage_call(rt, &op, args).await
-                });
+                let work =
+                    move |rt| async move { crate::storage::call(rt, &area, &op, args).await };
+                let done = Persistent::save(&ctx, done);
+                if callback_form.0.unwrap_or(false) {
+                    page.callback_later(done, work);
+                } else {
+                    page.settle_later(done, work);
+                }
                 Ok::<_, rquickjs::Error>(())
             },
         )?,

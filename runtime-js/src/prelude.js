@@ -516,15 +516,7 @@
     }
   }
 
-  // chrome.storage.local, backed by the simulator's storage.
-  const keysOf = (keys) => {
-    if (keys === null || keys === undefined) return null;
-    if (typeof keys === "string") return [keys];
-    if (Array.isArray(keys)) return keys;
-    return Object.keys(keys);
-  };
-  const defaultsOf = (keys) =>
-    keys !== null && typeof keys === "object" && !Array.isArray(keys) ? keys : {};
+  // An asynchronous call in both forms: a promise, or a callback given its value.
   const call = (start, callback) => {
     const promise = new Promise((resolve, reject) => {
       start((ok, json) => (ok ? resolve(parse(json)) : reject(new Error(json))));
@@ -536,25 +528,8 @@
     );
     return undefined;
   };
-  const storageCall = (op, args, callback) =>
-    call((done) => sim.storage(op, stringify(args), done), callback);
-  const local = {
-    get: (keys, callback) =>
-      storageCall("get", { keys: keysOf(keys), defaults: defaultsOf(keys) }, callback),
-    set: (items, callback) => storageCall("set", { items }, callback),
-    remove: (keys, callback) => storageCall("remove", { keys: keysOf(keys) }, callback),
-  };
-  // storage.onChanged gets (changes, areaName); an area's own onChanged gets (changes).
-  const onChanged = (callback) => (json) => {
-    const [changes, area] = parse(json);
-    callback(changes, area);
-  };
-  const onAreaChanged = (areaName) => (callback) => (json) => {
-    const [changes, area] = parse(json);
-    if (area === areaName) callback(changes);
-  };
-  local.onChanged = new Event("storage.onChanged", onAreaChanged("local"));
-  const storage = { local, onChanged: new Event("storage.onChanged", onChanged) };
+  // chrome.storage (storage.js), backed by the simulator's storage.
+  const { storage, browserStorage } = sim.makeStorage({ Event });
 
   // chrome.alarms, kept by the browser on the virtual clock. The browser's alarm times are
   // virtual; here they are Unix milliseconds, as Date shows them.
@@ -624,13 +599,7 @@
     const browserRuntime = Object.create(runtime);
     browserRuntime.sendMessage = promised(runtime.sendMessage);
     if (sim.browserBackgroundPage) browserRuntime.getBackgroundPage = sim.browserBackgroundPage;
-    const browserLocal = {
-      get: promised(local.get),
-      set: promised(local.set),
-      remove: promised(local.remove),
-      onChanged: local.onChanged,
-    };
-    const browserApi = { runtime: browserRuntime, storage: { local: browserLocal, onChanged: storage.onChanged } };
+    const browserApi = { runtime: browserRuntime, storage: browserStorage };
     if (sim.kind !== "content") browserApi.alarms = alarms;
     global.browser = namespaces(browserApi, "browser");
     sim.api.browser = browserApi;

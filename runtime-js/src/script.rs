@@ -32,8 +32,11 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// `sendMessage` in both forms, `onInstalled`, `onStartup`, `onSuspend`, `onSuspendCanceled`,
 /// `onMessage`, `onMessageExternal`, `connect`, `onConnect`, `onConnectExternal` and their
 /// `Port`s, `OnInstalledReason`), `chrome.alarms` (kept by the browser on the virtual clock,
-/// with Chromium's minimums), `chrome.storage.local` (`get` of some keys or all, `set`,
-/// `remove`, `onChanged`) and `chrome.storage.onChanged`, `console.*` into the trace with file
+/// with Chromium's minimums), `chrome.storage` (`local`, `session`, `sync` and `managed`, each
+/// with `get`, `getKeys`, `getBytesInUse`, `set`, `remove`, `clear`, its constants and its
+/// `onChanged`; `session.setAccessLevel`; `storage.onChanged`; Chromium's quotas, write rates,
+/// lifetimes and errors, in the callback form with `runtime.lastError` and the promise form,
+/// and Chromium's argument errors), `console.*` into the trace with file
 /// and line, timers and `queueMicrotask` on the virtual clock, `Date` and `performance.now()`
 /// from virtual time, `Math.random()` and `crypto.getRandomValues()` from the simulation's
 /// seed, `atob`/`btoa`, `TextEncoder`/`TextDecoder`, `structuredClone`, `URL` and

@@ -170,6 +170,12 @@ pub enum Api {
     /// `storage.local.remove(key)`.
     #[serde(rename = "storage.local.remove")]
     StorageRemove,
+    /// `storage.managed.get(key)`: the value the policy gives, or undefined.
+    #[serde(rename = "storage.managed.get")]
+    StorageManagedGet,
+    /// `storage.managed.set({key: "x"})`: always fails, `This is a read-only store.`
+    #[serde(rename = "storage.managed.set")]
+    StorageManagedSet,
     /// `runtime.reload()` (synchronous): the extension is reloaded once the call has
     /// answered — too often, and it is terminated instead.
     #[serde(rename = "runtime.reload")]
@@ -242,6 +248,8 @@ impl Api {
             Api::GetUrl => "runtime.getURL",
             Api::StorageGet => "storage.local.get",
             Api::StorageRemove => "storage.local.remove",
+            Api::StorageManagedGet => "storage.managed.get",
+            Api::StorageManagedSet => "storage.managed.set",
             Api::Reload => "runtime.reload",
             Api::RequestUpdateCheck => "runtime.requestUpdateCheck",
             Api::Restart => "runtime.restart",
@@ -261,7 +269,8 @@ impl Api {
         match self {
             Api::SetUninstallUrl => URL,
             Api::GetUrl => PATH,
-            Api::StorageGet | Api::StorageRemove => KEY,
+            Api::StorageGet | Api::StorageRemove | Api::StorageManagedGet => KEY,
+            Api::StorageManagedSet => KEY,
             Api::RestartAfterDelay => SECONDS,
             _ => &[],
         }

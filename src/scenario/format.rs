@@ -134,6 +134,10 @@ pub struct Extension {
     /// `install` step installs it.
     #[serde(default = "installed_by_default")]
     pub installed: bool,
+    /// The policy of its `storage.managed` area, as an administrator sets it (default: none):
+    /// the extension reads it, and cannot write it.
+    #[serde(default)]
+    pub managed_storage: Option<serde_json::Map<String, Value>>,
 }
 
 fn installed_by_default() -> bool {

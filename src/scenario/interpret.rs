@@ -443,6 +443,18 @@ impl Frame {
                 .await
                 .map(|v| v.map_or(OutcomeValue::Undefined, OutcomeValue::Value))
                 .map_err(|e| e.to_string()),
+            Api::StorageManagedGet => rt
+                .managed_storage()
+                .get(&arg(0))
+                .await
+                .map(|v| v.map_or(OutcomeValue::Undefined, OutcomeValue::Value))
+                .map_err(|e| e.to_string()),
+            Api::StorageManagedSet => rt
+                .managed_storage()
+                .set(&arg(0), Value::String("x".into()))
+                .await
+                .map(|()| OutcomeValue::Undefined)
+                .map_err(|e| e.to_string()),
             Api::StorageRemove => rt
                 .storage()
                 .remove(&arg(0))

@@ -220,6 +220,10 @@ impl<'a> Runner<'a> {
             let path = JsonPath::root().key("extensions").key(name);
             let code = scenario.extensions[name].background.as_ref();
             let spec = self.with_code(spec.clone(), code, &path);
+            if let Some(policy) = &scenario.extensions[name].managed_storage {
+                self.browser()
+                    .set_managed_storage(&spec.id(), policy.clone());
+            }
             if scenario.extensions[name].installed {
                 let installed = self.browser().install(spec.clone());
                 installed.map_err(|e| self.error(path, format!("cannot install it: {e}")))?;

@@ -31,6 +31,7 @@ use crate::model::package::{Location, Package};
 use crate::model::page_lifecycle::PageState;
 use crate::model::platform::PlatformOs;
 use crate::model::profile::Profile;
+use crate::model::storage_area::{AccessLevel, StorageArea};
 use crate::model::trace::Trace;
 use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::work::Work;
@@ -714,10 +715,32 @@ impl Browser {
             .read(|model| model.extensions.keys().cloned().collect())
     }
 
-    /// What an extension has stored.
+    /// What an extension has stored in `storage.local`.
     pub fn storage(&self, id: &ExtensionId) -> BTreeMap<String, Value> {
-        self.driver
-            .read(|model| model.ext(id).map(|r| r.storage.clone()).unwrap_or_default())
+        self.storage_area(id, StorageArea::Local)
+    }
+
+    /// What one of an extension's storage areas holds now (`session` is empty while the
+    /// browser is stopped; `managed` is the policy set with [`Browser::set_managed_storage`]).
+    pub fn storage_area(&self, id: &ExtensionId, area: StorageArea) -> BTreeMap<String, Value> {
+        self.driver.read(|model| model.stored(id, area))
+    }
+
+    /// Sets the policy of an extension's `storage.managed`, as an administrator would: it
+    /// replaces the previous one, and a running extension gets `storage.managed.onChanged`
+    /// and `storage.onChanged` for what changed. It may be set before the extension is
+    /// installed, and outlives an uninstall.
+    pub fn set_managed_storage(
+        &mut self,
+        id: &ExtensionId,
+        policy: serde_json::Map<String, Value>,
+    ) {
+        self.act(|model| model.set_managed_storage(id, policy));
+    }
+
+    /// `storage.session`'s access level for an extension (`setAccessLevel`).
+    pub fn session_access_level(&self, id: &ExtensionId) -> AccessLevel {
+        self.driver.read(|model| model.session_access(id))
     }
 
     /// The URL set with `runtime.setUninstallURL`.

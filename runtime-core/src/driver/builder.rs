@@ -8,6 +8,7 @@ use crate::driver::browser::Browser;
 use crate::driver::core::{Driver, DriverSettings, TraceHook};
 use crate::driver::watchdog::{self, WatchdogAction, WatchdogReport, WatchdogSettings};
 use crate::model::config::Config;
+use crate::model::extension_id::ExtensionId;
 use crate::model::names::ApiFunction;
 use crate::model::platform::PlatformInfo;
 use crate::model::profile::{Profile, Timers};
@@ -47,6 +48,8 @@ pub struct BrowserBuilder {
     driver: DriverSettings,
     /// Kept out of `Config`: the watchdog is no part of the simulation.
     watchdog: WatchdogSettings,
+    /// The managed storage policies set before the browser exists.
+    managed: Vec<(ExtensionId, serde_json::Map<String, serde_json::Value>)>,
 }
 
 impl Default for BrowserBuilder {
@@ -74,6 +77,7 @@ impl Default for BrowserBuilder {
                 block_on_limit: DEFAULT_BLOCK_ON_LIMIT,
             },
             watchdog: WatchdogSettings::default(),
+            managed: Vec::new(),
         }
     }
 }
@@ -121,6 +125,18 @@ impl BrowserBuilder {
     /// [`BrowserBuilder::api_latency`] for that function.
     pub fn api_latency_for(mut self, api: ApiFunction, latency: Duration) -> Self {
         self.config.api_latencies.insert(api, latency);
+        self
+    }
+
+    /// Sets the policy of an extension's `storage.managed` from the start, as an
+    /// administrator would (later, [`Browser::set_managed_storage`] replaces it).
+    pub fn managed_storage(
+        mut self,
+        id: &ExtensionId,
+        policy: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.managed.retain(|(known, _)| known != id);
+        self.managed.push((id.clone(), policy));
         self
     }
 
@@ -275,7 +291,11 @@ impl BrowserBuilder {
     pub fn build(mut self) -> Browser {
         let profile = self.config.profile;
         self.config.timers.idle_delay = profile.clamp_idle(self.config.timers.idle_delay);
-        let driver = Rc::new(Driver::new(Model::new(self.config), self.driver));
+        let mut model = Model::new(self.config);
+        for (id, policy) in self.managed {
+            model.set_managed_storage(&id, policy);
+        }
+        let driver = Rc::new(Driver::new(model, self.driver));
         watchdog::watch(&driver.beat, self.watchdog.with_env_override());
         Browser::from_driver(driver)
     }

@@ -33,6 +33,12 @@ pub(crate) enum Delivery<'a> {
         events: &'a ContextEvents,
         event: &'a RuntimeEvent,
     },
+    /// An event to the listeners of a view or a content script (no keepalive: only a
+    /// background page is kept alive by its events).
+    ContextEvent {
+        events: &'a ContextEvents,
+        event: &'a RuntimeEvent,
+    },
     /// `onSuspend` or `onSuspendCanceled` (no keepalive: Chromium sends them outside the
     /// event router). With `awaited`, the listeners' promises are handed back (Firefox).
     Lifecycle {
@@ -99,6 +105,25 @@ impl Driver {
                 let dispatch = events.dispatch(event);
                 self.after_dispatch(to, &name, dispatch);
                 self.with_model(|model| model.release(ext, keepalive));
+            }
+            Delivery::ContextEvent { events, event } => {
+                let listeners = events.listener_count(event);
+                if listeners == 0 || !self.read(|model| model.context_alive(to)) {
+                    return dispatched;
+                }
+                self.with_model(|model| {
+                    model.record_at(
+                        to,
+                        TraceEvent::EventDispatched {
+                            event: name.clone(),
+                            listeners,
+                            args: event.shared_args(),
+                        },
+                    )
+                });
+                dispatched.reached = true;
+                let dispatch = events.dispatch(event);
+                self.after_dispatch(to, &name, dispatch);
             }
             Delivery::Lifecycle {
                 events,
@@ -373,7 +398,7 @@ impl Driver {
 /// The name of what is delivered.
 fn delivery_name(delivery: &Delivery<'_>) -> EventName {
     match delivery {
-        Delivery::Event { event, .. } => event.name(),
+        Delivery::Event { event, .. } | Delivery::ContextEvent { event, .. } => event.name(),
         Delivery::Lifecycle { event, .. } => EventName::Runtime(*event),
         Delivery::Message { name, .. } | Delivery::Connect { name, .. } => {
             EventName::Runtime(*name)

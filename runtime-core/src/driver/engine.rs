@@ -131,6 +131,17 @@ impl Driver {
                     },
                 );
             }
+            Action::DispatchToContext { to, event } => {
+                if let Some(events) = self.find_events(&to) {
+                    self.dispatch(
+                        &to,
+                        Delivery::ContextEvent {
+                            events: &events,
+                            event: &event,
+                        },
+                    );
+                }
+            }
             Action::Suspend { ext, load } => {
                 let context = ContextId::Background {
                     ext: ext.clone(),

@@ -193,13 +193,15 @@ where
     Ok(())
 }
 
-pub(crate) fn run_callback(
+/// Runs a callback with `runtime.lastError` set to `error` (if any) while it runs, and records
+/// an error it did not read.
+pub(crate) fn run_callback<R>(
     driver: &Weak<Driver>,
     endpoint: &ContextId,
     events: &ContextEvents,
     error: Option<String>,
-    callback: impl FnOnce(),
-) {
+    callback: impl FnOnce() -> R,
+) -> R {
     if let Some(error) = error {
         events.last_error.set(error);
     }
@@ -208,8 +210,9 @@ pub(crate) fn run_callback(
     if let Some(driver) = driver.upgrade() {
         driver.report_unchecked(endpoint, unread);
     }
-    if let Err(panic) = outcome {
-        resume_unwind(panic);
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => resume_unwind(panic),
     }
 }
 

@@ -28,7 +28,7 @@ use crate::model::error::{
     ConnectError, ConnectNativeError, ContextError, ContextInvalidated, GetBackgroundPageError,
     GetPlatformInfoError, NotAvailable, OpenOptionsPageError, RequestUpdateCheckError,
     RestartAfterDelayError, RestartError, SendMessageError, SendNativeMessageError,
-    SetUninstallUrlError,
+    SetUninstallUrlError, StorageError,
 };
 use crate::model::event::{OnInstalledDetails, OnRestartRequiredReason};
 use crate::model::extension_id::ExtensionId;
@@ -36,6 +36,7 @@ use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
 use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
+use crate::model::storage_area::{AccessLevel, StorageArea, StorageOp, StorageRequest};
 use crate::model::tab::{TabCreate, TabQuery};
 use crate::model::trace_entry::{ConsoleLevel, TraceContext, TraceEvent};
 use crate::model::update_service::{RequestUpdateCheckStatus, UpdateCheckResult, UpdateDetails};
@@ -309,9 +310,32 @@ impl Runtime {
     /// The extension's storage (`chrome.storage.local`): what survives a suspend and a browser
     /// restart.
     pub fn storage(&self) -> Storage {
+        self.storage_area(StorageArea::Local)
+    }
+
+    /// One of the extension's storage areas.
+    pub fn storage_area(&self, area: StorageArea) -> Storage {
         Storage {
             runtime: self.clone(),
+            area,
         }
+    }
+
+    /// `chrome.storage.session`: in the browser's memory, kept across suspends and service
+    /// worker restarts, gone when the browser stops or the extension is reloaded or updated.
+    pub fn session_storage(&self) -> Storage {
+        self.storage_area(StorageArea::Session)
+    }
+
+    /// `chrome.storage.sync`, with Chromium's quotas and write rates (kept like `local`: the
+    /// simulated browser syncs with no other).
+    pub fn sync_storage(&self) -> Storage {
+        self.storage_area(StorageArea::Sync)
+    }
+
+    /// `chrome.storage.managed`: the policy the test set, read-only.
+    pub fn managed_storage(&self) -> Storage {
+        self.storage_area(StorageArea::Managed)
     }
 
     /// The extension's alarms (`chrome.alarms`): kept by the browser, firing on the virtual
@@ -330,20 +354,6 @@ impl Runtime {
         Tabs {
             runtime: self.clone(),
         }
-    }
-
-    /// Runs `callback` as the callback of an API call in the callback form: with
-    /// `runtime.lastError` set to `error` while it runs (if there is one); an error it does not
-    /// read is recorded as `Unchecked runtime.lastError: <message>`. For a script engine that
-    /// runs its own calls' callbacks.
-    pub fn run_callback(&self, error: Option<String>, callback: impl FnOnce()) {
-        messaging::run_callback(
-            &self.inner.driver,
-            &self.inner.endpoint,
-            &self.inner.events,
-            error,
-            callback,
-        );
     }
 
     /// `runtime.getPlatformInfo()`.
@@ -844,6 +854,20 @@ impl Runtime {
             .on_connect_native()
     }
 
+    /// Runs `callback` as the callback of an API call made in this context: with
+    /// `runtime.lastError` set to `error` while it runs if the call failed, and an error it
+    /// does not read recorded as `Unchecked runtime.lastError: <message>`. For a script
+    /// engine's own callback forms.
+    pub fn run_callback<R>(&self, error: Option<String>, callback: impl FnOnce() -> R) -> R {
+        messaging::run_callback(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            &self.inner.events,
+            error,
+            callback,
+        )
+    }
+
     /// `runtime.lastError`: set only while a callback runs after a failed call (or an
     /// `onDisconnect` listener runs after a failed connection). Reading it marks it checked.
     pub fn last_error(&self) -> Option<LastError> {
@@ -868,71 +892,151 @@ impl Future for Sleep {
     }
 }
 
-/// An extension's storage (`chrome.storage.local`): JSON values by key. It survives suspends
-/// and browser restarts, and goes when the extension is uninstalled. Each call is an API call
-/// in flight until it completes.
+/// One of an extension's storage areas (`chrome.storage.local`, `.session`, `.sync` or
+/// `.managed`): JSON values by key, with Chromium's rules — `local` survives suspends and
+/// browser restarts (10 MiB unless the extension has `unlimitedStorage`), `session` lives in
+/// the browser's memory until it stops or the extension is reloaded or updated (10 MiB; a
+/// content script may use it only once `set_access_level` allowed it), `sync` has Chromium's
+/// quotas and write rates, `managed` is the policy the test set and cannot be written. Each
+/// call starts when its method is called (as in JavaScript) and is an API call in flight until
+/// it completes; errors display the browser's message (`QUOTA_BYTES_PER_ITEM quota exceeded`,
+/// `This is a read-only store.`, …).
 #[derive(Clone, Debug)]
 pub struct Storage {
     runtime: Runtime,
+    area: StorageArea,
 }
 
 impl Storage {
-    /// The value stored under `key`.
-    pub async fn get(&self, key: &str) -> Result<Option<Value>, ContextError> {
-        self.runtime
-            .call(
-                ApiRequest::StorageGet(key.to_owned()),
-                |outcome| match outcome {
-                    CallOutcome::Stored(result) => Some(result),
-                    _ => None,
-                },
-            )
-            .await
+    /// Which area this is.
+    pub fn area(&self) -> StorageArea {
+        self.area
+    }
+
+    /// Starts a call now; the future gives what it came to.
+    fn run(&self, op: StorageOp) -> impl Future<Output = Result<Value, StorageError>> + 'static {
+        let request = ApiRequest::Storage(StorageRequest::new(self.area, op));
+        self.runtime.call(request, |outcome| match outcome {
+            CallOutcome::Storage(result) => Some(result),
+            _ => None,
+        })
+    }
+
+    /// A call that gives nothing back.
+    fn write(&self, op: StorageOp) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        let call = self.run(op);
+        async move { call.await.map(drop) }
+    }
+
+    /// A call that gives items.
+    fn items(
+        &self,
+        op: StorageOp,
+    ) -> impl Future<Output = Result<serde_json::Map<String, Value>, StorageError>> + 'static {
+        let call = self.run(op);
+        async move {
+            match call.await? {
+                Value::Object(items) => Ok(items),
+                _ => Ok(serde_json::Map::new()),
+            }
+        }
+    }
+
+    /// The value stored under `key` (`None` if there is none, or it is `null`).
+    pub fn get(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Value>, StorageError>> + 'static {
+        let call = self.run(StorageOp::GetValue(key.to_owned()));
+        async move {
+            let value = call.await?;
+            Ok((!value.is_null()).then_some(value))
+        }
     }
 
     /// Stores `value` under `key`.
-    pub async fn set(&self, key: &str, value: Value) -> Result<(), ContextError> {
-        self.runtime
-            .call(ApiRequest::StorageSet(key.to_owned(), value), done)
-            .await
+    pub fn set(
+        &self,
+        key: &str,
+        value: Value,
+    ) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        let items = serde_json::Map::from_iter([(key.to_owned(), value)]);
+        self.write(StorageOp::Set(items))
     }
 
     /// Removes `key`.
-    pub async fn remove(&self, key: &str) -> Result<(), ContextError> {
-        self.runtime
-            .call(ApiRequest::StorageRemove(key.to_owned()), done)
-            .await
+    pub fn remove(&self, key: &str) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        self.write(StorageOp::Remove(vec![key.to_owned()]))
     }
 
-    /// `storage.local.get(keys)` as one call: the stored ones of `keys` (every item with
-    /// `None`), by key.
-    pub async fn get_items(
+    /// `get(keys)`: the stored ones of `keys` (every item with `None`), by key.
+    pub fn get_items(
         &self,
         keys: Option<Vec<String>>,
-    ) -> Result<serde_json::Map<String, Value>, ContextError> {
-        self.runtime
-            .call(ApiRequest::StorageGetItems(keys), |outcome| match outcome {
-                CallOutcome::Items(result) => Some(result),
-                _ => None,
-            })
-            .await
+    ) -> impl Future<Output = Result<serde_json::Map<String, Value>, StorageError>> + 'static {
+        self.items(StorageOp::Get {
+            keys,
+            defaults: None,
+        })
     }
 
-    /// `storage.local.set(items)` as one call.
-    pub async fn set_items(
+    /// `get({key: default, …})`: each key's stored value, or its default.
+    pub fn get_with_defaults(
+        &self,
+        defaults: serde_json::Map<String, Value>,
+    ) -> impl Future<Output = Result<serde_json::Map<String, Value>, StorageError>> + 'static {
+        let keys = defaults.keys().cloned().collect();
+        self.items(StorageOp::Get {
+            keys: Some(keys),
+            defaults: Some(defaults),
+        })
+    }
+
+    /// `getKeys()`: every key, in the browser's order.
+    pub fn get_keys(&self) -> impl Future<Output = Result<Vec<String>, StorageError>> + 'static {
+        let call = self.run(StorageOp::GetKeys);
+        async move { Ok(serde_json::from_value(call.await?).unwrap_or_default()) }
+    }
+
+    /// `getBytesInUse(keys)`: the bytes the items of `keys` take (the whole area with `None`),
+    /// counted as Chromium does — each key's length plus its value's length as JSON, in UTF-8
+    /// (`managed` counts none).
+    pub fn get_bytes_in_use(
+        &self,
+        keys: Option<Vec<String>>,
+    ) -> impl Future<Output = Result<u64, StorageError>> + 'static {
+        let call = self.run(StorageOp::GetBytesInUse(keys));
+        async move { Ok(call.await?.as_u64().unwrap_or(0)) }
+    }
+
+    /// `set(items)` as one call (one write, for `sync`'s rates).
+    pub fn set_items(
         &self,
         items: serde_json::Map<String, Value>,
-    ) -> Result<(), ContextError> {
-        self.runtime
-            .call(ApiRequest::StorageSetItems(items), done)
-            .await
+    ) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        self.write(StorageOp::Set(items))
     }
 
-    /// `storage.local.remove(keys)` as one call.
-    pub async fn remove_items(&self, keys: Vec<String>) -> Result<(), ContextError> {
-        self.runtime
-            .call(ApiRequest::StorageRemoveItems(keys), done)
-            .await
+    /// `remove(keys)` as one call.
+    pub fn remove_items(
+        &self,
+        keys: Vec<String>,
+    ) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        self.write(StorageOp::Remove(keys))
+    }
+
+    /// `clear()`: removes every item.
+    pub fn clear(&self) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        self.write(StorageOp::Clear)
+    }
+
+    /// `setAccessLevel({accessLevel})`: which contexts may use `session` (only `session` has
+    /// it, and only the extension's own contexts may call it).
+    pub fn set_access_level(
+        &self,
+        level: AccessLevel,
+    ) -> impl Future<Output = Result<(), StorageError>> + 'static {
+        self.write(StorageOp::SetAccessLevel(level))
     }
 }
 
@@ -1123,13 +1227,5 @@ impl Tabs {
     ) -> impl Future<Output = Result<(), TabsError>> + 'static {
         let call = self.call("remove", ApiRequest::TabsRemove(tabs));
         async move { call.await.map(|_| ()) }
-    }
-}
-
-/// The result of a call that gives nothing back.
-fn done(outcome: CallOutcome) -> Option<Result<(), ContextError>> {
-    match outcome {
-        CallOutcome::Done(result) => Some(result),
-        _ => None,
     }
 }

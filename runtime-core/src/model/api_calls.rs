@@ -27,8 +27,11 @@ impl Model {
     pub(crate) fn start_call(
         &mut self,
         context: &ContextId,
-        request: ApiRequest,
+        mut request: ApiRequest,
     ) -> Option<CallId> {
+        if let ApiRequest::Storage(storage) = &mut request {
+            self.assess_storage_call(context, storage);
+        }
         let latency = self.config.latency(request.function());
         let call = self.begin_call(context, request)?;
         self.bus.post_after(latency, Work::CompleteCall(call));
@@ -150,41 +153,12 @@ impl Model {
                 CallOutcome::RestartAfterDelay(self.restart_after_delay(&ext, seconds))
             }
             ApiRequest::SendNativeMessage => return,
-            ApiRequest::StorageGet(key) => CallOutcome::Stored(match self.ext(&ext) {
-                Some(rec) => Ok(rec.storage.get(&key).cloned()),
-                None => Err(ContextError::Invalidated(ContextInvalidated)),
-            }),
-            ApiRequest::StorageSet(key, value) => {
-                CallOutcome::Done(self.write_storage(&ext, vec![(key, Some(value))]))
-            }
-            ApiRequest::StorageRemove(key) => {
-                CallOutcome::Done(self.write_storage(&ext, vec![(key, None)]))
-            }
+            ApiRequest::Storage(request) => CallOutcome::Storage(self.storage_call(&ext, request)),
             request @ (ApiRequest::AlarmsCreate(_)
             | ApiRequest::AlarmsGet(_)
             | ApiRequest::AlarmsGetAll
             | ApiRequest::AlarmsClear(_)
             | ApiRequest::AlarmsClearAll) => self.alarms_call(&ext, request),
-            ApiRequest::StorageGetItems(keys) => CallOutcome::Items(match self.ext(&ext) {
-                Some(rec) => Ok(match keys {
-                    Some(keys) => keys
-                        .into_iter()
-                        .filter_map(|k| rec.storage.get(&k).map(|v| (k, v.clone())))
-                        .collect(),
-                    None => rec
-                        .storage
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                }),
-                None => Err(ContextError::Invalidated(ContextInvalidated)),
-            }),
-            ApiRequest::StorageSetItems(items) => CallOutcome::Done(
-                self.write_storage(&ext, items.into_iter().map(|(k, v)| (k, Some(v))).collect()),
-            ),
-            ApiRequest::StorageRemoveItems(keys) => CallOutcome::Done(
-                self.write_storage(&ext, keys.into_iter().map(|k| (k, None)).collect()),
-            ),
             request @ (ApiRequest::TabsCreate(_)
             | ApiRequest::TabsGet(_)
             | ApiRequest::TabsQuery(_)

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::model::error::{
     ContextError, GetBackgroundPageError, GetPlatformInfoError, OpenOptionsPageError,
     RequestUpdateCheckError, RestartAfterDelayError, RestartError, SendNativeMessageError,
-    SetUninstallUrlError,
+    SetUninstallUrlError, StorageError,
 };
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{KeepaliveId, TabId};
@@ -51,9 +51,8 @@ pub(crate) enum ApiRequest {
     RestartAfterDelay(i32),
     /// Answered by a native host, not by the browser.
     SendNativeMessage,
-    StorageGet(String),
-    StorageSet(String, Value),
-    StorageRemove(String),
+    /// A call of `chrome.storage`.
+    Storage(crate::model::storage_area::StorageRequest),
     /// `alarms.create`.
     AlarmsCreate(crate::model::alarm::AlarmCreate),
     /// `alarms.get(name)`.
@@ -64,12 +63,6 @@ pub(crate) enum ApiRequest {
     AlarmsClear(String),
     /// `alarms.clearAll()`.
     AlarmsClearAll,
-    /// `storage.local.get(keys)`: these keys (`None`: every key).
-    StorageGetItems(Option<Vec<String>>),
-    /// `storage.local.set(items)`.
-    StorageSetItems(serde_json::Map<String, Value>),
-    /// `storage.local.remove(keys)`.
-    StorageRemoveItems(Vec<String>),
     /// `tabs.create(createProperties)`.
     TabsCreate(TabCreate),
     /// `tabs.get(tabId)`.
@@ -94,17 +87,12 @@ impl ApiRequest {
             ApiRequest::Restart => ApiFunction::Restart,
             ApiRequest::RestartAfterDelay(_) => ApiFunction::RestartAfterDelay,
             ApiRequest::SendNativeMessage => ApiFunction::SendNativeMessage,
-            ApiRequest::StorageGet(_) => ApiFunction::StorageLocalGet,
-            ApiRequest::StorageSet(..) => ApiFunction::StorageLocalSet,
-            ApiRequest::StorageRemove(_) => ApiFunction::StorageLocalRemove,
+            ApiRequest::Storage(request) => request.function(),
             ApiRequest::AlarmsCreate(_) => ApiFunction::AlarmsCreate,
             ApiRequest::AlarmsGet(_) => ApiFunction::AlarmsGet,
             ApiRequest::AlarmsGetAll => ApiFunction::AlarmsGetAll,
             ApiRequest::AlarmsClear(_) => ApiFunction::AlarmsClear,
             ApiRequest::AlarmsClearAll => ApiFunction::AlarmsClearAll,
-            ApiRequest::StorageGetItems(_) => ApiFunction::StorageLocalGet,
-            ApiRequest::StorageSetItems(_) => ApiFunction::StorageLocalSet,
-            ApiRequest::StorageRemoveItems(_) => ApiFunction::StorageLocalRemove,
             ApiRequest::TabsCreate(_) => ApiFunction::TabsCreate,
             ApiRequest::TabsGet(_) => ApiFunction::TabsGet,
             ApiRequest::TabsQuery(_) => ApiFunction::TabsQuery,
@@ -134,8 +122,8 @@ pub(crate) enum CallOutcome {
     Done(Result<(), ContextError>),
     Restart(Result<(), RestartError>),
     RestartAfterDelay(Result<(), RestartAfterDelayError>),
-    Stored(Result<Option<Value>, ContextError>),
-    Items(Result<serde_json::Map<String, Value>, ContextError>),
+    /// A `chrome.storage` call: its value (`null` for a write), or the browser's error.
+    Storage(Result<Value, StorageError>),
     /// A call whose value is JSON, or whose error is the browser's message.
     Json(Result<Value, String>),
     NativeMessage(Result<Value, SendNativeMessageError>),
@@ -161,8 +149,7 @@ impl CallOutcome {
             CallOutcome::Done(r) => of(r),
             CallOutcome::Restart(r) => of(r),
             CallOutcome::RestartAfterDelay(r) => of(r),
-            CallOutcome::Stored(r) => of(r),
-            CallOutcome::Items(r) => of(r),
+            CallOutcome::Storage(r) => of(r),
             CallOutcome::Json(r) => of(r),
             CallOutcome::NativeMessage(r) => of(r),
         }

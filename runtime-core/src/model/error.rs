@@ -326,3 +326,49 @@ from_context_error!(
     RestartError,
     RestartAfterDelayError
 );
+
+/// A `chrome.storage` call failed: the browser's message, as `runtime.lastError` and a
+/// rejected promise show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The write would take the area over its `QUOTA_BYTES` (`local`, `sync`).
+    #[error("QUOTA_BYTES quota exceeded")]
+    QuotaBytes,
+    /// An item of the write is over `QUOTA_BYTES_PER_ITEM` (`sync`).
+    #[error("QUOTA_BYTES_PER_ITEM quota exceeded")]
+    QuotaBytesPerItem,
+    /// The write would take the area over `MAX_ITEMS` items (`sync`).
+    #[error("MAX_ITEMS quota exceeded")]
+    MaxItems,
+    /// The write would take `session` to its `QUOTA_BYTES`.
+    #[error("Session storage quota bytes exceeded. Values were not stored.")]
+    SessionQuotaBytes,
+    /// More than `MAX_WRITE_OPERATIONS_PER_MINUTE` calls of one write function of `sync`
+    /// within a minute.
+    #[error("This request exceeds the MAX_WRITE_OPERATIONS_PER_MINUTE quota.")]
+    WriteOperationsPerMinute,
+    /// More than `MAX_WRITE_OPERATIONS_PER_HOUR` calls of one write function of `sync`
+    /// within an hour.
+    #[error("This request exceeds the MAX_WRITE_OPERATIONS_PER_HOUR quota.")]
+    WriteOperationsPerHour,
+    /// A write to `managed`.
+    #[error("This is a read-only store.")]
+    ReadOnly,
+    /// A content script used `session` while its access level is `TRUSTED_CONTEXTS`.
+    #[error("Access to storage is not allowed from this context.")]
+    AccessNotAllowed,
+    /// `setAccessLevel` from a context that is not the extension's own (a content script).
+    #[error("Context cannot set the storage access level")]
+    CannotSetAccessLevel,
+    /// `setAccessLevel` of another area than `session`.
+    #[error("This StorageArea is not available for setting access level")]
+    AccessLevelNotAvailable,
+    /// The calling context went away while the call was in flight.
+    #[error(transparent)]
+    ContextInvalidated(#[from] ContextInvalidated),
+    /// The member does not exist in this kind of context.
+    #[error(transparent)]
+    NotAvailable(#[from] NotAvailable),
+}
+
+from_context_error!(StorageError);

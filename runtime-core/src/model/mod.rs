@@ -8,8 +8,9 @@
 //! - the manifest: `manifest_text.rs`, `match_pattern.rs`, `manifest.rs`;
 //! - a browser's rules as data: `profile.rs` (which browser, its timers, what each keepalive
 //!   does), `keepalive.rs`, `message.rs`, `error.rs` (every string a script can see),
-//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `tab.rs`, `calls.rs`,
-//!   `update_service.rs`, `reload_guard.rs`, `kiosk.rs`, `lazy_listeners.rs`;
+//!   `event.rs`, `package.rs`, `contexts.rs`, `channel.rs`, `alarm.rs`, `tab.rs`,
+//!   `storage_area.rs`, `calls.rs`, `update_service.rs`, `reload_guard.rs`, `kiosk.rs`,
+//!   `lazy_listeners.rs`;
 //! - the two state machines: `page_lifecycle.rs` (a background page's life, and where work
 //!   for it goes) and `extension_lifecycle.rs` (installed, update waiting, terminated);
 //! - the trace: `trace_entry.rs` (what an entry says), `trace_pack.rs` (how the trace keeps
@@ -56,6 +57,7 @@ pub(crate) mod rng;
 pub(crate) mod sender;
 pub(crate) mod startup;
 pub(crate) mod storage;
+pub(crate) mod storage_area;
 pub(crate) mod tab;
 pub(crate) mod tabs;
 pub(crate) mod tabs_api;

@@ -229,11 +229,55 @@ pub enum ApiFunction {
     TabsQuery,
     /// `tabs.remove`.
     TabsRemove,
+    /// `storage.local.clear`.
+    StorageLocalClear,
+    /// `storage.local.getKeys`.
+    StorageLocalGetKeys,
+    /// `storage.local.getBytesInUse`.
+    StorageLocalGetBytesInUse,
+    /// `storage.session.get`.
+    StorageSessionGet,
+    /// `storage.session.getKeys`.
+    StorageSessionGetKeys,
+    /// `storage.session.getBytesInUse`.
+    StorageSessionGetBytesInUse,
+    /// `storage.session.set`.
+    StorageSessionSet,
+    /// `storage.session.remove`.
+    StorageSessionRemove,
+    /// `storage.session.clear`.
+    StorageSessionClear,
+    /// `storage.session.setAccessLevel`.
+    StorageSessionSetAccessLevel,
+    /// `storage.sync.get`.
+    StorageSyncGet,
+    /// `storage.sync.getKeys`.
+    StorageSyncGetKeys,
+    /// `storage.sync.getBytesInUse`.
+    StorageSyncGetBytesInUse,
+    /// `storage.sync.set`.
+    StorageSyncSet,
+    /// `storage.sync.remove`.
+    StorageSyncRemove,
+    /// `storage.sync.clear`.
+    StorageSyncClear,
+    /// `storage.managed.get`.
+    StorageManagedGet,
+    /// `storage.managed.getKeys`.
+    StorageManagedGetKeys,
+    /// `storage.managed.getBytesInUse`.
+    StorageManagedGetBytesInUse,
+    /// `storage.managed.set`.
+    StorageManagedSet,
+    /// `storage.managed.remove`.
+    StorageManagedRemove,
+    /// `storage.managed.clear`.
+    StorageManagedClear,
 }
 
 impl ApiFunction {
     /// Every function, in a fixed order.
-    pub const ALL: [ApiFunction; 22] = [
+    pub const ALL: [ApiFunction; 44] = [
         ApiFunction::GetPlatformInfo,
         ApiFunction::GetPackageDirectoryEntry,
         ApiFunction::OpenOptionsPage,
@@ -256,6 +300,28 @@ impl ApiFunction {
         ApiFunction::TabsGet,
         ApiFunction::TabsQuery,
         ApiFunction::TabsRemove,
+        ApiFunction::StorageLocalClear,
+        ApiFunction::StorageLocalGetKeys,
+        ApiFunction::StorageLocalGetBytesInUse,
+        ApiFunction::StorageSessionGet,
+        ApiFunction::StorageSessionGetKeys,
+        ApiFunction::StorageSessionGetBytesInUse,
+        ApiFunction::StorageSessionSet,
+        ApiFunction::StorageSessionRemove,
+        ApiFunction::StorageSessionClear,
+        ApiFunction::StorageSessionSetAccessLevel,
+        ApiFunction::StorageSyncGet,
+        ApiFunction::StorageSyncGetKeys,
+        ApiFunction::StorageSyncGetBytesInUse,
+        ApiFunction::StorageSyncSet,
+        ApiFunction::StorageSyncRemove,
+        ApiFunction::StorageSyncClear,
+        ApiFunction::StorageManagedGet,
+        ApiFunction::StorageManagedGetKeys,
+        ApiFunction::StorageManagedGetBytesInUse,
+        ApiFunction::StorageManagedSet,
+        ApiFunction::StorageManagedRemove,
+        ApiFunction::StorageManagedClear,
     ];
 
     /// The function's full name, e.g. `runtime.getPlatformInfo`.
@@ -283,6 +349,28 @@ impl ApiFunction {
             ApiFunction::TabsGet => "tabs.get",
             ApiFunction::TabsQuery => "tabs.query",
             ApiFunction::TabsRemove => "tabs.remove",
+            ApiFunction::StorageLocalClear => "storage.local.clear",
+            ApiFunction::StorageLocalGetKeys => "storage.local.getKeys",
+            ApiFunction::StorageLocalGetBytesInUse => "storage.local.getBytesInUse",
+            ApiFunction::StorageSessionGet => "storage.session.get",
+            ApiFunction::StorageSessionGetKeys => "storage.session.getKeys",
+            ApiFunction::StorageSessionGetBytesInUse => "storage.session.getBytesInUse",
+            ApiFunction::StorageSessionSet => "storage.session.set",
+            ApiFunction::StorageSessionRemove => "storage.session.remove",
+            ApiFunction::StorageSessionClear => "storage.session.clear",
+            ApiFunction::StorageSessionSetAccessLevel => "storage.session.setAccessLevel",
+            ApiFunction::StorageSyncGet => "storage.sync.get",
+            ApiFunction::StorageSyncGetKeys => "storage.sync.getKeys",
+            ApiFunction::StorageSyncGetBytesInUse => "storage.sync.getBytesInUse",
+            ApiFunction::StorageSyncSet => "storage.sync.set",
+            ApiFunction::StorageSyncRemove => "storage.sync.remove",
+            ApiFunction::StorageSyncClear => "storage.sync.clear",
+            ApiFunction::StorageManagedGet => "storage.managed.get",
+            ApiFunction::StorageManagedGetKeys => "storage.managed.getKeys",
+            ApiFunction::StorageManagedGetBytesInUse => "storage.managed.getBytesInUse",
+            ApiFunction::StorageManagedSet => "storage.managed.set",
+            ApiFunction::StorageManagedRemove => "storage.managed.remove",
+            ApiFunction::StorageManagedClear => "storage.managed.clear",
         }
     }
 }

@@ -61,7 +61,7 @@ impl Model {
                 creating: None,
                 lazy_listeners: LazyListeners::with_room(),
                 keepalives: Holders::default(),
-                storage: BTreeMap::new(),
+                storage: crate::model::storage_area::Items::default(),
                 alarms: BTreeMap::new(),
                 uninstall_url: None,
                 views: BTreeMap::new(),
@@ -109,6 +109,7 @@ impl Model {
             }
         }
         self.extensions.remove(id);
+        self.forget_storage(id);
         self.updates.published.remove(id);
         self.updates.checks.remove(id);
         Ok(())
@@ -140,6 +141,7 @@ impl Model {
         };
         let version = self.config.version.clone();
         self.record(None, None, TraceEvent::BrowserStarted { version });
+        self.storage_browser_started();
         self.start_kiosk_session();
         self.start_updater();
         for id in self.running_ids() {
@@ -180,8 +182,9 @@ impl Model {
 
     /// Stops the browser: tabs close, every page closes without `onSuspend`, every view
     /// closes, every keepalive goes. What only lives in the browser's memory (update-check
-    /// backoffs, the reload guard, kiosk timers) goes too; installed extensions, their storage
-    /// and the browser's preferences stay.
+    /// backoffs, the reload guard, kiosk timers, `storage.session`, the quota service's
+    /// buckets) goes too; installed extensions, their other storage and the browser's
+    /// preferences stay.
     pub(crate) fn stop_browser(&mut self) {
         if !self.running {
             return;
@@ -194,6 +197,7 @@ impl Model {
             self.close_extension(&id);
         }
         self.stop_updater();
+        self.storage_browser_stopped();
         for rec in self.extensions.values_mut() {
             rec.life.browser_stopped();
         }
@@ -222,11 +226,12 @@ impl Model {
     }
 
     /// Unloads an extension to replace, set aside or remove it (an update, a reload, a
-    /// termination, an uninstall): everything it runs closes, and its content scripts lose
-    /// their context.
+    /// termination, an uninstall): everything it runs closes, its content scripts lose their
+    /// context, and its `storage.session` items go.
     pub(crate) fn unload_extension(&mut self, id: &ExtensionId) {
         self.close_extension(id);
         self.remove_content_scripts(id);
+        self.clear_session(id);
     }
 
     /// Brings an extension up after an install, an update or a reload: a persistent page

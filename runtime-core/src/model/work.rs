@@ -224,6 +224,9 @@ pub(crate) enum Action {
         load: PageLoad,
         event: RuntimeEvent,
     },
+    /// Dispatch an event to the listeners of a context that is not a background page (a
+    /// view, a content script), if it has any: nothing is woken or kept alive for it.
+    DispatchToContext { to: ContextId, event: RuntimeEvent },
     /// Dispatch `onSuspend`.
     Suspend { ext: ExtensionId, load: PageLoad },
     /// Dispatch `onSuspendCanceled`.

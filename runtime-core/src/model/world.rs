@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_events::{Bus, SimInstant};
-use serde_json::Value;
 
 use crate::model::calls::Call;
 use crate::model::channel::Channel;
@@ -103,7 +102,8 @@ pub(crate) struct ExtState {
     pub(crate) creating: Option<KeepaliveId>,
     pub(crate) lazy_listeners: LazyListeners,
     pub(crate) keepalives: Holders,
-    pub(crate) storage: BTreeMap<String, Value>,
+    /// Its `storage.local` items.
+    pub(crate) storage: crate::model::storage_area::Items,
     /// Its alarms (`chrome.alarms`), which outlive its page.
     pub(crate) alarms: crate::model::alarm::Alarms,
     pub(crate) uninstall_url: Option<String>,
@@ -178,6 +178,8 @@ pub(crate) struct Model {
     pub(crate) ambient: usize,
     /// The names of the events that pages listened to, shared by their lazy listeners.
     pub(crate) event_names: EventNames,
+    /// `chrome.storage`'s other areas, preferences and write buckets.
+    pub(crate) stores: crate::model::storage_area::Stores,
 }
 
 impl Model {
@@ -205,6 +207,7 @@ impl Model {
             staged_version: None,
             ambient: 0,
             event_names: EventNames::default(),
+            stores: crate::model::storage_area::Stores::default(),
         }
     }
 
