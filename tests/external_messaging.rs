@@ -39,7 +39,7 @@ fn receiver(inbox: &Inbox) -> (impl BackgroundScript, Log<Runtime>) {
             let log = inbox.messages.clone();
             event.add_listener(move |m: OnMessage| {
                 m.respond(&answer);
-                log.push((name, m.message, m.sender));
+                log.push((name, m.message, (*m.sender).clone()));
             });
         }
         let ports = [

@@ -116,7 +116,7 @@ fn recording_senders() -> (
     let (script, loads) = top_level(move |rt| {
         let s = s.clone();
         rt.on_message()
-            .add_listener(move |m: OnMessage| s.push(m.sender));
+            .add_listener(move |m: OnMessage| s.push((*m.sender).clone()));
     });
     (senders, script, loads)
 }
@@ -188,7 +188,7 @@ fn background_and_view_senders_have_id_url_and_origin_but_no_tab_or_frame() {
     let s = senders.clone();
     popup
         .on_message()
-        .add_listener(move |m: OnMessage| s.push(m.sender));
+        .add_listener(move |m: OnMessage| s.push((*m.sender).clone()));
 
     wait(&mut browser, popup.send_message(&json!(1))).unwrap();
     let background = loads.last().unwrap();

@@ -52,7 +52,7 @@ pub(crate) enum Delivery<'a> {
         event: &'a OnMessageEvent,
         channel: ChannelId,
         message: &'a Arc<Value>,
-        sender: &'a crate::model::message::MessageSender,
+        sender: &'a Arc<crate::model::message::MessageSender>,
         promises: bool,
     },
     /// A new port to one receiving context's `onConnect` (or its `External`/`Native` form).
@@ -177,7 +177,7 @@ impl Driver {
                     SendResponse::new(Rc::downgrade(self), channel, end.unwrap_or(EndId(0)));
                 let dispatch = event.dispatch(OnMessage {
                     message: Value::clone(message),
-                    sender: sender.clone(),
+                    sender: Arc::clone(sender),
                     respond: respond.clone(),
                     promises,
                 });

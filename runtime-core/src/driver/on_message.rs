@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::ops::Deref;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
 use runtime_events::{Event, ListenerError, ListenerId, ListenerOutcome};
 use serde::Serialize;
@@ -30,8 +31,9 @@ use crate::model::work::InboxItem;
 pub struct OnMessage {
     /// The message, as JSON.
     pub message: Value,
-    /// Who sent it, as the browser saw it.
-    pub sender: MessageSender,
+    /// Who sent it, as the browser saw it (shared by every receiver of the message, and by
+    /// the sender's next messages while nothing it shows changes).
+    pub sender: Arc<MessageSender>,
     pub(crate) respond: SendResponse,
     /// Whether the browser takes a listener's promise as its answer (Chrome 144+).
     pub(crate) promises: bool,

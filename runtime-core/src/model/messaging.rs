@@ -78,7 +78,7 @@ impl Model {
                 .ext(target.ext())
                 .and_then(|r| r.manifest.externally_connectable())
                 .is_some_and(|ec| ec.accepts_tls_channel_id);
-        let sender = Arc::new(self.sender_for(&opener, tls_wanted));
+        let sender = self.shared_sender(&opener, tls_wanted);
         let (label, name, message) = match &kind {
             ChannelKind::Message { message, .. } => ("message", None, Some(Arc::clone(message))),
             ChannelKind::Port { name } => ("port", Some(name.clone()), None),

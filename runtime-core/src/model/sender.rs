@@ -9,6 +9,7 @@ use crate::model::message::{origin_of, MessageSender, Tab};
 use crate::model::tab::WINDOW_ID;
 use crate::model::trace_entry::TraceContext;
 use crate::model::world::Model;
+use std::sync::Arc;
 
 impl Model {
     /// A frame, if it still shows `document`.
@@ -158,6 +159,90 @@ impl Model {
             }
             ContextId::NativeHost { .. } | ContextId::NativeApp { .. } => None,
         }
+    }
+
+    /// What the browser tells receivers about a message from `context`, shared with the last
+    /// message's when `context` sent that one and nothing it shows has changed since: each
+    /// message then costs no new `MessageSender`.
+    pub(crate) fn shared_sender(
+        &mut self,
+        context: &ContextId,
+        tls_wanted: bool,
+    ) -> Arc<MessageSender> {
+        if let Some((last, tls, sender)) = &self.last_sender {
+            if last == context
+                && *tls == tls_wanted
+                && self.sender_unchanged(sender, context, tls_wanted)
+            {
+                debug_assert_eq!(**sender, self.sender_for(context, tls_wanted));
+                return Arc::clone(sender);
+            }
+        }
+        let sender = Arc::new(self.sender_for(context, tls_wanted));
+        self.last_sender = Some((context.clone(), tls_wanted, Arc::clone(&sender)));
+        sender
+    }
+
+    /// Whether `sender`, made earlier for `context`, still says what [`Model::sender_for`]
+    /// would, without making a new one: the context's URL, a web page's TLS channel id, and
+    /// its tab's position, URL and whether it is active (a background page's URL is fixed for
+    /// its load).
+    fn sender_unchanged(&self, sender: &MessageSender, context: &ContextId, tls: bool) -> bool {
+        let url = match context {
+            ContextId::Background { .. } => return self.context_alive(context),
+            ContextId::View { ext, view } => self
+                .ext(ext)
+                .and_then(|r| r.views.get(view))
+                .map(|v| v.url.as_str()),
+            ContextId::ContentScript { tab, frame, .. } | ContextId::WebPage { tab, frame, .. } => {
+                self.tabs
+                    .get(tab)
+                    .and_then(|t| t.frames.get(frame))
+                    .map(|f| f.url.as_str())
+            }
+            ContextId::NativeHost { .. } | ContextId::NativeApp { .. } => return false,
+        };
+        if url != sender.url.as_deref() {
+            return false;
+        }
+        if let ContextId::WebPage { tab, .. } = context {
+            let now = self.tabs.get(tab).and_then(|t| t.tls_channel_id.as_deref());
+            if sender.tls_channel_id.as_deref() != now.filter(|_| tls) {
+                return false;
+            }
+        }
+        match (&sender.tab, self.sender_tab(context)) {
+            (None, None) => true,
+            (Some(shown), Some(tab)) => self.tab_unchanged(shown, tab),
+            _ => false,
+        }
+    }
+
+    /// The tab a context's messages come from.
+    fn sender_tab(&self, context: &ContextId) -> Option<TabId> {
+        match context {
+            ContextId::ContentScript { tab, .. } | ContextId::WebPage { tab, .. } => Some(*tab),
+            ContextId::View { ext, view } => self.view_tab(ext, *view),
+            _ => None,
+        }
+    }
+
+    /// Whether [`Model::tab_info`] of `tab` would still give `shown`.
+    fn tab_unchanged(&self, shown: &Tab, tab: TabId) -> bool {
+        let Some(state) = self.tabs.get(&tab) else {
+            return false;
+        };
+        let url = match &state.extension_page {
+            Some((ext, view)) => self
+                .ext(ext)
+                .and_then(|r| r.views.get(view))
+                .map(|v| v.url.as_str()),
+            None => state.frames.get(&FrameId::TOP).map(|f| f.url.as_str()),
+        };
+        shown.id == tab
+            && shown.index == state.index
+            && shown.url == url.unwrap_or_default()
+            && shown.active == (self.active_tab == Some(tab))
     }
 
     /// What the browser tells receivers about a message from `context` (§4.3).

@@ -180,6 +180,9 @@ pub(crate) struct Model {
     pub(crate) event_names: EventNames,
     /// `chrome.storage`'s other areas, preferences and write buckets.
     pub(crate) stores: crate::model::storage_area::Stores,
+    /// The `MessageSender` last made, for the context (and TLS choice) it was made for: a
+    /// context that sends again, unchanged, shares it ([`Model::shared_sender`]).
+    pub(crate) last_sender: Option<(ContextId, bool, Arc<crate::model::message::MessageSender>)>,
 }
 
 impl Model {
@@ -208,6 +211,7 @@ impl Model {
             ambient: 0,
             event_names: EventNames::default(),
             stores: crate::model::storage_area::Stores::default(),
+            last_sender: None,
         }
     }
 
