@@ -4,13 +4,14 @@
 //! thread that drives the browser; only the inbox crosses threads.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
 use futures::channel::oneshot;
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -107,17 +108,17 @@ pub(crate) struct Driver {
     pub(crate) inbox: Arc<Inbox>,
     pub(crate) settings: DriverSettings,
     /// The listeners of each context that has any.
-    contexts: RefCell<HashMap<ContextId, Rc<ContextEvents>>>,
+    contexts: RefCell<FxHashMap<ContextId, Rc<ContextEvents>>>,
     /// The `Port` object of each port end.
-    ports: RefCell<HashMap<(ChannelId, EndId), Port>>,
+    ports: RefCell<FxHashMap<(ChannelId, EndId), Port>>,
     /// What waits for each API call in flight.
-    calls: RefCell<HashMap<CallId, CallWaiter>>,
+    calls: RefCell<FxHashMap<CallId, CallWaiter>>,
     /// What waits for each one-time message's reply.
-    replies: RefCell<HashMap<ChannelId, oneshot::Sender<Reply>>>,
+    replies: RefCell<FxHashMap<ChannelId, oneshot::Sender<Reply>>>,
     /// The scripts' timers that have not fired.
-    timers: RefCell<HashMap<TimerId, Rc<TimerSlot>>>,
+    timers: RefCell<FxHashMap<TimerId, Rc<TimerSlot>>>,
     /// The name and the stdin of each native host connected to a port.
-    hosts: RefCell<HashMap<ChannelId, (String, mpsc::UnboundedSender<Value>)>>,
+    hosts: RefCell<FxHashMap<ChannelId, (String, mpsc::UnboundedSender<Value>)>>,
     /// The native hosts the browser waits for (see `real_time.rs`).
     pub(crate) awaited: RefCell<BTreeMap<HostSource, Awaited>>,
     /// Where in a script the code that calls the API now is (`file:line:column`), when its
@@ -297,7 +298,7 @@ impl Driver {
             let mut contexts = self.contexts.borrow_mut();
             let events = contexts.remove(context);
             if contexts.is_empty() && contexts.capacity() > KEPT_CONTEXTS {
-                *contexts = HashMap::new();
+                *contexts = FxHashMap::default();
             }
             events
         };

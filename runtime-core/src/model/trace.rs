@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use crate::model::extension_id::ExtensionId;
-use crate::model::trace_entry::TraceEntry;
+use runtime_events::SimInstant;
+
+use crate::model::trace_entry::{TraceContext, TraceEntry, TraceEvent};
 use crate::model::trace_pack::{PackedEntries, TraceEntries};
 
 /// The trace of a simulation: entries in the order they happened, and the names of the
@@ -35,34 +37,56 @@ impl Trace {
         }
     }
 
+    /// Records a whole entry.
+    #[cfg(test)]
     pub(crate) fn record(&mut self, entry: TraceEntry) {
+        let TraceEntry {
+            at,
+            extension,
+            context,
+            event,
+        } = entry;
+        self.record_parts(at, extension.as_ref(), context, event);
+    }
+
+    /// Records an entry given by its parts: the extension is only borrowed (the trace keeps
+    /// its own index of extensions), so recording costs no copy of the entry.
+    pub(crate) fn record_parts(
+        &mut self,
+        at: SimInstant,
+        extension: Option<&ExtensionId>,
+        context: Option<TraceContext>,
+        event: TraceEvent,
+    ) {
         // Formatting is paid only when a subscriber listens.
         if tracing::enabled!(target: "runtime_sim::trace", tracing::Level::ERROR) {
-            let ext = entry.extension.as_ref().map_or("", |e| e.as_str());
-            let context = entry.context.as_ref().map(ToString::to_string);
-            if entry.event.is_error() {
-                tracing::error!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+            let ext = extension.map_or("", |e| e.as_str());
+            let context = context.as_ref().map(ToString::to_string);
+            if event.is_error() {
+                tracing::error!(target: "runtime_sim::trace", at = %at, extension = ext, context, "{}", event);
             } else {
-                tracing::info!(target: "runtime_sim::trace", at = %entry.at, extension = ext, context, "{}", entry.event);
+                tracing::info!(target: "runtime_sim::trace", at = %at, extension = ext, context, "{}", event);
             }
         }
         match self.limit {
-            None => self.entries.push(entry),
-            Some(0) if self.tapped.is_none() => self.dropped += 1,
-            Some(limit) => {
-                // Dropping `limit` entries at once keeps the cost per entry constant.
-                if self.entries.len() >= 2 * limit.max(1) {
-                    let seen = match self.tapped {
-                        Some(tapped) => (tapped - self.dropped) as usize,
-                        None => self.entries.len(),
-                    };
-                    let drop = limit.max(1).min(seen);
-                    self.entries.drop_oldest(drop);
-                    self.dropped += drop as u64;
-                }
-                self.entries.push(entry);
+            None => {}
+            Some(0) if self.tapped.is_none() => {
+                self.dropped += 1;
+                return;
             }
+            // Dropping `limit` entries at once keeps the cost per entry constant.
+            Some(limit) if self.entries.len() >= 2 * limit.max(1) => {
+                let seen = match self.tapped {
+                    Some(tapped) => (tapped - self.dropped) as usize,
+                    None => self.entries.len(),
+                };
+                let drop = limit.max(1).min(seen);
+                self.entries.drop_oldest(drop);
+                self.dropped += drop as u64;
+            }
+            Some(_) => {}
         }
+        self.entries.push(at, extension, context, event);
     }
 
     /// Hands every entry recorded from now on to [`Trace::untapped`] before a limit drops it.

@@ -9,8 +9,8 @@
 //! long the run). Every other entry is kept whole, boxed. Reading unpacks an entry back to
 //! the same [`TraceEntry`], so that nothing outside this file sees the packing.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,7 +63,7 @@ impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
             values: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             last: None,
         }
     }
@@ -202,16 +202,16 @@ impl PackedEntries {
     }
 
     /// Adds an entry at the end.
-    pub(crate) fn push(&mut self, entry: TraceEntry) {
-        let TraceEntry {
-            at,
-            extension,
-            context,
-            event,
-        } = entry;
+    pub(crate) fn push(
+        &mut self,
+        at: SimInstant,
+        extension: Option<&ExtensionId>,
+        context: Option<TraceContext>,
+        event: TraceEvent,
+    ) {
         let elapsed = at.since_start();
         // An index fits in 32 bits: a browser would need 2^32 extensions installed first.
-        let extension = extension.as_ref().map_or(0, |id| {
+        let extension = extension.map_or(0, |id| {
             self.names
                 .extensions
                 .index_of(id)
@@ -611,7 +611,12 @@ mod tests {
         ];
         let mut packed = PackedEntries::default();
         for entry in entries.clone() {
-            packed.push(entry);
+            packed.push(
+                entry.at,
+                entry.extension.as_ref(),
+                entry.context,
+                entry.event,
+            );
         }
         assert_eq!(TraceEntries::new(&packed, 0).collect::<Vec<_>>(), entries);
         assert_eq!(

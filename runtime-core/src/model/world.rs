@@ -29,7 +29,7 @@ use crate::model::page_lifecycle::{Lifecycle, PageState};
 use crate::model::profile::Profile;
 use crate::model::rng::SimRng;
 use crate::model::trace::Trace;
-use crate::model::trace_entry::{TraceContext, TraceEntry, TraceEvent};
+use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::update_service::Updates;
 use crate::model::work::{Action, Queued, Signal, Work};
 
@@ -313,13 +313,7 @@ impl Model {
         context: Option<TraceContext>,
         event: TraceEvent,
     ) {
-        let entry = TraceEntry {
-            at: self.bus.now(),
-            extension: ext.cloned(),
-            context,
-            event,
-        };
-        self.trace.record(entry);
+        self.trace.record_parts(self.bus.now(), ext, context, event);
     }
 
     /// Records a trace entry of an extension's background page.
