@@ -14,6 +14,7 @@ use crate::model::ids::{ChannelId, EndId};
 use crate::model::keepalive::KeepaliveReason;
 use crate::model::message::MessageSender;
 use crate::model::names::EventName;
+use crate::model::trace::Response;
 use crate::model::trace_entry::TraceEvent;
 use crate::model::work::{Action, Queued, Signal, Work};
 use crate::model::world::Model;
@@ -269,13 +270,18 @@ impl Model {
             return false;
         };
         let context = receiver.context.clone();
+        let error;
         let response = match &reply {
-            Ok(v) => v.clone().unwrap_or(Value::Null),
-            Err(e) => Value::String(e.to_string()),
+            Ok(Some(value)) => value,
+            Ok(None) => &Value::Null,
+            Err(e) => {
+                error = Value::String(e.to_string());
+                &error
+            }
         };
-        self.record_at(
+        self.record_response_at(
             &context,
-            TraceEvent::Responded {
+            Response {
                 channel: id,
                 ok: reply.is_ok(),
                 response,

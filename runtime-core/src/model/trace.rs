@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use crate::model::extension_id::ExtensionId;
 use runtime_events::SimInstant;
+use serde_json::Value;
 
+use crate::model::ids::ChannelId;
 use crate::model::trace_entry::{TraceContext, TraceEntry, TraceEvent};
 use crate::model::trace_pack::{PackedEntries, TraceEntries};
 
@@ -26,6 +28,49 @@ pub struct Trace {
     /// With a hook that sees every entry: how many entries were handed to it. An entry not
     /// yet handed over is kept, whatever the limit.
     tapped: Option<u64>,
+}
+
+/// Whether a `tracing` subscriber listens to the trace's entries.
+fn tracing_enabled() -> bool {
+    tracing::enabled!(target: "runtime_sim::trace", tracing::Level::ERROR)
+}
+
+/// Hands an entry to `tracing` (formatting is paid only when a subscriber listens).
+fn emit(
+    at: SimInstant,
+    extension: Option<&ExtensionId>,
+    context: Option<&TraceContext>,
+    event: &TraceEvent,
+) {
+    if !tracing_enabled() {
+        return;
+    }
+    let ext = extension.map_or("", |e| e.as_str());
+    let context = context.map(ToString::to_string);
+    if event.is_error() {
+        tracing::error!(target: "runtime_sim::trace", at = %at, extension = ext, context, "{}", event);
+    } else {
+        tracing::info!(target: "runtime_sim::trace", at = %at, extension = ext, context, "{}", event);
+    }
+}
+
+/// A [`TraceEvent::Responded`] whose response is borrowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Response<'a> {
+    pub(crate) channel: ChannelId,
+    pub(crate) ok: bool,
+    pub(crate) response: &'a Value,
+}
+
+impl Response<'_> {
+    /// The entry's event, the response copied.
+    pub(crate) fn to_event(self) -> TraceEvent {
+        TraceEvent::Responded {
+            channel: self.channel,
+            ok: self.ok,
+            response: self.response.clone(),
+        }
+    }
 }
 
 impl Trace {
@@ -58,21 +103,37 @@ impl Trace {
         context: Option<TraceContext>,
         event: TraceEvent,
     ) {
-        // Formatting is paid only when a subscriber listens.
-        if tracing::enabled!(target: "runtime_sim::trace", tracing::Level::ERROR) {
-            let ext = extension.map_or("", |e| e.as_str());
-            let context = context.as_ref().map(ToString::to_string);
-            if event.is_error() {
-                tracing::error!(target: "runtime_sim::trace", at = %at, extension = ext, context, "{}", event);
-            } else {
-                tracing::info!(target: "runtime_sim::trace", at = %at, extension = ext, context, "{}", event);
-            }
+        emit(at, extension, context.as_ref(), &event);
+        if self.make_room() {
+            self.entries.push(at, extension, context, event);
         }
+    }
+
+    /// Records that a receiver answered a one-time message, from a borrowed response: the
+    /// trace keeps its JSON text, so the response itself need not be copied for it.
+    pub(crate) fn record_response(
+        &mut self,
+        at: SimInstant,
+        extension: Option<&ExtensionId>,
+        context: Option<TraceContext>,
+        response: Response<'_>,
+    ) {
+        if tracing_enabled() {
+            emit(at, extension, context.as_ref(), &response.to_event());
+        }
+        if self.make_room() {
+            self.entries.push_response(at, extension, context, response);
+        }
+    }
+
+    /// Drops the oldest entries if the limit says so; `false` when the new entry is not to be
+    /// kept at all (a limit of 0, with no hook to hand it to).
+    fn make_room(&mut self) -> bool {
         match self.limit {
             None => {}
             Some(0) if self.tapped.is_none() => {
                 self.dropped += 1;
-                return;
+                return false;
             }
             // Dropping `limit` entries at once keeps the cost per entry constant.
             Some(limit) if self.entries.len() >= 2 * limit.max(1) => {
@@ -86,7 +147,7 @@ impl Trace {
             }
             Some(_) => {}
         }
-        self.entries.push(at, extension, context, event);
+        true
     }
 
     /// Hands every entry recorded from now on to [`Trace::untapped`] before a limit drops it.

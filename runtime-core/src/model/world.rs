@@ -28,6 +28,7 @@ use crate::model::package::Location;
 use crate::model::page_lifecycle::{Lifecycle, PageState};
 use crate::model::profile::Profile;
 use crate::model::rng::SimRng;
+use crate::model::trace::Response;
 use crate::model::trace::Trace;
 use crate::model::trace_entry::{TraceContext, TraceEvent};
 use crate::model::update_service::Updates;
@@ -319,6 +320,14 @@ impl Model {
     /// Records a trace entry of an extension's background page.
     pub(crate) fn record_bg(&mut self, ext: &ExtensionId, event: TraceEvent) {
         self.record(Some(ext), Some(TraceContext::Background), event);
+    }
+
+    /// Records that a receiver in `context` answered a one-time message.
+    pub(crate) fn record_response_at(&mut self, context: &ContextId, response: Response<'_>) {
+        let named = self.trace_context(context);
+        let at = self.bus.now();
+        self.trace
+            .record_response(at, context.extension(), Some(named), response);
     }
 
     /// Records a trace entry of a context.
