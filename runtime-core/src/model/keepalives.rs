@@ -30,14 +30,13 @@ impl Model {
                 load,
             },
         );
+        let model = rec.lifecycle.as_ref().map(|l| l.model());
+        let count = rec.keepalives.len() as u32;
         let capped = matches!(
             reason,
             KeepaliveReason::ApiCall(_) | KeepaliveReason::EventDispatch(_)
-        ) && rec
-            .lifecycle
-            .as_ref()
-            .is_some_and(|l| l.model() == BackgroundModel::ServiceWorker);
-        self.keepalive_changed(ext, 1, &reason);
+        ) && model == Some(BackgroundModel::ServiceWorker);
+        self.keepalive_changed(ext, model, count, 1, reason);
         if capped {
             self.bus.post_after(
                 SERVICE_WORKER_REQUEST_TIMEOUT,
@@ -72,28 +71,35 @@ impl Model {
         let Some(holder) = rec.keepalives.remove(id) else {
             return;
         };
-        self.keepalive_changed(ext, -1, &holder.reason);
+        let model = rec.lifecycle.as_ref().map(|l| l.model());
+        let count = rec.keepalives.len() as u32;
+        self.keepalive_changed(ext, model, count, -1, holder.reason);
     }
 
-    /// Records a keepalive change and feeds it to the lifecycle.
-    fn keepalive_changed(&mut self, ext: &ExtensionId, change: i8, reason: &KeepaliveReason) {
-        let Some(rec) = self.ext(ext) else {
+    /// Records a keepalive change (`count` held now, under the background's `model`, if it
+    /// has one) and feeds it to the lifecycle.
+    fn keepalive_changed(
+        &mut self,
+        ext: &ExtensionId,
+        model: Option<BackgroundModel>,
+        count: u32,
+        change: i8,
+        reason: KeepaliveReason,
+    ) {
+        let Some(model) = model else {
             return;
         };
-        let Some(model) = rec.lifecycle.as_ref().map(|l| l.model()) else {
-            return;
-        };
-        let count = rec.keepalives.len() as u32;
+        let rule = model.keepalive_rule(&reason);
         self.record(
             Some(ext),
             None,
             TraceEvent::Keepalive {
                 count,
                 change,
-                reason: reason.clone(),
+                reason,
             },
         );
-        let input = match (model.keepalive_rule(reason), change > 0) {
+        let input = match (rule, change > 0) {
             (KeepaliveRule::Holds, true) => Input::KeepaliveAcquired,
             (KeepaliveRule::Holds, false) => Input::KeepaliveReleased,
             (KeepaliveRule::Blocks, true) => Input::BlockerAcquired,
