@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
-use futures::channel::oneshot;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -20,9 +19,9 @@ use crate::driver::executor::{Executor, TaskFuture};
 use crate::driver::inbox::{Inbox, Incoming};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
+use crate::driver::reply::{reply_channel, ReplyReceiver, ReplySender};
 use crate::driver::watchdog::Beat;
 use crate::model::calls::CallOutcome;
-use crate::model::channel::Reply;
 use crate::model::contexts::{ContextId, ScriptPlace};
 use crate::model::ids::{CallId, ChannelId, EndId, ScriptId, TimerId};
 use crate::model::trace_entry::TraceEntry;
@@ -114,7 +113,7 @@ pub(crate) struct Driver {
     /// What waits for each API call in flight.
     calls: RefCell<FxHashMap<CallId, CallWaiter>>,
     /// What waits for each one-time message's reply.
-    replies: RefCell<FxHashMap<ChannelId, oneshot::Sender<Reply>>>,
+    replies: RefCell<FxHashMap<ChannelId, ReplySender>>,
     /// The scripts' timers that have not fired.
     timers: RefCell<FxHashMap<TimerId, Rc<TimerSlot>>>,
     /// The name and the stdin of each native host connected to a port.
@@ -228,7 +227,7 @@ impl Driver {
             Signal::Reply { channel, reply } => {
                 let waiter = self.replies.borrow_mut().remove(&channel);
                 if let Some(waiter) = waiter {
-                    let _ = waiter.send(reply);
+                    waiter.send(reply);
                 }
             }
             Signal::PortDisconnected { channel, end } => {
@@ -336,8 +335,8 @@ impl Driver {
     }
 
     /// Waits for a one-time message's reply.
-    pub(crate) fn wait_for_reply(&self, channel: ChannelId) -> oneshot::Receiver<Reply> {
-        let (tx, rx) = oneshot::channel();
+    pub(crate) fn wait_for_reply(&self, channel: ChannelId) -> ReplyReceiver {
+        let (tx, rx) = reply_channel();
         self.replies.borrow_mut().insert(channel, tx);
         rx
     }

@@ -6,7 +6,6 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
-use futures::channel::oneshot;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,7 +13,8 @@ use crate::driver::core::Driver;
 use crate::driver::executor::{TaskLabel, TaskOwner};
 use crate::driver::listeners::ContextEvents;
 use crate::driver::port::Port;
-use crate::model::channel::{ChannelKind, Reply, Target};
+use crate::driver::reply::ReplyReceiver;
+use crate::model::channel::{ChannelKind, Target};
 use crate::model::contexts::ContextId;
 use crate::model::error::{ConnectError, ContextInvalidated, SendMessageError};
 use crate::model::extension_id::ExtensionId;
@@ -71,7 +71,7 @@ fn open_message(
     opener: &ContextId,
     target: Result<Target, TargetError>,
     message: Result<Value, SendMessageError>,
-) -> Result<oneshot::Receiver<Reply>, SendMessageError> {
+) -> Result<ReplyReceiver, SendMessageError> {
     let target = target?;
     let message = message?;
     let driver = driver

@@ -25,6 +25,7 @@ pub(crate) mod native;
 pub(crate) mod on_message;
 pub(crate) mod port;
 pub(crate) mod real_time;
+pub(crate) mod reply;
 pub(crate) mod runtime;
 pub(crate) mod script;
 pub(crate) mod sections;
