@@ -179,7 +179,15 @@ fn what_javascript_sends_is_what_json_stringify_makes_of_it() {
         ]
     );
     let lines = messages(&browser);
-    let expected_answers = [
+    // How the browser reads 123456789012345680000 depends on serde_json's features (its
+    // `float_roundtrip` reads it exactly, without it the digits come back one lower).
+    let read = serde_json::from_str::<Value>("123456789012345680000").unwrap();
+    let big = if read.as_f64() == Some(123_456_789_012_345_680_000.0) {
+        "123456789012345680000"
+    } else {
+        "123456789012345670000"
+    };
+    let expected_answers: [&str; 30] = [
         "object null",
         "object null",
         "boolean true",
@@ -198,7 +206,7 @@ fn what_javascript_sends_is_what_json_stringify_makes_of_it() {
         r#"object {"__proto__":{"x":1},"b":2}"#,
         r#"object {"1":"one","2":"two","b":1,"a":1}"#,
         "object [2147483648,-2147483649,9007199254740992,9007199254740994,9223372036854776000,18446744073709552000,-9223372036854776000,-18446744073709552000]",
-        "object [0.1,0.3333333333333333,1.5e+300,5e-324,123456789012345670000,1e+21,-1e-7,4.35,0.000001]",
+        &format!("object [0.1,0.3333333333333333,1.5e+300,5e-324,{big},1e+21,-1e-7,4.35,0.000001]"),
         r#"object [3,"s",false,{}]"#,
         r#"object {"0":1,"1":2}"#,
         r#"object {"p":1}"#,
