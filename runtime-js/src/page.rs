@@ -283,7 +283,7 @@ impl Page {
         let origin = runtime.get_url("").trim_end_matches('/').to_owned();
         program
             .modules
-            .begin_page(origin.clone(), matches!(scope, Scope::Worker { .. }));
+            .begin_page(&origin, matches!(scope, Scope::Worker { .. }));
         let new_worker = match &scope {
             Scope::Worker { script, .. } => {
                 let mut install = program.install.borrow_mut();
@@ -526,10 +526,8 @@ impl Page {
     /// Enters JavaScript in this page; jobs left by the entry run after it.
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
         // The extension's pages share one engine: what resolves a module is told whose it is.
-        self.modules.begin_page(
-            self.origin.clone(),
-            matches!(self.scope, Scope::Worker { .. }),
-        );
+        self.modules
+            .begin_page(&self.origin, matches!(self.scope, Scope::Worker { .. }));
         let runtime = self.runtime.clone();
         self.engine.enter(&self.context, f, move |uncaught| {
             runtime.console(ConsoleLevel::Error, uncaught, None)
@@ -1061,25 +1059,32 @@ fn on_connect(page: &Weak<Page>, callback: &Rc<Callback>, port: Port) -> Listene
     }
 }
 
-/// The `respond(response)` and `settle(ok, value)` functions of one message's JavaScript
-/// listener: the response or the promise's value as `JSON.stringify` makes it.
-#[allow(clippy::type_complexity)]
-fn message_functions<'js>(
+/// The `respond(response)` function of one message's JavaScript listener: the response as
+/// `JSON.stringify` makes it.
+fn respond_function<'js>(
     ctx: &Ctx<'js>,
     page: Weak<Page>,
     respond: runtime_core::SendResponse,
-    sender: Rc<RefCell<Option<oneshot::Sender<Result<serde_json::Value, String>>>>>,
-) -> rquickjs::Result<(Function<'js>, Function<'js>)> {
-    let p = page.clone();
-    let respond = Function::new(
+) -> rquickjs::Result<Function<'js>> {
+    Function::new(
         ctx.clone(),
         move |ctx: Ctx<'js>, response: Value<'js>| -> rquickjs::Result<()> {
-            let value = live(&p, &ctx)?.json_out(&ctx, response)?;
+            let value = live(&page, &ctx)?.json_out(&ctx, response)?;
             respond.send(&value);
             Ok(())
         },
-    )?;
-    let settle = Function::new(
+    )
+}
+
+/// The `settle(ok, value)` function of a listener's promise: its value as `JSON.stringify`
+/// makes it, or the message of its error.
+fn settle_function<'js>(
+    ctx: &Ctx<'js>,
+    page: Weak<Page>,
+    sender: oneshot::Sender<Result<serde_json::Value, String>>,
+) -> rquickjs::Result<Function<'js>> {
+    let sender = RefCell::new(Some(sender));
+    Function::new(
         ctx.clone(),
         move |ctx: Ctx<'js>, ok: bool, value: Value<'js>| -> rquickjs::Result<()> {
             let outcome = if ok {
@@ -1092,40 +1097,58 @@ fn message_functions<'js>(
             }
             Ok(())
         },
-    )?;
-    Ok((respond, settle))
+    )
+}
+
+/// What the JavaScript wrapper of an `onMessage` listener returned.
+enum Returned {
+    /// 0 (done) or 1 (`true`: it answers later through `sendResponse`).
+    Code(i32),
+    /// A promise, whose outcome comes through this.
+    Promise(oneshot::Receiver<Result<serde_json::Value, String>>),
+    /// Attaching to the promise threw.
+    Failed(String),
 }
 
 /// `runtime.onMessage`'s listener: the JavaScript wrapper answers 0 (done), 1 (`true`: it
-/// answers later through `sendResponse`) or 2 (a promise: `settle` gets its outcome).
+/// answers later through `sendResponse`) or, for a promise, `attach(settle)`, which is called
+/// at once (in the same entry, before any job runs) with the `settle` that gets its outcome.
 fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
     let respond = message.send_response();
     let answer = message.send_response();
     let promise_answers = message.promise_is_answer();
-    let (sender, settled) = oneshot::channel::<Result<serde_json::Value, String>>();
-    let sender = Rc::new(RefCell::new(Some(sender)));
     let sender_json = serde_json::to_value(&message.sender).unwrap_or(serde_json::Value::Null);
     let page = Rc::downgrade(&callback.page);
+    let settling = page.clone();
     let value = message.message;
     let result = callback.call(
         move |ctx| {
             let strong = live(&page, ctx)?;
-            let mut args = vec![
-                strong.json_in(ctx, &value)?,
-                strong.json_in(ctx, &sender_json)?,
-            ];
+            let message = strong.json_in(ctx, &value)?;
+            let sender = strong.json_in(ctx, &sender_json)?;
             drop(strong);
-            let (respond, settle) = message_functions(ctx, page, respond, sender)?;
-            args.push(respond.into_value());
-            args.push(settle.into_value());
-            Ok(args)
+            let respond = respond_function(ctx, page, respond)?;
+            Ok(vec![message, sender, respond.into_value()])
         },
-        |value| value.as_int().unwrap_or(0),
+        move |value| {
+            let Some(attach) = value.as_function() else {
+                return Returned::Code(value.as_int().unwrap_or(0));
+            };
+            let ctx = value.ctx();
+            let (sender, settled) = oneshot::channel();
+            let attached = settle_function(ctx, settling, sender)
+                .and_then(|settle| attach.call::<_, Value>((settle,)));
+            match attached {
+                Ok(_) => Returned::Promise(settled),
+                Err(rquickjs::Error::Exception) => Returned::Failed(convert::thrown(ctx)),
+                Err(e) => Returned::Failed(e.to_string()),
+            }
+        },
     );
     let respond = answer;
     match result {
-        Ok(1) => ListenerOutcome::True,
-        Ok(2) => ListenerOutcome::Pending(Box::pin(async move {
+        Ok(Returned::Code(1)) => ListenerOutcome::True,
+        Ok(Returned::Promise(settled)) => ListenerOutcome::Pending(Box::pin(async move {
             match settled.await {
                 Ok(Ok(value)) => {
                     if promise_answers {
@@ -1138,8 +1161,10 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
                 Err(_) => Ok(()),
             }
         })),
-        Ok(_) => ListenerOutcome::Done,
-        Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
+        Ok(Returned::Code(_)) => ListenerOutcome::Done,
+        Ok(Returned::Failed(error)) | Err(error) => {
+            ListenerOutcome::Failed(ListenerError::new(error))
+        }
     }
 }
 

@@ -332,8 +332,8 @@
     callback(...json.map(parse));
   };
   // onMessage: (message, sender, sendResponse); `true` keeps the channel open, a promise
-  // answers with its value (from Chrome 144).
-  const onMessage = (callback) => (message, sender, respond, settle) => {
+  // answers with its value (from Chrome 144): `attach(settle)` waits for it, called at once.
+  const onMessage = (callback) => (message, sender, respond) => {
     let answered = false;
     const sendResponse = (response) => {
       if (answered) return;
@@ -343,11 +343,11 @@
     const result = callback(message, sender, sendResponse);
     if (result === true) return 1;
     if (result !== null && typeof result === "object" && typeof result.then === "function") {
-      result.then(
+      const attach = (settle) => result.then(
         (value) => settle(true, value),
         (error) => settle(false, error instanceof Error ? error.message : String(error))
       );
-      return 2;
+      return attach;
     }
     return 0;
   };
