@@ -63,6 +63,7 @@ mod document;
 mod engine;
 mod folder;
 mod html;
+mod json;
 mod live;
 mod modules;
 mod page;

@@ -59,9 +59,12 @@ impl ModuleHost {
     }
 
     /// A page of the extension whose origin is `origin` begins.
-    pub(crate) fn begin_page(&self, origin: String, worker: bool) {
+    pub(crate) fn begin_page(&self, origin: &str, worker: bool) {
         let mut state = self.state.borrow_mut();
-        state.origin = origin;
+        // Every entry into a page begins it again: the origin is mostly the one already here.
+        if state.origin != origin {
+            origin.clone_into(&mut state.origin);
+        }
         state.worker = worker;
         state.linking = false;
         state.failure = None;

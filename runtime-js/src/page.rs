@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use rquickjs::function::{Opt, Rest};
-use rquickjs::{Context, Ctx, Function, Object, Persistent, Value};
+use rquickjs::{Context, Ctx, FromJs, Function, Object, Persistent, Value};
 use runtime_core::{
     ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage, Port,
     Runtime,
@@ -18,6 +18,7 @@ use runtime_core::{
 
 use crate::convert;
 use crate::engine::Engine;
+use crate::json::PageJson;
 use crate::modules::{self, Lookup, ModuleHost};
 use crate::paths::{self, Target};
 use crate::script::{Program, WorkerInstall};
@@ -46,6 +47,8 @@ pub(crate) struct Page {
     /// The page's global object, kept when another page may ask for it (a background page's
     /// `window`, which `runtime.getBackgroundPage` gives).
     global: RefCell<Option<Persistent<Object<'static>>>>,
+    /// The context's JSON functions, for messages (given by the prelude as it starts).
+    json: RefCell<Option<PageJson>>,
     context: Context,
     engine: Rc<Engine>,
     runtime: Runtime,
@@ -143,7 +146,11 @@ impl Callback {
         let function = self.function.clone();
         self.page.enter(|ctx| {
             let function = function.restore(ctx).map_err(|e| e.to_string())?;
-            let args = args(ctx).map_err(|e| e.to_string())?;
+            let args = match args(ctx) {
+                Ok(args) => args,
+                Err(rquickjs::Error::Exception) => return Err(convert::thrown(ctx)),
+                Err(e) => return Err(e.to_string()),
+            };
             match function.call::<_, Value>((Rest(args),)) {
                 Ok(value) => Ok(read(value)),
                 Err(rquickjs::Error::Exception) => Err(convert::thrown(ctx)),
@@ -206,6 +213,28 @@ impl Callback {
         });
     }
 
+    /// Calls a `(ok, value)` function with a message's answer as `JSON.parse` makes it of its
+    /// JSON (`ok`), or with the error's message. What it throws is lost, as in [`Self::settle`].
+    fn settle_json(&self, outcome: Result<serde_json::Value, String>) {
+        let page = Rc::clone(&self.page);
+        let _ = self.call(
+            move |ctx| {
+                Ok(match outcome {
+                    Ok(value) => vec![
+                        Value::new_bool(ctx.clone(), true),
+                        page.json_in(ctx, &value)?,
+                    ],
+                    Err(error) => {
+                        let mut args = vec![Value::new_bool(ctx.clone(), false)];
+                        args.extend(strings(ctx, vec![error])?);
+                        args
+                    }
+                })
+            },
+            |_| (),
+        );
+    }
+
     /// Calls a `(ok, text)` function: how an asynchronous call tells JavaScript its outcome
     /// (the JSON of its value, or the error's message). What it throws is lost: the prelude's
     /// own functions do not throw.
@@ -254,7 +283,7 @@ impl Page {
         let origin = runtime.get_url("").trim_end_matches('/').to_owned();
         program
             .modules
-            .begin_page(origin.clone(), matches!(scope, Scope::Worker { .. }));
+            .begin_page(&origin, matches!(scope, Scope::Worker { .. }));
         let new_worker = match &scope {
             Scope::Worker { script, .. } => {
                 let mut install = program.install.borrow_mut();
@@ -277,6 +306,7 @@ impl Page {
         crate::live::opened(&scope);
         let page = Rc::new(Page {
             global: RefCell::new(None),
+            json: RefCell::new(None),
             context,
             engine: Rc::clone(engine),
             runtime,
@@ -310,6 +340,14 @@ impl Page {
             evaluate(ctx, "runtime-sim:storage.js", include_str!("storage.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:tabs.js", include_str!("tabs.js")).map_err(globals)?;
+            // Messages cross as values: the native side converts them as the prelude's
+            // `stringify` and `parse` would, with the `JSON` the page's scripts see then.
+            evaluate(
+                ctx,
+                "runtime-sim:json",
+                "__runtime_sim.json(() => JSON, __runtime_sim.api.stringify, __runtime_sim.api.parse);",
+            )
+            .map_err(globals)?;
             evaluate(ctx, "runtime-sim:end", "delete globalThis.__runtime_sim;")
                 .map_err(globals)?;
             if page.scope == Scope::Page {
@@ -488,10 +526,8 @@ impl Page {
     /// Enters JavaScript in this page; jobs left by the entry run after it.
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
         // The extension's pages share one engine: what resolves a module is told whose it is.
-        self.modules.begin_page(
-            self.origin.clone(),
-            matches!(self.scope, Scope::Worker { .. }),
-        );
+        self.modules
+            .begin_page(&self.origin, matches!(self.scope, Scope::Worker { .. }));
         let runtime = self.runtime.clone();
         self.engine.enter(&self.context, f, move |uncaught| {
             runtime.console(ConsoleLevel::Error, uncaught, None)
@@ -786,7 +822,7 @@ impl Page {
                 }
                 None => futures::future::Either::Right(self.runtime.send_message(&message)),
             };
-            self.settle_when(function, reply);
+            self.settle_json_when(function, reply);
         }
         Ok(())
     }
@@ -813,7 +849,7 @@ impl Page {
         }
         if let Some(function) = settle {
             let answer = self.runtime.send_native_message(application, &message);
-            self.settle_when(function, answer);
+            self.settle_json_when(function, answer);
         }
         Ok(())
     }
@@ -854,6 +890,55 @@ impl Page {
                 Err(error) => settle.settle(false, error.to_string()),
             }
         });
+    }
+
+    /// The promise form of a message: when `answer` is ready, `settle(ok, value)` gets its
+    /// value as `JSON.parse` makes it of its JSON, or its error's text.
+    fn settle_json_when<T, E>(
+        self: &Rc<Self>,
+        function: Kept,
+        answer: impl std::future::Future<Output = Result<T, E>> + 'static,
+    ) where
+        T: serde::Serialize,
+        E: std::fmt::Display,
+    {
+        let settle = Callback {
+            function,
+            page: Rc::clone(self),
+        };
+        self.runtime.spawn(async move {
+            let outcome = answer
+                .await
+                .map(|value| serde_json::to_value(&value).unwrap_or(serde_json::Value::Null))
+                .map_err(|error| error.to_string());
+            settle.settle_json(outcome);
+        });
+    }
+
+    /// What the browser gets for `value` sent from this page: what `JSON.stringify` makes of
+    /// it, read as JSON (see [`PageJson::outgoing`]).
+    fn json_out<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        value: Value<'js>,
+    ) -> rquickjs::Result<serde_json::Value> {
+        match self.json.borrow().as_ref() {
+            Some(json) => json.outgoing(ctx, value),
+            None => Err(throw(ctx, "the page's JSON is not ready")),
+        }
+    }
+
+    /// What this page's scripts get for `value` from the browser: what `JSON.parse` makes of
+    /// its JSON (see [`PageJson::incoming`]).
+    fn json_in<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        value: &serde_json::Value,
+    ) -> rquickjs::Result<Value<'js>> {
+        match self.json.borrow().as_ref() {
+            Some(json) => json.incoming(ctx, value),
+            None => Err(throw(ctx, "the page's JSON is not ready")),
+        }
     }
 
     /// An asynchronous call (storage, alarms): `work` runs as the page's asynchronous work
@@ -974,41 +1059,96 @@ fn on_connect(page: &Weak<Page>, callback: &Rc<Callback>, port: Port) -> Listene
     }
 }
 
+/// The `respond(response)` function of one message's JavaScript listener: the response as
+/// `JSON.stringify` makes it.
+fn respond_function<'js>(
+    ctx: &Ctx<'js>,
+    page: Weak<Page>,
+    respond: runtime_core::SendResponse,
+) -> rquickjs::Result<Function<'js>> {
+    Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, response: Value<'js>| -> rquickjs::Result<()> {
+            let value = live(&page, &ctx)?.json_out(&ctx, response)?;
+            respond.send(&value);
+            Ok(())
+        },
+    )
+}
+
+/// The `settle(ok, value)` function of a listener's promise: its value as `JSON.stringify`
+/// makes it, or the message of its error.
+fn settle_function<'js>(
+    ctx: &Ctx<'js>,
+    page: Weak<Page>,
+    sender: oneshot::Sender<Result<serde_json::Value, String>>,
+) -> rquickjs::Result<Function<'js>> {
+    let sender = RefCell::new(Some(sender));
+    Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, ok: bool, value: Value<'js>| -> rquickjs::Result<()> {
+            let outcome = if ok {
+                Ok(live(&page, &ctx)?.json_out(&ctx, value)?)
+            } else {
+                Err(String::from_js(&ctx, value)?)
+            };
+            if let Some(sender) = sender.borrow_mut().take() {
+                let _ = sender.send(outcome);
+            }
+            Ok(())
+        },
+    )
+}
+
+/// What the JavaScript wrapper of an `onMessage` listener returned.
+enum Returned {
+    /// 0 (done) or 1 (`true`: it answers later through `sendResponse`).
+    Code(i32),
+    /// A promise, whose outcome comes through this.
+    Promise(oneshot::Receiver<Result<serde_json::Value, String>>),
+    /// Attaching to the promise threw.
+    Failed(String),
+}
+
 /// `runtime.onMessage`'s listener: the JavaScript wrapper answers 0 (done), 1 (`true`: it
-/// answers later through `sendResponse`) or 2 (a promise: `settle` gets its outcome).
+/// answers later through `sendResponse`) or, for a promise, `attach(settle)`, which is called
+/// at once (in the same entry, before any job runs) with the `settle` that gets its outcome.
 fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
     let respond = message.send_response();
+    let answer = message.send_response();
     let promise_answers = message.promise_is_answer();
-    let (sender, settled) = oneshot::channel::<Result<serde_json::Value, String>>();
-    let sender = Rc::new(RefCell::new(Some(sender)));
-    let texts = vec![json_of(&message.message), json_of(&message.sender)];
+    let sender_json = serde_json::to_value(&message.sender).unwrap_or(serde_json::Value::Null);
+    let page = Rc::downgrade(&callback.page);
+    let settling = page.clone();
+    let value = message.message;
     let result = callback.call(
         move |ctx| {
-            let mut args = strings(ctx, texts)?;
-            let respond = Function::new(ctx.clone(), move |json: String| {
-                let value = serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
-                respond.send(&value);
-            })?;
-            let settle = Function::new(ctx.clone(), move |ok: bool, text: String| {
-                if let Some(sender) = sender.borrow_mut().take() {
-                    let outcome = if ok {
-                        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-                    } else {
-                        Err(text)
-                    };
-                    let _ = sender.send(outcome);
-                }
-            })?;
-            args.push(respond.into_value());
-            args.push(settle.into_value());
-            Ok(args)
+            let strong = live(&page, ctx)?;
+            let message = strong.json_in(ctx, &value)?;
+            let sender = strong.json_in(ctx, &sender_json)?;
+            drop(strong);
+            let respond = respond_function(ctx, page, respond)?;
+            Ok(vec![message, sender, respond.into_value()])
         },
-        |value| value.as_int().unwrap_or(0),
+        move |value| {
+            let Some(attach) = value.as_function() else {
+                return Returned::Code(value.as_int().unwrap_or(0));
+            };
+            let ctx = value.ctx();
+            let (sender, settled) = oneshot::channel();
+            let attached = settle_function(ctx, settling, sender)
+                .and_then(|settle| attach.call::<_, Value>((settle,)));
+            match attached {
+                Ok(_) => Returned::Promise(settled),
+                Err(rquickjs::Error::Exception) => Returned::Failed(convert::thrown(ctx)),
+                Err(e) => Returned::Failed(e.to_string()),
+            }
+        },
     );
-    let respond = message.send_response();
+    let respond = answer;
     match result {
-        Ok(1) => ListenerOutcome::True,
-        Ok(2) => ListenerOutcome::Pending(Box::pin(async move {
+        Ok(Returned::Code(1)) => ListenerOutcome::True,
+        Ok(Returned::Promise(settled)) => ListenerOutcome::Pending(Box::pin(async move {
             match settled.await {
                 Ok(Ok(value)) => {
                     if promise_answers {
@@ -1021,8 +1161,10 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
                 Err(_) => Ok(()),
             }
         })),
-        Ok(_) => ListenerOutcome::Done,
-        Err(error) => ListenerOutcome::Failed(ListenerError::new(error)),
+        Ok(Returned::Code(_)) => ListenerOutcome::Done,
+        Ok(Returned::Failed(error)) | Err(error) => {
+            ListenerOutcome::Failed(ListenerError::new(error))
+        }
     }
 }
 
@@ -1271,12 +1413,11 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
             move |ctx: Ctx<'js>,
                   kind: String,
                   to: Option<String>,
-                  json: String,
+                  message: Value<'js>,
                   callback: Option<Function<'js>>,
                   settle: Opt<Option<Function<'js>>>| {
                 let page = live(&p, &ctx)?;
-                let message: serde_json::Value =
-                    serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                let message = page.json_out(&ctx, message)?;
                 let callback = callback.map(|f| Persistent::save(&ctx, f));
                 let settle = settle.0.flatten().map(|f| Persistent::save(&ctx, f));
                 match (kind.as_str(), to) {
@@ -1418,6 +1559,21 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                 Ok(page
                     .import_scripts(&ctx, urls)?
                     .map(|(name, message)| vec![name, message]))
+            },
+        )?,
+    )?;
+    let p = page.clone();
+    sim.set(
+        "json",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  now: Function<'js>,
+                  stringify: Function<'js>,
+                  parse: Function<'js>| {
+                let page = live(&p, &ctx)?;
+                *page.json.borrow_mut() = Some(PageJson::new(&ctx, now, stringify, parse)?);
+                Ok::<_, rquickjs::Error>(())
             },
         )?,
     )?;

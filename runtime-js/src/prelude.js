@@ -332,22 +332,22 @@
     callback(...json.map(parse));
   };
   // onMessage: (message, sender, sendResponse); `true` keeps the channel open, a promise
-  // answers with its value (from Chrome 144).
-  const onMessage = (callback) => (messageJson, senderJson, respond, settle) => {
+  // answers with its value (from Chrome 144): `attach(settle)` waits for it, called at once.
+  const onMessage = (callback) => (message, sender, respond) => {
     let answered = false;
     const sendResponse = (response) => {
       if (answered) return;
       answered = true;
-      respond(stringify(response));
+      respond(response);
     };
-    const result = callback(parse(messageJson), parse(senderJson), sendResponse);
+    const result = callback(message, sender, sendResponse);
     if (result === true) return 1;
     if (result !== null && typeof result === "object" && typeof result.then === "function") {
-      result.then(
-        (value) => settle(true, stringify(value)),
+      const attach = (settle) => result.then(
+        (value) => settle(true, value),
         (error) => settle(false, error instanceof Error ? error.message : String(error))
       );
-      return 2;
+      return attach;
     }
     return 0;
   };
@@ -389,13 +389,13 @@
   // form with a callback, else a promise.
   const send = (kind, to, message, callback) => {
     if (callback) {
-      sim.sendMessage(kind, to, stringify(message), (json) => callback(parse(json)));
+      sim.sendMessage(kind, to, message, (json) => callback(parse(json)));
       return undefined;
     }
     return new Promise((resolve, reject) => {
-      sim.sendMessage(kind, to, stringify(message), null, (ok, json) => {
-        if (ok) resolve(parse(json));
-        else reject(new Error(json));
+      sim.sendMessage(kind, to, message, null, (ok, value) => {
+        if (ok) resolve(value);
+        else reject(new Error(value));
       });
     });
   };
