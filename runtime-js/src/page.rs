@@ -6,11 +6,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::channel::oneshot;
 use rquickjs::function::{Opt, Rest};
 use rquickjs::{Context, Ctx, FromJs, Function, Object, Persistent, Value};
+use runtime_core::MessageSender;
 use runtime_core::{
     ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage, Port,
     Runtime,
@@ -49,6 +51,9 @@ pub(crate) struct Page {
     global: RefCell<Option<Persistent<Object<'static>>>>,
     /// The context's JSON functions, for messages (given by the prelude as it starts).
     json: RefCell<Option<PageJson>>,
+    /// The last message sender seen, as JSON: a context that sends again shares its
+    /// `MessageSender`, and its JSON is made once.
+    last_sender: RefCell<Option<(Arc<MessageSender>, Rc<serde_json::Value>)>>,
     context: Context,
     engine: Rc<Engine>,
     runtime: Runtime,
@@ -270,6 +275,19 @@ fn strings<'js>(ctx: &Ctx<'js>, texts: Vec<String>) -> rquickjs::Result<Vec<Valu
 }
 
 impl Page {
+    /// `sender` as JSON, made again only for a sender not seen last.
+    fn sender_json(&self, sender: &Arc<MessageSender>) -> Rc<serde_json::Value> {
+        let mut last = self.last_sender.borrow_mut();
+        if let Some((seen, json)) = &*last {
+            if Arc::ptr_eq(seen, sender) {
+                return Rc::clone(json);
+            }
+        }
+        let json = Rc::new(serde_json::to_value(&**sender).unwrap_or(serde_json::Value::Null));
+        *last = Some((Arc::clone(sender), Rc::clone(&json)));
+        json
+    }
+
     /// A new context for the load `runtime` belongs to, with its globals, and the program's
     /// files run in it in order. Errors are the uncaught error, as the console shows it.
     pub(crate) fn load(
@@ -307,6 +325,7 @@ impl Page {
         let page = Rc::new(Page {
             global: RefCell::new(None),
             json: RefCell::new(None),
+            last_sender: RefCell::new(None),
             context,
             engine: Rc::clone(engine),
             runtime,
@@ -1117,7 +1136,7 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
     let respond = message.send_response();
     let answer = message.send_response();
     let promise_answers = message.promise_is_answer();
-    let sender_json = serde_json::to_value(&message.sender).unwrap_or(serde_json::Value::Null);
+    let sender_json = callback.page.sender_json(&message.sender);
     let page = Rc::downgrade(&callback.page);
     let settling = page.clone();
     let value = message.message;

@@ -575,8 +575,11 @@
   // A namespace the simulator does not provide is undefined, as in a browser without the
   // permission; the first touch of each is noted in the trace.
   const noted = new Set();
-  const namespaces = (api, name) =>
-    new Proxy(api, {
+  // The namespaces given are the object's own properties, found without a trap (a Proxy
+  // around the object cost a trap call at every `chrome.runtime`); a name it does not have
+  // reaches the Proxy that is its prototype, which notes the first touch.
+  const namespaces = (api, name) => {
+    const unknown = new Proxy(Object.prototype, {
       get(target, key, receiver) {
         if (typeof key === "string" && !(key in target) && !noted.has(key)) {
           noted.add(key);
@@ -588,6 +591,9 @@
         return Reflect.get(target, key, receiver);
       },
     });
+    Object.setPrototypeOf(api, unknown);
+    return api;
+  };
   const chromeApi = sim.kind === "content" ? { runtime, storage } : { runtime, storage, alarms };
   const chrome = namespaces(chromeApi, "chrome");
   global.chrome = chrome;
