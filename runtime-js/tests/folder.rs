@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
-use runtime_core::{Browser, PageState, Profile, TraceEvent};
+use runtime_core::{Browser, PageState, Profile};
 use runtime_js::{extension_from_dir, LoadError};
+
+mod common;
+use common::console_messages as console;
 
 fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a folder");
@@ -11,17 +14,6 @@ fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(dir.path().join(name), text).expect("writes");
     }
     dir
-}
-
-fn console(browser: &Browser) -> Vec<String> {
-    browser.with_trace(|t| {
-        t.entries()
-            .filter_map(|e| match &e.event {
-                TraceEvent::Console { message, .. } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
-    })
 }
 
 #[test]

@@ -7,11 +7,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use runtime_core::{
-    script_fn, Browser, ExtensionId, ExtensionSpec, OnMessage, Runtime, TraceEvent,
-};
+use runtime_core::{script_fn, Browser, ExtensionId, ExtensionSpec, OnMessage, Runtime};
 use runtime_js::JsScript;
 use serde_json::{json, Value};
+
+mod common;
+use common::console_messages as messages;
 
 fn manifest(name: &str) -> Value {
     json!({"name": name, "version": "1.0",
@@ -22,18 +23,6 @@ fn js(name: &str, source: &str) -> ExtensionSpec {
     ExtensionSpec::from_json(manifest(name))
         .unwrap()
         .script(JsScript::new("bg.js", source))
-}
-
-/// What the scripts wrote to the console, in order.
-fn messages(browser: &Browser) -> Vec<String> {
-    browser.with_trace(|t| {
-        t.entries()
-            .filter_map(|e| match &e.event {
-                TraceEvent::Console { message, .. } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
-    })
 }
 
 /// A JavaScript background (`sender`, which sends when an alarm names the receiver) and a

@@ -11,6 +11,9 @@ use runtime_core::{
 use runtime_js::JsScript;
 use serde_json::json;
 
+mod common;
+use common::console_messages as messages;
+
 /// A started browser with one extension running `source` as its event page; `onInstalled`
 /// has run.
 fn browser_with(builder: BrowserBuilder, source: &str) -> (Browser, ExtensionId) {
@@ -41,18 +44,6 @@ fn extension_with(builder: BrowserBuilder, mv3: bool, source: &str) -> (Browser,
     browser.start();
     browser.advance(Duration::from_secs(1));
     (browser, id)
-}
-
-/// What the scripts wrote to the console, in order.
-fn messages(browser: &Browser) -> Vec<String> {
-    browser.with_trace(|t| {
-        t.entries()
-            .filter_map(|e| match &e.event {
-                TraceEvent::Console { message, .. } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
-    })
 }
 
 /// Fires the alarm that runs the background's `on_alarm` body, and lets it finish.

@@ -4,9 +4,12 @@
 
 use std::time::Duration;
 
-use runtime_core::{Browser, ExtensionId, TraceEvent};
+use runtime_core::{Browser, ExtensionId};
 use runtime_js::JsScript;
 use serde_json::{json, Value};
+
+mod common;
+use common::console_messages as messages;
 
 /// A started browser with an extension whose background runs `background` (and whose content
 /// script on example.com runs `content`).
@@ -22,17 +25,6 @@ fn browser_with(manifest: Value, background: &str, content: &str) -> (Browser, E
     browser.start();
     browser.advance(Duration::ZERO);
     (browser, id)
-}
-
-fn messages(browser: &Browser) -> Vec<String> {
-    browser.with_trace(|t| {
-        t.entries()
-            .filter_map(|e| match &e.event {
-                TraceEvent::Console { message, .. } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
-    })
 }
 
 fn mv2() -> Value {

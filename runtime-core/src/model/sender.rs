@@ -2,7 +2,7 @@
 //! and the `MessageSender` receivers get for what it sends (§4.3).
 
 use crate::model::contexts::ViewKind;
-use crate::model::contexts::{ContextId, FrameState};
+use crate::model::contexts::{ContextId, FrameState, TabState};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{DocumentId, FrameId, TabId, ViewId};
 use crate::model::message::{origin_of, MessageSender, Tab};
@@ -129,16 +129,21 @@ impl Model {
         self.ext(ext)?.views.get(&view)?.tab
     }
 
-    /// `tabs.Tab` for a tab.
-    pub(crate) fn tab_info(&self, tab: TabId) -> Option<Tab> {
-        let state = self.tabs.get(&tab)?;
-        let url = match &state.extension_page {
+    /// The URL a tab shows: its extension page's, or its top frame's.
+    fn tab_url<'a>(&'a self, state: &'a TabState) -> Option<&'a str> {
+        match &state.extension_page {
             Some((ext, view)) => self
                 .ext(ext)
                 .and_then(|r| r.views.get(view))
-                .map(|v| v.url.clone()),
-            None => state.frames.get(&FrameId::TOP).map(|f| f.url.clone()),
-        };
+                .map(|v| v.url.as_str()),
+            None => state.frames.get(&FrameId::TOP).map(|f| f.url.as_str()),
+        }
+    }
+
+    /// `tabs.Tab` for a tab.
+    pub(crate) fn tab_info(&self, tab: TabId) -> Option<Tab> {
+        let state = self.tabs.get(&tab)?;
+        let url = self.tab_url(state).map(str::to_owned);
         Some(Tab {
             id: tab,
             index: state.index,
@@ -232,13 +237,7 @@ impl Model {
         let Some(state) = self.tabs.get(&tab) else {
             return false;
         };
-        let url = match &state.extension_page {
-            Some((ext, view)) => self
-                .ext(ext)
-                .and_then(|r| r.views.get(view))
-                .map(|v| v.url.as_str()),
-            None => state.frames.get(&FrameId::TOP).map(|f| f.url.as_str()),
-        };
+        let url = self.tab_url(state);
         shown.id == tab
             && shown.index == state.index
             && shown.url == url.unwrap_or_default()
