@@ -1297,6 +1297,7 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     let sim = Object::new(ctx.clone())?;
     let strong = live(page, ctx)?;
     sim.set("id", strong.runtime.id().as_str())?;
+    sim.set("url", strong.runtime.url().unwrap_or_default())?;
     sim.set(
         "firefox",
         matches!(strong.runtime.profile(), runtime_core::Profile::Firefox),

@@ -274,6 +274,39 @@
     },
   };
 
+  // location: the URL of this document (a content script's frame, a view, the background
+  // page) or worker, read-only: navigating is not simulated. Made on first use (it needs URL).
+  const pageUrl = sim.url;
+  const notNavigating = () => {
+    throw new TypeError("navigation is not simulated by runtime-sim");
+  };
+  const makeLocation = () => {
+    const url = new URL(pageUrl);
+    const location = {};
+    for (const part of ["href", "origin", "protocol", "host", "hostname", "port", "pathname", "search", "hash"]) {
+      const value = url[part];
+      Object.defineProperty(location, part, {
+        get: () => value,
+        set: part === "origin" ? undefined : notNavigating,
+        enumerable: true,
+      });
+    }
+    location.toString = () => url.href;
+    if (!sim.worker) {
+      location.assign = notNavigating;
+      location.replace = notNavigating;
+      location.reload = notNavigating;
+    }
+    return Object.freeze(location);
+  };
+  let madeLocation;
+  Object.defineProperty(global, "location", {
+    configurable: true,
+    enumerable: true,
+    get: () => (madeLocation ??= makeLocation()),
+    set: sim.worker ? undefined : notNavigating,
+  });
+
   // What the simulator does not provide fails saying so.
   const notSimulated = (name) => () => {
     throw new TypeError(`${name} is not simulated by runtime-sim`);

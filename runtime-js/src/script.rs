@@ -40,7 +40,8 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// and line, timers and `queueMicrotask` on the virtual clock, `Date` and `performance.now()`
 /// from virtual time, `Math.random()` and `crypto.getRandomValues()` from the simulation's
 /// seed, `atob`/`btoa`, `TextEncoder`/`TextDecoder`, `structuredClone`, `URL` and
-/// `URLSearchParams`, `DOMException`; `chrome.tabs` (`create`, `get`, `query`, `remove`,
+/// `URLSearchParams`, `DOMException`, a read-only `location` (the document's or the worker
+/// script's URL); `chrome.tabs` (`create`, `get`, `query`, `remove`,
 /// `sendMessage`, `connect` and their events, with callbacks, or promises from Manifest V3 on);
 /// in a page, `window` and `runtime.getBackgroundPage`. `fetch` and `XMLHttpRequest` throw,
 /// saying they are not simulated; a namespace not provided is `undefined`, its first touch

@@ -262,3 +262,70 @@ fn a_content_script_file_that_is_not_there_fails_the_load() {
         "Could not load file 'frame.js' for content script. It isn't UTF-8 encoded."
     );
 }
+
+/// `location` is the URL of the context's document: the frame's in a content script, the
+/// background page's in the background; it is read-only (navigating is not simulated).
+#[test]
+fn location_is_the_documents_url_and_read_only() {
+    let (mut browser, id, _dir) = browser_with(&[
+        ("manifest.json", MANIFEST),
+        (
+            "bg.js",
+            "console.log(location.href, self.location.protocol, String(location));",
+        ),
+        ("lib.js", ""),
+        (
+            "cs.js",
+            r#"console.log(location.hostname, location.pathname, location.search, location.hash,
+                 location.origin, location.port === "");
+               try { location.href = "https://example.com/elsewhere"; }
+               catch (e) { console.log(e.constructor.name, e.message); }
+               try { location.assign("/x"); } catch (e) { console.log(e.message); }
+               console.log(location.href);"#,
+        ),
+        ("frame.js", "console.log('frame at', location.pathname);"),
+    ]);
+    let tab = browser
+        .open_tab("https://example.com/news?x=1#top")
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    browser
+        .open_frame(tab, FrameId::TOP, "https://example.com/frame/1")
+        .unwrap();
+    browser.advance(Duration::from_secs(1));
+    assert_eq!(
+        console(&browser),
+        [
+            format!(
+                "[bg] chrome-extension://{id}/_generated_background_page.html chrome-extension: chrome-extension://{id}/_generated_background_page.html"
+            ),
+            format!("[cs {tab}/0] example.com /news ?x=1 #top https://example.com true"),
+            format!("[cs {tab}/0] TypeError navigation is not simulated by runtime-sim"),
+            format!("[cs {tab}/0] navigation is not simulated by runtime-sim"),
+            format!("[cs {tab}/0] https://example.com/news?x=1#top"),
+            format!("[cs {tab}/1] frame at /frame/1"),
+        ]
+    );
+}
+
+/// A service worker's `location` is its script's URL (a `WorkerLocation`: no `assign`).
+#[test]
+fn a_workers_location_is_its_scripts_url() {
+    let (browser, id, _dir) = browser_with(&[
+        (
+            "manifest.json",
+            r#"{"name": "W", "version": "1.0", "manifest_version": 3,
+                "background": {"service_worker": "sw/worker.js"}}"#,
+        ),
+        (
+            "sw/worker.js",
+            "console.log(location.href, location.pathname, typeof location.assign);",
+        ),
+    ]);
+    assert_eq!(
+        console(&browser),
+        [format!(
+            "[bg] chrome-extension://{id}/sw/worker.js /sw/worker.js undefined"
+        )]
+    );
+}

@@ -165,6 +165,19 @@ impl Runtime {
         &self.inner.context
     }
 
+    /// The URL of the document or worker this context is (what its `location` shows): the
+    /// frame's URL for a content script, the page's for a view, the background page's or the
+    /// worker script's for the background. `None` once the context has gone.
+    pub fn url(&self) -> Option<String> {
+        let driver = self.inner.driver.upgrade()?;
+        driver.read(|model| {
+            model
+                .context_alive(&self.inner.endpoint)
+                .then(|| model.context_url(&self.inner.endpoint))
+                .flatten()
+        })
+    }
+
     /// `runtime.getManifest()`: the whole manifest.
     pub fn get_manifest(&self) -> Value {
         self.inner.manifest.to_value()
