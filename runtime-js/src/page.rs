@@ -112,13 +112,6 @@ impl Scope {
             Scope::ContentScript => "content",
         }
     }
-
-    /// A page of the extension's background (where the first uncaught error fails the load);
-    /// in a view or a content script each script runs on its own, and an uncaught error is only
-    /// written to the console.
-    fn is_background(&self) -> bool {
-        matches!(self, Scope::Page | Scope::Worker { .. })
-    }
 }
 
 /// How deep `importScripts` may nest (a script that imports itself would never end).
@@ -390,7 +383,12 @@ impl Page {
                     evaluate(ctx, &entry.name, source)
                 };
                 if let Err(error) = ran {
-                    if page.scope.is_background() {
+                    // A worker whose script throws fails to start; a page's scripts are a
+                    // document's `<script>` elements, and one that throws is reported while
+                    // the next runs, unless the engine itself failed (memory, the interrupt
+                    // budget, the stack), which ends the page as a crash does.
+                    let worker = matches!(page.scope, Scope::Worker { .. });
+                    if worker || (page.scope == Scope::Page && engine_failed(&error)) {
                         return Err(error);
                     }
                     page.runtime.console(ConsoleLevel::Error, error, None);
@@ -1251,6 +1249,12 @@ fn evaluate(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), String> {
         Err(rquickjs::Error::Exception) => Err(format!("Uncaught {}", convert::thrown(ctx))),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// Whether an uncaught error is the engine's own (QuickJS's `InternalError`: out of memory,
+/// interrupted, too much recursion), not the script's.
+fn engine_failed(error: &str) -> bool {
+    error.starts_with("Uncaught InternalError")
 }
 
 /// Throws a JavaScript `Error` with `message`.

@@ -318,20 +318,75 @@ fn errors_are_the_consoles_and_runaway_code_is_stopped() {
     );
 }
 
-#[test]
-fn an_uncaught_error_at_the_top_level_fails_the_load() {
-    let (browser, _id) = browser_with("const x = 1;\nnull.boom;\n");
-    let failed = browser.with_trace(|t| {
+fn script_failure(browser: &Browser) -> Option<String> {
+    browser.with_trace(|t| {
         t.entries().find_map(|e| match &e.event {
             TraceEvent::ScriptFailed { message } => Some(message.clone()),
             _ => None,
         })
-    });
-    let failed = failed.expect("the load failed");
+    })
+}
+
+/// A background page's scripts run as a document's `<script>` elements do: one that throws at
+/// its top level is reported with where, and the next one runs; the page loads and what the
+/// first registered before throwing still listens. (Before, the first uncaught error failed
+/// the whole page load, where Chromium goes on.)
+#[test]
+fn an_uncaught_error_in_a_background_pages_script_is_reported_and_the_next_runs() {
+    let script = JsScript::new(
+        "bg.js",
+        "chrome.alarms.onAlarm.addListener((a) => console.log('alarm', a.name));\nnull.boom;\n",
+    )
+    .file("second.js", "console.log('second ran');");
+    let manifest = json!({"name": "JS", "version": "1.0",
+        "background": {"scripts": ["bg.js", "second.js"], "persistent": false}});
+    let spec = ExtensionSpec::from_json(manifest).unwrap().script(script);
+    let mut browser = Browser::builder().build();
+    let id = browser.install(spec).unwrap();
+    browser.start();
+    browser.advance(Duration::ZERO);
+    browser
+        .fire_event(&id, "alarms.onAlarm", json!({"name": "x"}))
+        .unwrap();
+    browser.advance(Duration::ZERO);
+    assert_eq!(script_failure(&browser), None);
+    let logged = messages(&browser);
     assert!(
-        failed.starts_with("Uncaught TypeError: cannot read property 'boom' of null (bg.js:2"),
+        logged[0].starts_with("Uncaught TypeError: cannot read property 'boom' of null (bg.js:2"),
+        "{logged:?}"
+    );
+    assert_eq!(logged[1..], ["second ran", "alarm x"]);
+}
+
+/// A service worker whose script throws at its top level fails to start.
+#[test]
+fn an_uncaught_error_at_a_workers_top_level_fails_its_start() {
+    let script = JsScript::new("sw.js", "const x = 1;\nnull.boom;\n");
+    let manifest = json!({"name": "JS", "version": "1.0", "manifest_version": 3,
+        "background": {"service_worker": "sw.js"}});
+    let spec = ExtensionSpec::from_json(manifest).unwrap().script(script);
+    let mut browser = Browser::builder().build();
+    browser.install(spec).unwrap();
+    browser.start();
+    browser.advance(Duration::ZERO);
+    let failed = script_failure(&browser).expect("the start failed");
+    assert!(
+        failed.starts_with("Uncaught TypeError: cannot read property 'boom' of null (sw.js:2"),
         "{failed}"
     );
+}
+
+/// The engine's own failure at a background page's top level (here the interrupt budget of a
+/// script that never ends) fails the load, as a page that crashed.
+#[test]
+fn a_runaway_top_level_fails_the_background_pages_load() {
+    let script = JsScript::new("bg.js", "for (;;) {}").limits(JsLimits {
+        interrupt_budget: 1_000,
+        ..JsLimits::default()
+    });
+    let (browser, _id) = browser_with_script(script);
+    let failed = script_failure(&browser).expect("the load failed");
+    assert!(failed.starts_with("Uncaught InternalError"), "{failed}");
 }
 
 /// Ports between two contexts of JavaScript: the popup connects, the event page answers on
