@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use runtime_sim::{
-    Browser, BrowserBuilder, ExtensionId, Location, OnInstalledReason, PageState, PublishError,
+    Browser, BrowserBuilder, ExtensionId, Location, PageState, PublishError,
     RequestUpdateCheckStatus, Runtime, TraceEvent, UpdateCheckResult, UpdateDetails,
 };
 use serde_json::{json, Value};
@@ -28,12 +28,7 @@ fn recorder(
         loads.push(rt.clone());
         let s = seen.clone();
         rt.on_installed().add_listener(move |details| {
-            let reason = match details.reason {
-                OnInstalledReason::Install => "install",
-                OnInstalledReason::Update => "update",
-                OnInstalledReason::ChromeUpdate => "chrome_update",
-                OnInstalledReason::SharedModuleUpdate => "shared_module_update",
-            };
+            let reason = details.reason.as_str();
             s.push(format!(
                 "{tag} onInstalled {reason} {}",
                 details.previous_version.unwrap_or_default()

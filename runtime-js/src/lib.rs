@@ -57,6 +57,7 @@
 //! as Chromium's V8 value converter makes them (`undefined` and functions left out, a `Date`
 //! as `{}`), and come back with their keys in the browser's order.
 
+mod api_function;
 mod contexts;
 mod convert;
 mod document;
@@ -68,6 +69,7 @@ mod live;
 mod modules;
 mod page;
 mod paths;
+mod runtime_api;
 mod script;
 mod storage;
 mod tabs;

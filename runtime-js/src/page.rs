@@ -14,8 +14,8 @@ use rquickjs::function::{Opt, Rest};
 use rquickjs::{Context, Ctx, FromJs, Function, Object, Persistent, Value};
 use runtime_core::MessageSender;
 use runtime_core::{
-    ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage, Port,
-    Runtime,
+    ConsoleLevel, ListenerError, ListenerId, ListenerOutcome, OnInstalledDetails, OnMessage,
+    OnRestartRequiredReason, Port, Runtime,
 };
 
 use crate::convert;
@@ -31,12 +31,17 @@ pub(crate) type Kept = Persistent<Function<'static>>;
 /// A listener registered with the browser for a JavaScript listener, to remove it again.
 enum Registered {
     Installed(ListenerId),
-    /// `runtime.onStartup`, `onSuspend` or `onSuspendCanceled` (no arguments).
+    /// `runtime.onUpdateAvailable` (the new manifest).
+    UpdateAvailable(ListenerId),
+    /// `runtime.onRestartRequired` (the reason).
+    RestartRequired(ListenerId),
+    /// `runtime.onStartup`, `onSuspend`, `onSuspendCanceled` or `onBrowserUpdateAvailable` (no
+    /// arguments).
     Plain(&'static str, ListenerId),
     /// `runtime.onMessage` or `onMessageExternal`.
     Message(&'static str, ListenerId),
     Named(String, ListenerId),
-    /// `runtime.onConnect` or `onConnectExternal`.
+    /// `runtime.onConnect`, `onConnectExternal` or `onConnectNative`.
     Connect(&'static str, ListenerId),
     PortMessage(u32, ListenerId),
     PortDisconnect(u32, ListenerId),
@@ -348,9 +353,11 @@ impl Page {
             let globals = |e: String| format!("the globals could not be made: {e}");
             install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
             crate::tabs::install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
+            crate::runtime_api::install(ctx, &weak).map_err(|e| globals(e.to_string()))?;
             lazy_url(ctx).map_err(globals)?;
             evaluate(ctx, "runtime-sim:storage.js", include_str!("storage.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:prelude.js", include_str!("prelude.js")).map_err(globals)?;
+            evaluate(ctx, "runtime-sim:runtime.js", include_str!("runtime.js")).map_err(globals)?;
             evaluate(ctx, "runtime-sim:tabs.js", include_str!("tabs.js")).map_err(globals)?;
             // Messages cross as values: the native side converts them as the prelude's
             // `stringify` and `parse` would, with the `JSON` the page's scripts see then.
@@ -616,6 +623,20 @@ impl Page {
                     move |details: OnInstalledDetails| plain(vec![json_of(&details)], &callback),
                 ))
             }
+            ("runtime.onUpdateAvailable", None) => {
+                let callback = Rc::clone(&callback);
+                Registered::UpdateAvailable(rt.on_update_available().add_listener(
+                    move |details: serde_json::Value| plain(vec![json_of(&details)], &callback),
+                ))
+            }
+            ("runtime.onRestartRequired", None) => {
+                let callback = Rc::clone(&callback);
+                Registered::RestartRequired(rt.on_restart_required().add_listener(
+                    move |reason: OnRestartRequiredReason| {
+                        plain(vec![json_of(&reason.as_str())], &callback)
+                    },
+                ))
+            }
             (other, None) => {
                 let callback = Rc::clone(&callback);
                 let event = rt.event(other);
@@ -645,6 +666,8 @@ impl Page {
         let rt = &self.runtime;
         match registered {
             Registered::Installed(id) => rt.on_installed().remove_listener(id),
+            Registered::UpdateAvailable(id) => rt.on_update_available().remove_listener(id),
+            Registered::RestartRequired(id) => rt.on_restart_required().remove_listener(id),
             Registered::Plain(name, id) => {
                 plain_event(rt, name).is_some_and(|(_, event)| event.remove_listener(id))
             }
@@ -1019,6 +1042,10 @@ fn plain_event<'r>(
         "runtime.onSuspendCanceled" => {
             Some(("runtime.onSuspendCanceled", rt.on_suspend_canceled()))
         }
+        "runtime.onBrowserUpdateAvailable" => Some((
+            "runtime.onBrowserUpdateAvailable",
+            rt.on_browser_update_available(),
+        )),
         _ => None,
     }
 }
@@ -1037,7 +1064,7 @@ fn message_event<'r>(
     }
 }
 
-/// `runtime.onConnect` and `runtime.onConnectExternal`, by name.
+/// `runtime.onConnect`, `runtime.onConnectExternal` and `runtime.onConnectNative`, by name.
 fn connect_event<'r>(
     rt: &'r Runtime,
     name: &str,
@@ -1047,6 +1074,7 @@ fn connect_event<'r>(
         "runtime.onConnectExternal" => {
             Some(("runtime.onConnectExternal", rt.on_connect_external()))
         }
+        "runtime.onConnectNative" => Some(("runtime.onConnectNative", rt.on_connect_native())),
         _ => None,
     }
 }

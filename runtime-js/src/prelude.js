@@ -434,12 +434,15 @@
   };
   const runtime = {
     id: sim.id,
-    OnInstalledReason: {
-      INSTALL: "install",
-      UPDATE: "update",
-      CHROME_UPDATE: "chrome_update",
-      SHARED_MODULE_UPDATE: "shared_module_update",
-    },
+    // Firefox's reasons are its own (its schema's runtime.OnInstalledReason).
+    OnInstalledReason: Object.freeze(sim.firefox
+      ? { INSTALL: "install", UPDATE: "update", BROWSER_UPDATE: "browser_update" }
+      : {
+          INSTALL: "install",
+          UPDATE: "update",
+          CHROME_UPDATE: "chrome_update",
+          SHARED_MODULE_UPDATE: "shared_module_update",
+        }),
     getManifest: () => JSON.parse(sim.manifest()),
     getURL: (path) => {
       if (typeof path !== "string") {
@@ -501,13 +504,15 @@
   // A function of the API that answers later, in the forms Chromium gives it: with a
   // callback (which runs with runtime.lastError set if the call failed), or, from Manifest V3
   // on (and always in Firefox's `browser`), a promise. Without either, a function whose
-  // callback is optional is called all the same; one that needs its callback throws.
+  // callback is optional is called all the same, and a failure is reported as an unchecked
+  // `runtime.lastError` (`silent`: not for a message, whose sender expects no answer); one
+  // that needs its callback throws.
   // `start(callback, settle)` makes the call: `callback(json)` for the callback form,
   // `settle(ok, jsonOrMessage)` for a promise. `raw`: the value is not JSON.
   const promises = sim.manifestVersion >= 3;
   const noSignature = (signature) =>
     new TypeError(`Error in invocation of ${signature}: No matching signature.`);
-  const apiCall = ({ signature, required = false, raw = false, promise = promises }, callback, start) => {
+  const apiCall = ({ signature, required = false, raw = false, promise = promises, silent = false }, callback, start) => {
     const value = raw ? (v) => v : parse;
     if (typeof callback === "function") {
       start((json) => callback(value(json)), null);
@@ -515,12 +520,17 @@
     }
     if (callback !== undefined && callback !== null) throw noSignature(signature);
     if (promise) {
-      return new Promise((resolve, reject) => {
-        start(null, (ok, result) => (ok ? resolve(value(result)) : reject(new Error(result))));
+      // Made outside the promise's executor, so that an argument error the browser finds
+      // is thrown, not turned into a rejection.
+      let settled;
+      const answer = new Promise((resolve, reject) => {
+        settled = (ok, result) => (ok ? resolve(value(result)) : reject(new Error(result)));
       });
+      start(null, settled);
+      return answer;
     }
     if (required) throw noSignature(signature);
-    start(null, null);
+    start(silent ? null : () => {}, null);
     return undefined;
   };
 
@@ -631,7 +641,7 @@
   const chrome = namespaces(chromeApi, "chrome");
   global.chrome = chrome;
   // What the other parts of the globals (tabs.js) build on.
-  sim.api = { Event, Port, parse, stringify, apiCall, noSignature, chrome: chromeApi };
+  sim.api = { Event, Port, onConnect, parse, stringify, apiCall, noSignature, chrome: chromeApi };
   // Firefox also has `browser`: the same API, whose functions return promises.
   if (sim.firefox) {
     const promised = (f) => (...args) => f(...args.filter((a) => typeof a !== "function"));

@@ -31,7 +31,10 @@ pub const DEFAULT_EPOCH_MS: f64 = 1_767_225_600_000.0;
 /// What the context offers: `chrome.runtime` (`id`, `getManifest`, `getURL`, `lastError`,
 /// `sendMessage` in both forms, `onInstalled`, `onStartup`, `onSuspend`, `onSuspendCanceled`,
 /// `onMessage`, `onMessageExternal`, `connect`, `onConnect`, `onConnectExternal` and their
-/// `Port`s, `OnInstalledReason`), `chrome.alarms` (kept by the browser on the virtual clock,
+/// `Port`s, `getPlatformInfo`, `getPackageDirectoryEntry`, `openOptionsPage`,
+/// `setUninstallURL`, `reload`, `requestUpdateCheck`, `restart`, `restartAfterDelay`,
+/// `onUpdateAvailable`, `onBrowserUpdateAvailable`, `onRestartRequired`, `onConnectNative`,
+/// the enum types, and under Firefox its own list), `chrome.alarms` (kept by the browser on the virtual clock,
 /// with Chromium's minimums), `chrome.storage` (`local`, `session`, `sync` and `managed`, each
 /// with `get`, `getKeys`, `getBytesInUse`, `set`, `remove`, `clear`, its constants and its
 /// `onChanged`; `session.setAccessLevel`; `storage.onChanged`; Chromium's quotas, write rates,

@@ -91,7 +91,7 @@
         const frameId = options ? options.frameId : undefined;
         if (!optional(frameId, isTabId)) throw noSignature(signature);
         const frame = frameId === undefined ? null : frameId;
-        return apiCall(form(signature, false), callback, (cb, settle) =>
+        return apiCall({ ...form(signature, false), silent: true }, callback, (cb, settle) =>
           sim.tabSendMessage(tabId, frame, stringify(message), cb, settle)
         );
       },

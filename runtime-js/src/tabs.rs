@@ -1,6 +1,8 @@
 //! The native side of `chrome.tabs` (`tabs.js` builds the namespace over it): the calls of
 //! the browser's tabs, and messages and ports to a tab's content scripts.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Weak;
 
 use rquickjs::function::Opt;
@@ -8,6 +10,7 @@ use rquickjs::{Ctx, Function, Object, Persistent};
 use runtime_core::{FrameId, TabCreate, TabId, TabQuery};
 use serde_json::Value;
 
+use crate::api_function::{self, Answer};
 use crate::page::{json_of, live, throw, Page};
 
 /// The largest integer a JavaScript number holds exactly.
@@ -64,54 +67,36 @@ fn kept<'js>(ctx: &Ctx<'js>, f: Option<Function<'js>>) -> Option<crate::page::Ke
 
 /// Adds the native functions of `chrome.tabs` to `globalThis.__runtime_sim`.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
+    api_function::install(ctx, page, "tabs", |ctx, page, op, args| {
+        let tabs = page.runtime().tabs();
+        let work: Pin<Box<dyn Future<Output = _>>> = match op {
+            "create" => Box::pin(tabs.create(create_of(&args))),
+            "get" => {
+                let tab = tab_of(&args["tabId"]).unwrap_or(TabId(u64::MAX));
+                Box::pin(tabs.get(tab))
+            }
+            "query" => Box::pin(tabs.query(query_of(&args))),
+            "remove" => {
+                let ids: Vec<TabId> = args["tabIds"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(tab_of)
+                    .collect();
+                let remove = tabs.remove(ids);
+                Box::pin(async move { remove.await.map(|()| Value::Null) })
+            }
+            other => {
+                return Err(throw(
+                    ctx,
+                    &format!("tabs.{other} is not simulated by runtime-sim"),
+                ))
+            }
+        };
+        let answer: Answer = Box::pin(async { work.await.map_err(|e| e.message) });
+        Ok(answer)
+    })?;
     let sim: Object = ctx.globals().get("__runtime_sim")?;
-    let p = page.clone();
-    sim.set(
-        "tabs",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  op: String,
-                  json: String,
-                  callback: Option<Function<'js>>,
-                  settle: Opt<Option<Function<'js>>>| {
-                let page = live(&p, &ctx)?;
-                let args: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-                let tabs = page.runtime().tabs();
-                let work: std::pin::Pin<Box<dyn std::future::Future<Output = _>>> =
-                    match op.as_str() {
-                        "create" => Box::pin(tabs.create(create_of(&args))),
-                        "get" => {
-                            let tab = tab_of(&args["tabId"]).unwrap_or(TabId(u64::MAX));
-                            Box::pin(tabs.get(tab))
-                        }
-                        "query" => Box::pin(tabs.query(query_of(&args))),
-                        "remove" => {
-                            let ids: Vec<TabId> = args["tabIds"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .filter_map(tab_of)
-                                .collect();
-                            let remove = tabs.remove(ids);
-                            Box::pin(async move { remove.await.map(|()| Value::Null) })
-                        }
-                        other => {
-                            return Err(throw(
-                                &ctx,
-                                &format!("tabs.{other} is not simulated by runtime-sim"),
-                            ))
-                        }
-                    };
-                page.answer_later(
-                    kept(&ctx, callback),
-                    kept(&ctx, settle.0.flatten()),
-                    async { work.await.map_err(|e| e.message) },
-                );
-                Ok(())
-            },
-        )?,
-    )?;
     let p = page.clone();
     sim.set(
         "tabSendMessage",

@@ -9,7 +9,7 @@ use runtime_js::JsScript;
 use serde_json::{json, Value};
 
 mod common;
-use common::console_messages as messages;
+use common::{console_messages as messages, fire_alarm};
 
 /// A started browser with an extension whose background runs `background` (and whose content
 /// script on example.com runs `content`).
@@ -57,10 +57,7 @@ fn tabs_are_queried_created_and_removed_in_the_callback_form() {
         "",
     );
     let tab = browser.open_tab("https://example.com/a").unwrap();
-    browser
-        .fire_event(&id, "alarms.onAlarm", json!({}))
-        .unwrap();
-    browser.advance(Duration::from_secs(1));
+    fire_alarm(&mut browser, &id);
     assert_eq!(
         messages(&browser),
         [
@@ -105,10 +102,7 @@ fn manifest_v3_gives_promises_and_a_port_reaches_the_content_script() {
         "#,
     );
     let tab = browser.open_tab("https://example.com/").unwrap();
-    browser
-        .fire_event(&id, "alarms.onAlarm", json!({}))
-        .unwrap();
-    browser.advance(Duration::from_secs(1));
+    fire_alarm(&mut browser, &id);
     assert_eq!(
         messages(&browser),
         [
@@ -144,10 +138,7 @@ fn a_tab_created_on_an_extension_page_runs_the_pages_scripts() {
     let id = browser.install(spec).unwrap();
     browser.start();
     browser.open_tab("https://example.com/").unwrap();
-    browser
-        .fire_event(&id, "alarms.onAlarm", json!({}))
-        .unwrap();
-    browser.advance(Duration::from_secs(1));
+    fire_alarm(&mut browser, &id);
     assert_eq!(
         messages(&browser),
         ["from the page hello number 0", "opened 1 false"]
@@ -170,9 +161,6 @@ fn firefoxs_browser_tabs_gives_promises_in_manifest_v2() {
     let id = browser.install(spec).unwrap();
     browser.start();
     browser.open_tab("https://example.org/").unwrap();
-    browser
-        .fire_event(&id, "alarms.onAlarm", json!({}))
-        .unwrap();
-    browser.advance(Duration::from_secs(1));
+    fire_alarm(&mut browser, &id);
     assert_eq!(messages(&browser), ["tabs 1 undefined"]);
 }

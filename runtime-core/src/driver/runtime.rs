@@ -246,6 +246,15 @@ impl Runtime {
         }
     }
 
+    /// The running browser's version (it changes when a staged browser update is installed
+    /// at a restart); what Firefox's `runtime.getBrowserInfo()` reports.
+    pub fn browser_version(&self) -> String {
+        match self.inner.driver.upgrade() {
+            Some(driver) => driver.read(|model| model.config.version.clone()),
+            None => String::new(),
+        }
+    }
+
     /// The virtual time now.
     pub fn now(&self) -> SimInstant {
         match self.inner.driver.upgrade() {

@@ -16,10 +16,26 @@ pub enum OnInstalledReason {
     Install,
     /// A new version was installed.
     Update,
-    /// The browser's own version changed.
+    /// The browser's own version changed (Chromium's name for it).
     ChromeUpdate,
+    /// The browser's own version changed (Firefox's name for it).
+    BrowserUpdate,
     /// A shared module this extension imports was updated.
     SharedModuleUpdate,
+}
+
+impl OnInstalledReason {
+    /// The reason as the browser sends it: `install`, `update`, `chrome_update`,
+    /// `browser_update` or `shared_module_update`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnInstalledReason::Install => "install",
+            OnInstalledReason::Update => "update",
+            OnInstalledReason::ChromeUpdate => "chrome_update",
+            OnInstalledReason::BrowserUpdate => "browser_update",
+            OnInstalledReason::SharedModuleUpdate => "shared_module_update",
+        }
+    }
 }
 
 /// The argument of `runtime.onInstalled`.
@@ -135,11 +151,12 @@ impl RuntimeEvent {
     /// extensions installed record one copy, not 10 000.
     pub(crate) fn shared_args(&self) -> Arc<Value> {
         static NONE: LazyLock<Arc<Value>> = LazyLock::new(|| Arc::new(Value::Null));
-        static PLAIN_INSTALLED: LazyLock<[Arc<Value>; 4]> = LazyLock::new(|| {
+        static PLAIN_INSTALLED: LazyLock<[Arc<Value>; 5]> = LazyLock::new(|| {
             [
                 OnInstalledReason::Install,
                 OnInstalledReason::Update,
                 OnInstalledReason::ChromeUpdate,
+                OnInstalledReason::BrowserUpdate,
                 OnInstalledReason::SharedModuleUpdate,
             ]
             .map(|reason| {
@@ -195,6 +212,7 @@ mod tests {
             OnInstalledReason::Install,
             OnInstalledReason::Update,
             OnInstalledReason::ChromeUpdate,
+            OnInstalledReason::BrowserUpdate,
             OnInstalledReason::SharedModuleUpdate,
         ];
         for reason in reasons {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::event::OnInstalledReason;
 use crate::model::keepalive::KeepaliveReason;
 use crate::model::manifest::{Background, BackgroundKind};
 use crate::model::names::ApiFunction;
@@ -88,6 +89,16 @@ impl Profile {
         match self {
             Profile::ChromeMv2 | Profile::ChromeMv3 => "chrome-extension",
             Profile::Firefox => "moz-extension",
+        }
+    }
+
+    /// The `onInstalled` reason for a browser update: Chromium's `chrome_update`, Firefox's
+    /// `browser_update` (its `runtime.OnInstalledReason`, toolkit/components/extensions/
+    /// schemas/runtime.json).
+    pub fn browser_update_reason(self) -> OnInstalledReason {
+        match self {
+            Profile::ChromeMv2 | Profile::ChromeMv3 => OnInstalledReason::ChromeUpdate,
+            Profile::Firefox => OnInstalledReason::BrowserUpdate,
         }
     }
 

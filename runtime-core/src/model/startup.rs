@@ -168,7 +168,11 @@ impl Model {
             if chrome_updated && listens_to_installed {
                 self.bus.post(Work::Deliver {
                     ext: id.clone(),
-                    event: RuntimeEvent::Installed(OnInstalledDetails::chrome_update()),
+                    event: RuntimeEvent::Installed(OnInstalledDetails {
+                        reason: self.config.profile.browser_update_reason(),
+                        previous_version: None,
+                        id: None,
+                    }),
                 });
             }
             self.bus.post(Work::Deliver {

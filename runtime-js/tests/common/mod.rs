@@ -13,3 +13,12 @@ pub fn console_messages(browser: &Browser) -> Vec<String> {
             .collect()
     })
 }
+
+/// Fires `alarms.onAlarm` at the extension (how these tests make a background script act),
+/// then lets a second of virtual time pass.
+pub fn fire_alarm(browser: &mut Browser, id: &runtime_core::ExtensionId) {
+    browser
+        .fire_event(id, "alarms.onAlarm", serde_json::json!({}))
+        .unwrap();
+    browser.advance(std::time::Duration::from_secs(1));
+}
