@@ -16,6 +16,8 @@ pub fn console_messages(browser: &Browser) -> Vec<String> {
 
 /// Fires `alarms.onAlarm` at the extension (how these tests make a background script act),
 /// then lets a second of virtual time pass.
+// Not every test file that shares this module fires alarms.
+#[allow(dead_code)]
 pub fn fire_alarm(browser: &mut Browser, id: &runtime_core::ExtensionId) {
     browser
         .fire_event(id, "alarms.onAlarm", serde_json::json!({}))
