@@ -41,6 +41,33 @@ pub(crate) struct PageJson {
     /// `Array.prototype`, kept alive so that the pointers below stay theirs.
     _kept: [Persistent<Value<'static>>; 4],
     raw: Raw,
+    /// The atoms of the keys of the objects built for the page, kept: messages come with the
+    /// same few keys again and again.
+    keys: KeyAtoms,
+}
+
+/// The atoms of up to [`MAX_KEPT_KEYS`] object keys, each held once, freed with the page.
+#[derive(Default)]
+struct KeyAtoms(std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, qjs::JSAtom>>);
+
+/// How many keys' atoms a page keeps (a key past them gets a fresh atom each time).
+const MAX_KEPT_KEYS: usize = 256;
+
+impl KeyAtoms {
+    /// The atom of `key`, with a reference the caller frees.
+    fn get(&self, c: *mut qjs::JSContext, key: &str) -> rquickjs::Result<qjs::JSAtom> {
+        let mut kept = self.0.borrow_mut();
+        if let Some(&atom) = kept.get(key) {
+            // SAFETY: an atom this holds a reference to; the new one is the caller's.
+            return Ok(unsafe { qjs::JS_DupAtom(c, atom) });
+        }
+        let atom = new_atom(c, key)?;
+        if kept.len() < MAX_KEPT_KEYS {
+            // SAFETY: a second reference, the one kept here.
+            kept.insert(key.into(), unsafe { qjs::JS_DupAtom(c, atom) });
+        }
+        Ok(atom)
+    }
 }
 
 /// What the conversions compare and call without going through rquickjs's handles (each of
@@ -64,6 +91,10 @@ impl Drop for PageJson {
         for atom in [raw.stringify_atom, raw.parse_atom, raw.to_json_atom] {
             // SAFETY: the atoms made in `new`, freed once; the runtime outlives the page's
             // context, which outlives this.
+            unsafe { qjs::JS_FreeAtomRT(raw.runtime, atom) };
+        }
+        for (_, atom) in self.keys.0.borrow_mut().drain() {
+            // SAFETY: the reference `KeyAtoms::get` kept, freed once.
             unsafe { qjs::JS_FreeAtomRT(raw.runtime, atom) };
         }
     }
@@ -171,6 +202,7 @@ impl PageJson {
             parse_text: Persistent::save(ctx, parse_text),
             _kept: kept.map(|v| Persistent::save(ctx, v)),
             raw,
+            keys: KeyAtoms::default(),
         })
     }
 
@@ -253,7 +285,7 @@ impl PageJson {
         };
         if pointer(parse.as_raw()) == Some(self.raw.parse) {
             let c = ctx.as_raw().as_ptr();
-            if let Some(made) = build(c, value, 0)? {
+            if let Some(made) = build(c, &self.keys, value, 0)? {
                 // SAFETY: the reference `build` made, taken by the `Value`.
                 return Ok(unsafe { Value::from_raw(ctx.clone(), made.into_raw()) });
             }
@@ -274,7 +306,12 @@ fn outgoing_text<'js>(ctx: &Ctx<'js>, text: Value<'js>) -> rquickjs::Result<Json
 /// `value` as `JSON.parse` makes it of its JSON text: plain objects (their properties defined,
 /// as `JSON.parse` defines them, so that `__proto__` is a key like another) and arrays; `None`
 /// when it is deeper than [`MAX_DEPTH`].
-fn build(c: *mut qjs::JSContext, value: &Json, depth: u32) -> rquickjs::Result<Option<Owned>> {
+fn build(
+    c: *mut qjs::JSContext,
+    keys: &KeyAtoms,
+    value: &Json,
+    depth: u32,
+) -> rquickjs::Result<Option<Owned>> {
     if depth > MAX_DEPTH {
         return Ok(None);
     }
@@ -295,7 +332,7 @@ fn build(c: *mut qjs::JSContext, value: &Json, depth: u32) -> rquickjs::Result<O
         Json::Array(items) => {
             let array = made(unsafe { qjs::JS_NewArray(c) })?;
             for (i, item) in items.iter().enumerate() {
-                let Some(item) = build(c, item, depth + 1)? else {
+                let Some(item) = build(c, keys, item, depth + 1)? else {
                     return Ok(None);
                 };
                 let index = u32::try_from(i).map_err(|_| rquickjs::Error::Unknown)?;
@@ -312,10 +349,10 @@ fn build(c: *mut qjs::JSContext, value: &Json, depth: u32) -> rquickjs::Result<O
         Json::Object(members) => {
             let object = made(unsafe { qjs::JS_NewObject(c) })?;
             for (key, member) in members {
-                let Some(member) = build(c, member, depth + 1)? else {
+                let Some(member) = build(c, keys, member, depth + 1)? else {
                     return Ok(None);
                 };
-                let atom = new_atom(c, key)?;
+                let atom = keys.get(c, key)?;
                 let flags = qjs::JS_PROP_C_W_E as i32;
                 let done = unsafe {
                     let done = qjs::JS_DefinePropertyValue(

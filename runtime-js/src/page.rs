@@ -253,6 +253,55 @@ impl Callback {
     }
 }
 
+/// The `resolve` and `reject` functions of a promise made by the native side, and the page
+/// they run in.
+struct Resolvers {
+    resolve: Kept,
+    reject: Kept,
+    page: Rc<Page>,
+}
+
+impl Resolvers {
+    /// Resolves the promise with a message's answer as `JSON.parse` makes it of its JSON, or
+    /// rejects it with an `Error` of the message; then the page's jobs run.
+    fn settle_json(self, outcome: Result<serde_json::Value, String>) {
+        let page = Rc::clone(&self.page);
+        let (resolve, reject) = (self.resolve.clone(), self.reject.clone());
+        // What fails here (the page's JSON gone) leaves the promise pending, as a page that
+        // went would.
+        let _ = page.enter(|ctx| -> rquickjs::Result<()> {
+            match outcome {
+                Ok(value) => {
+                    let value = page.json_in(ctx, &value)?;
+                    resolve.restore(ctx)?.call::<_, ()>((value,))
+                }
+                Err(message) => {
+                    let error: Value = ctx
+                        .globals()
+                        .get::<_, rquickjs::Constructor>("Error")?
+                        .construct((message,))?;
+                    reject.restore(ctx)?.call::<_, ()>((error,))
+                }
+            }
+        });
+    }
+}
+
+/// The outcome of `answer` as a promise of the page takes it: the value as JSON, or the
+/// error's text.
+async fn json_outcome<T, E>(
+    answer: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<serde_json::Value, String>
+where
+    T: serde::Serialize,
+    E: std::fmt::Display,
+{
+    answer
+        .await
+        .map(|value| serde_json::to_value(&value).unwrap_or(serde_json::Value::Null))
+        .map_err(|error| error.to_string())
+}
+
 /// The page a native function belongs to, or the error a call from a page that is gone
 /// throws.
 pub(crate) fn live(page: &Weak<Page>, ctx: &Ctx<'_>) -> rquickjs::Result<Rc<Page>> {
@@ -867,6 +916,39 @@ impl Page {
         Ok(())
     }
 
+    /// `runtime.sendMessage` in the promise form: the promise, resolved with the answer as
+    /// `JSON.parse` makes it of its JSON, or rejected with an `Error` of the browser's message.
+    /// A message that cannot be sent as JSON rejects it too (as a throw in a promise's
+    /// executor would).
+    fn send_message_promise<'js>(
+        self: &Rc<Self>,
+        ctx: &Ctx<'js>,
+        extension_id: Option<String>,
+        message: Value<'js>,
+    ) -> rquickjs::Result<Value<'js>> {
+        let (promise, resolve, reject) = ctx.promise()?;
+        let message = match self.json_out(ctx, message) {
+            Ok(message) => message,
+            Err(rquickjs::Error::Exception) => {
+                reject.call::<_, ()>((ctx.catch(),))?;
+                return Ok(promise.into_value());
+            }
+            Err(error) => return Err(error),
+        };
+        let reply = match &extension_id {
+            Some(id) => futures::future::Either::Left(self.runtime.send_message_to(id, &message)),
+            None => futures::future::Either::Right(self.runtime.send_message(&message)),
+        };
+        let resolvers = Resolvers {
+            resolve: Persistent::save(ctx, resolve),
+            reject: Persistent::save(ctx, reject),
+            page: Rc::clone(self),
+        };
+        self.runtime
+            .spawn(async move { resolvers.settle_json(json_outcome(reply).await) });
+        Ok(promise.into_value())
+    }
+
     /// `runtime.sendNativeMessage`: with `callback`, the callback form; else `settle(ok,
     /// json)` gives the promise's outcome. Errors of the call itself are returned.
     fn send_native_message(
@@ -946,13 +1028,8 @@ impl Page {
             function,
             page: Rc::clone(self),
         };
-        self.runtime.spawn(async move {
-            let outcome = answer
-                .await
-                .map(|value| serde_json::to_value(&value).unwrap_or(serde_json::Value::Null))
-                .map_err(|error| error.to_string());
-            settle.settle_json(outcome);
-        });
+        self.runtime
+            .spawn(async move { settle.settle_json(json_outcome(answer).await) });
     }
 
     /// What the browser gets for `value` sent from this page: what `JSON.stringify` makes of
@@ -1111,9 +1188,17 @@ fn respond_function<'js>(
     page: Weak<Page>,
     respond: runtime_core::SendResponse,
 ) -> rquickjs::Result<Function<'js>> {
+    // Only the first call answers; later ones do nothing, as in the browser.
+    let answered = Cell::new(false);
     Function::new(
         ctx.clone(),
-        move |ctx: Ctx<'js>, response: Value<'js>| -> rquickjs::Result<()> {
+        move |ctx: Ctx<'js>, response: Opt<Value<'js>>| -> rquickjs::Result<()> {
+            if answered.replace(true) {
+                return Ok(());
+            }
+            let response = response
+                .0
+                .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
             let value = live(&page, &ctx)?.json_out(&ctx, response)?;
             respond.send(&value);
             Ok(())
@@ -1121,43 +1206,58 @@ fn respond_function<'js>(
     )
 }
 
-/// The `settle(ok, value)` function of a listener's promise: its value as `JSON.stringify`
-/// makes it, or the message of its error.
-fn settle_function<'js>(
+/// The two functions a listener's promise is given with `then`: its value as `JSON.stringify`
+/// makes it, or the message of its error (`error.message` for an `Error`, else `String(error)`),
+/// go to `sender`, once.
+fn settle_functions<'js>(
     ctx: &Ctx<'js>,
     page: Weak<Page>,
     sender: oneshot::Sender<Result<serde_json::Value, String>>,
-) -> rquickjs::Result<Function<'js>> {
-    let sender = RefCell::new(Some(sender));
-    Function::new(
+) -> rquickjs::Result<(Function<'js>, Function<'js>)> {
+    let sender = Rc::new(RefCell::new(Some(sender)));
+    let on_rejected = Rc::clone(&sender);
+    let fulfilled = Function::new(
         ctx.clone(),
-        move |ctx: Ctx<'js>, ok: bool, value: Value<'js>| -> rquickjs::Result<()> {
-            let outcome = if ok {
-                Ok(live(&page, &ctx)?.json_out(&ctx, value)?)
-            } else {
-                Err(String::from_js(&ctx, value)?)
-            };
+        move |ctx: Ctx<'js>, value: Opt<Value<'js>>| -> rquickjs::Result<()> {
+            let value = value.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+            let outcome = Ok(live(&page, &ctx)?.json_out(&ctx, value)?);
             if let Some(sender) = sender.borrow_mut().take() {
                 let _ = sender.send(outcome);
             }
             Ok(())
         },
-    )
+    )?;
+    let rejected = Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, error: Opt<Value<'js>>| -> rquickjs::Result<()> {
+            let error = error.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+            let message = match error.as_exception() {
+                Some(exception) => exception.message().unwrap_or_default(),
+                None => rquickjs::Coerced::<String>::from_js(&ctx, error)?.0,
+            };
+            if let Some(sender) = on_rejected.borrow_mut().take() {
+                let _ = sender.send(Err(message));
+            }
+            Ok(())
+        },
+    )?;
+    Ok((fulfilled, rejected))
 }
 
-/// What the JavaScript wrapper of an `onMessage` listener returned.
+/// What an `onMessage` listener returned.
 enum Returned {
-    /// 0 (done) or 1 (`true`: it answers later through `sendResponse`).
-    Code(i32),
+    /// Done (`false`) or `true`: it answers later through `sendResponse`.
+    Later(bool),
     /// A promise, whose outcome comes through this.
     Promise(oneshot::Receiver<Result<serde_json::Value, String>>),
     /// Attaching to the promise threw.
     Failed(String),
 }
 
-/// `runtime.onMessage`'s listener: the JavaScript wrapper answers 0 (done), 1 (`true`: it
-/// answers later through `sendResponse`) or, for a promise, `attach(settle)`, which is called
-/// at once (in the same entry, before any job runs) with the `settle` that gets its outcome.
+/// `runtime.onMessage`'s listener, called with `(message, sender, sendResponse)`: it returns
+/// `true` (it answers later through `sendResponse`), a promise (from Chrome 144 its value is
+/// the answer: its `then` is called at once, in the same entry, before any job runs), or
+/// anything else (done).
 fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
     let respond = message.send_response();
     let answer = message.send_response();
@@ -1176,13 +1276,26 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
             Ok(vec![message, sender, respond.into_value()])
         },
         move |value| {
-            let Some(attach) = value.as_function() else {
-                return Returned::Code(value.as_int().unwrap_or(0));
+            if value.as_bool() == Some(true) {
+                return Returned::Later(true);
+            }
+            // A promise, or any object with a `then` function (what `await` would take).
+            let Some(object) = value.as_object().filter(|_| !value.is_function()) else {
+                return Returned::Later(false);
             };
             let ctx = value.ctx();
+            let then = match object.get::<_, Value>("then") {
+                Ok(then) => then,
+                Err(rquickjs::Error::Exception) => return Returned::Failed(convert::thrown(ctx)),
+                Err(e) => return Returned::Failed(e.to_string()),
+            };
+            let Some(then) = then.as_function() else {
+                return Returned::Later(false);
+            };
             let (sender, settled) = oneshot::channel();
-            let attached = settle_function(ctx, settling, sender)
-                .and_then(|settle| attach.call::<_, Value>((settle,)));
+            let attached = settle_functions(ctx, settling, sender).and_then(|(ok, failed)| {
+                then.call::<_, Value>((rquickjs::function::This(object.clone()), ok, failed))
+            });
             match attached {
                 Ok(_) => Returned::Promise(settled),
                 Err(rquickjs::Error::Exception) => Returned::Failed(convert::thrown(ctx)),
@@ -1192,7 +1305,7 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
     );
     let respond = answer;
     match result {
-        Ok(Returned::Code(1)) => ListenerOutcome::True,
+        Ok(Returned::Later(true)) => ListenerOutcome::True,
         Ok(Returned::Promise(settled)) => ListenerOutcome::Pending(Box::pin(async move {
             match settled.await {
                 Ok(Ok(value)) => {
@@ -1206,7 +1319,7 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
                 Err(_) => Ok(()),
             }
         })),
-        Ok(Returned::Code(_)) => ListenerOutcome::Done,
+        Ok(Returned::Later(false)) => ListenerOutcome::Done,
         Ok(Returned::Failed(error)) | Err(error) => {
             ListenerOutcome::Failed(ListenerError::new(error))
         }
@@ -1479,6 +1592,18 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
                     (_, to) => page.send_message(to, message, callback, settle),
                 }
                 .map_err(|e| throw(&ctx, &e))
+            },
+        )?,
+    )?;
+    // The promise form of runtime.sendMessage(extensionId?, message), made here: the answer
+    // resolves it with no JavaScript function in between (the hot path of messaging).
+    let p = page.clone();
+    sim.set(
+        "sendMessagePromise",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, to: Option<String>, message: Value<'js>| {
+                live(&p, &ctx)?.send_message_promise(&ctx, to, message)
             },
         )?,
     )?;

@@ -364,26 +364,10 @@
   const plain = (callback) => (...json) => {
     callback(...json.map(parse));
   };
-  // onMessage: (message, sender, sendResponse); `true` keeps the channel open, a promise
-  // answers with its value (from Chrome 144): `attach(settle)` waits for it, called at once.
-  const onMessage = (callback) => (message, sender, respond) => {
-    let answered = false;
-    const sendResponse = (response) => {
-      if (answered) return;
-      answered = true;
-      respond(response);
-    };
-    const result = callback(message, sender, sendResponse);
-    if (result === true) return 1;
-    if (result !== null && typeof result === "object" && typeof result.then === "function") {
-      const attach = (settle) => result.then(
-        (value) => settle(true, value),
-        (error) => settle(false, error instanceof Error ? error.message : String(error))
-      );
-      return attach;
-    }
-    return 0;
-  };
+  // onMessage: the listener itself gets (message, sender, sendResponse), and the native side
+  // reads what it returns: `true` keeps the channel open, a promise answers with its value
+  // (from Chrome 144); `sendResponse` is a native function that answers once.
+  const onMessage = (callback) => callback;
 
   // runtime.Port: one end of a long-lived connection.
   class Port {
@@ -419,12 +403,13 @@
   };
 
   // A one-time message (kind "extension") or a native message ("native"): the callback
-  // form with a callback, else a promise.
+  // form with a callback, else a promise (a one-time message's is made natively).
   const send = (kind, to, message, callback) => {
     if (callback) {
       sim.sendMessage(kind, to, message, (json) => callback(parse(json)));
       return undefined;
     }
+    if (kind === "extension") return sim.sendMessagePromise(to, message);
     return new Promise((resolve, reject) => {
       sim.sendMessage(kind, to, message, null, (ok, value) => {
         if (ok) resolve(value);
@@ -469,14 +454,19 @@
       return new Port(sim.connect(extensionId, name), name);
     },
     sendMessage: (...args) => {
-      // sendMessage(extensionId?, message, options?, callback?)
-      let callback;
-      if (typeof args[args.length - 1] === "function") callback = args.pop();
+      // sendMessage(extensionId?, message, options?, callback?), read in place (the hot
+      // path of messaging: no array is changed, no helper is called for a promise).
+      let n = args.length;
+      const callback = n > 0 && typeof args[n - 1] === "function" ? args[--n] : undefined;
+      let at = 0;
       let extensionId = null;
-      if (args.length >= 2 && (typeof args[0] === "string" || args[0] === null)) {
-        extensionId = args.shift();
+      if (n >= 2 && (typeof args[0] === "string" || args[0] === null)) {
+        extensionId = args[0];
+        at = 1;
       }
-      return send("extension", extensionId, args[0], callback);
+      const message = at < n ? args[at] : undefined;
+      if (callback === undefined) return sim.sendMessagePromise(extensionId, message);
+      return send("extension", extensionId, message, callback);
     },
   };
   // Native messaging exists only with the "nativeMessaging" permission, as in Chromium.
