@@ -822,3 +822,41 @@ fn before_chrome_144_a_promise_value_is_not_the_response() {
         Ok(None)
     );
 }
+
+/// The owned-JSON forms: `send_json_message` delivers its value as `send_message` does, and
+/// `SendResponse::send_json` answers with it; an answer over 64 MiB is refused with the
+/// browser's error (it used to be only `send`, which panics on it).
+#[test]
+fn owned_json_messages_and_answers_go_as_the_borrowed_ones_and_keep_the_size_limit() {
+    let refused: Log<String> = Log::new();
+    let r = refused.clone();
+    let (script, _) = top_level(move |rt| {
+        let r = r.clone();
+        rt.on_message().add_listener(move |m: OnMessage| {
+            let huge = Value::String("\u{1}".repeat(MAX_MESSAGE_SIZE / 6 + 1));
+            if let Err(error) = m.send_response().send_json(huge) {
+                r.push(error.to_string());
+            }
+            let answered = m.send_response().send_json(json!({"echo": m.message}));
+            assert_eq!(answered, Ok(true));
+        });
+    });
+    let (mut browser, id) = browser_with(event_page("owned", json!({}), script));
+    let popup = popup_runtime(&mut browser, &id);
+    let reply = wait(&mut browser, popup.send_json_message(None, json!({"n": 1}))).unwrap();
+    assert_eq!(reply, Some(json!({"echo": {"n": 1}})));
+    assert_eq!(
+        refused.take(),
+        vec!["Message exceeded maximum allowed size of 64MiB.".to_owned()]
+    );
+    let other = wait(
+        &mut browser,
+        popup.send_json_message(Some("not an id"), json!(1)),
+    );
+    assert_eq!(
+        other.unwrap_err().to_string(),
+        wait(&mut browser, popup.send_message_to("not an id", &json!(1)))
+            .unwrap_err()
+            .to_string()
+    );
+}

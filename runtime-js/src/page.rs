@@ -935,10 +935,9 @@ impl Page {
             }
             Err(error) => return Err(error),
         };
-        let reply = match &extension_id {
-            Some(id) => futures::future::Either::Left(self.runtime.send_message_to(id, &message)),
-            None => futures::future::Either::Right(self.runtime.send_message(&message)),
-        };
+        let reply = self
+            .runtime
+            .send_json_message(extension_id.as_deref(), message);
         let resolvers = Resolvers {
             resolve: Persistent::save(ctx, resolve),
             reject: Persistent::save(ctx, reject),
@@ -1200,8 +1199,11 @@ fn respond_function<'js>(
                 .0
                 .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
             let value = live(&page, &ctx)?.json_out(&ctx, response)?;
-            respond.send(&value);
-            Ok(())
+            // An answer over the size limit throws, as in Chromium's renderer.
+            respond
+                .send_json(value)
+                .map(|_| ())
+                .map_err(|error| throw(&ctx, &error.to_string()))
         },
     )
 }
@@ -1310,7 +1312,9 @@ fn on_message(callback: &Rc<Callback>, message: OnMessage) -> ListenerOutcome {
             match settled.await {
                 Ok(Ok(value)) => {
                     if promise_answers {
-                        respond.send(&value);
+                        respond
+                            .send_json(value)
+                            .map_err(|error| ListenerError::new(error.to_string()))?;
                     }
                     Ok(())
                 }

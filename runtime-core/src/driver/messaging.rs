@@ -18,7 +18,7 @@ use crate::model::channel::{ChannelKind, Target};
 use crate::model::contexts::ContextId;
 use crate::model::error::{ConnectError, ContextInvalidated, SendMessageError};
 use crate::model::extension_id::ExtensionId;
-use crate::model::message::to_message;
+use crate::model::message::{to_message, MessageError};
 
 /// What is wrong with the extension id a call names.
 pub(crate) enum TargetError {
@@ -104,12 +104,17 @@ pub(crate) fn send_message<T: Serialize + ?Sized>(
     target: Result<Target, TargetError>,
     message: &T,
 ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
-    let opened = open_message(
-        driver,
-        opener,
-        target,
-        to_message(message).map_err(Into::into),
-    );
+    send_message_json(driver, opener, target, to_message(message))
+}
+
+/// [`send_message`] of a message that already is JSON (checked, or why it cannot go).
+pub(crate) fn send_message_json(
+    driver: &Weak<Driver>,
+    opener: &ContextId,
+    target: Result<Target, TargetError>,
+    message: Result<Value, MessageError>,
+) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
+    let opened = open_message(driver, opener, target, message.map_err(Into::into));
     async move {
         match opened?.await {
             Ok(Err(SendMessageError::PortClosed)) => Ok(None),

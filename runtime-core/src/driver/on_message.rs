@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::driver::core::Driver;
 use crate::model::channel::Reply;
 use crate::model::ids::{ChannelId, EndId};
-use crate::model::message::{to_message, MessageSender};
+use crate::model::message::{checked_message, to_message, MessageError, MessageSender};
 use crate::model::work::InboxItem;
 
 /// What an `onMessage` / `onMessageExternal` listener gets: `(message, sender, sendResponse)`.
@@ -135,6 +135,12 @@ impl SendResponse {
             Ok(value) => self.answer(Ok(Some(value))),
             Err(error) => panic!("{error}"),
         }
+    }
+
+    /// [`SendResponse::send`] of an answer that already is JSON, taken as it is (no copy is
+    /// made); an answer over the browser's size limit is not sent and gives its error.
+    pub fn send_json(&self, response: Value) -> Result<bool, MessageError> {
+        Ok(self.answer(Ok(Some(checked_message(response)?))))
     }
 
     pub(crate) fn answer(&self, reply: Reply) -> bool {

@@ -34,6 +34,7 @@ use crate::model::event::{OnInstalledDetails, OnRestartRequiredReason};
 use crate::model::extension_id::ExtensionId;
 use crate::model::ids::{FrameId, TabId};
 use crate::model::manifest::Manifest;
+use crate::model::message::checked_message;
 use crate::model::names::RuntimeEventName;
 use crate::model::platform::PlatformInfo;
 use crate::model::storage_area::{AccessLevel, StorageArea, StorageOp, StorageRequest};
@@ -640,6 +641,23 @@ impl Runtime {
     ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
         let target = resolve_target(Some(&self.inner.id), Some(extension_id));
         messaging::send_message(&self.inner.driver, &self.inner.endpoint, target, message)
+    }
+
+    /// [`Runtime::send_message`] (no `extension_id`) or [`Runtime::send_message_to`] of a
+    /// message that already is JSON, taken as it is: no copy of it is made (the form for a
+    /// caller that built the value for this message only, as an engine does).
+    pub fn send_json_message(
+        &self,
+        extension_id: Option<&str>,
+        message: Value,
+    ) -> impl Future<Output = Result<Option<Value>, SendMessageError>> + 'static {
+        let target = resolve_target(Some(&self.inner.id), extension_id);
+        messaging::send_message_json(
+            &self.inner.driver,
+            &self.inner.endpoint,
+            target,
+            checked_message(message),
+        )
     }
 
     /// `runtime.sendMessage(extensionId?, message, callback)`: the callback form. Errors of the

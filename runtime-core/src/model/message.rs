@@ -26,6 +26,11 @@ pub(crate) fn to_message<T: Serialize + ?Sized>(message: &T) -> Result<Value, Me
         Some(value) => value.clone(),
         None => serde_json::to_value(message).map_err(|_| MessageError::NotSerializable)?,
     };
+    checked_message(value)
+}
+
+/// `value` as the message every receiver gets, if it is within the browser's size limit.
+pub(crate) fn checked_message(value: Value) -> Result<Value, MessageError> {
     // Writing the JSON text out costs more than the rest of a small message's trip: count it
     // only when a bound found without formatting anything does not settle the question.
     if len_bound(&value) > MAX_MESSAGE_SIZE && serialized_len(&value) > MAX_MESSAGE_SIZE {
