@@ -403,13 +403,13 @@
   };
 
   // A one-time message (kind "extension") or a native message ("native"): the callback
-  // form with a callback, else a promise (a one-time message's is made natively).
+  // form with a callback, else a promise (runtime.sendMessage makes its promise natively,
+  // with sim.sendMessagePromise, and comes here only with a callback).
   const send = (kind, to, message, callback) => {
     if (callback) {
       sim.sendMessage(kind, to, message, (json) => callback(parse(json)));
       return undefined;
     }
-    if (kind === "extension") return sim.sendMessagePromise(to, message);
     return new Promise((resolve, reject) => {
       sim.sendMessage(kind, to, message, null, (ok, value) => {
         if (ok) resolve(value);
