@@ -1557,6 +1557,14 @@ fn install<'js>(ctx: &Ctx<'js>, page: &Weak<Page>) -> rquickjs::Result<()> {
     )?;
     let p = page.clone();
     sim.set(
+        "callFailed",
+        Function::new(ctx.clone(), move || {
+            p.upgrade()
+                .is_some_and(|page| page.runtime.last_error_is_set())
+        })?,
+    )?;
+    let p = page.clone();
+    sim.set(
         "manifest",
         Function::new(ctx.clone(), move || {
             p.upgrade().map_or_else(

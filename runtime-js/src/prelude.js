@@ -339,6 +339,9 @@
     }
     addListener(callback) {
       if (typeof callback !== "function") {
+        // Chromium adds nothing and says nothing (measured in Chromium 148:
+        // conformance/goldens/chromium-mv3.json).
+        if (!sim.firefox) return;
         throw new TypeError(
           `Error in invocation of ${this._name}.addListener(function callback): No matching signature.`
         );
@@ -402,12 +405,16 @@
     return message === null || message === undefined ? undefined : { message };
   };
 
+  // A callback's arguments: none when the call failed (runtime.lastError is set), as
+  // Chromium's bindings call it; else the answer.
+  const answered = (callback, json, value) => (sim.callFailed() ? callback() : callback(value(json)));
+
   // A one-time message (kind "extension") or a native message ("native"): the callback
   // form with a callback, else a promise (runtime.sendMessage makes its promise natively,
   // with sim.sendMessagePromise, and comes here only with a callback).
   const send = (kind, to, message, callback) => {
     if (callback) {
-      sim.sendMessage(kind, to, message, (json) => callback(parse(json)));
+      sim.sendMessage(kind, to, message, (json) => answered(callback, json, parse));
       return undefined;
     }
     return new Promise((resolve, reject) => {
@@ -417,6 +424,89 @@
       });
     });
   };
+  // The arguments of runtime.sendMessage and runtime.connect as Chromium's bindings read them
+  // (extensions/renderer/messaging_util.cc, MassageSendMessageArguments; the errors measured
+  // in Chromium 148, conformance/goldens/chromium-mv3.json).
+  const SEND_MESSAGE = "runtime.sendMessage(optional string extensionId, any message, optional object options, optional function callback)";
+  const CONNECT = "runtime.connect(optional string extensionId, optional object connectInfo)";
+  const invocation = (signature, why) => new TypeError(`Error in invocation of ${signature}: ${why}`);
+  const isExtensionId = (id) => /^[a-p]{32}$/.test(id);
+  const chromiumSendMessageArguments = (args) => {
+    const noMatch = () => invocation(SEND_MESSAGE, "No matching signature.");
+    let n = args.length;
+    if (n === 0 || n > 4) throw noMatch();
+    // The last argument is the callback if it is a function; a lone function is the message.
+    let callback;
+    if (n > 1 && typeof args[n - 1] === "function") callback = args[--n];
+    let extensionId = null;
+    let message;
+    let options = null;
+    if (n === 1) {
+      message = args[0];
+    } else if (n === 2) {
+      if (typeof args[0] === "string" || args[0] === null || args[0] === undefined) {
+        extensionId = args[0] === undefined ? null : args[0];
+        message = args[1];
+      } else {
+        message = args[0];
+        options = args[1];
+      }
+    } else if (n === 3) {
+      [extensionId, message, options] = args;
+    } else {
+      throw noMatch();
+    }
+    if (extensionId !== null && extensionId !== undefined && typeof extensionId !== "string") throw noMatch();
+    if (options !== null && options !== undefined && typeof options !== "object") throw noMatch();
+    if (typeof extensionId === "string" && !isExtensionId(extensionId)) {
+      throw invocation(SEND_MESSAGE, `Invalid extension id: '${extensionId}'`);
+    }
+    if (typeof message === "function" || typeof message === "symbol") {
+      throw invocation(SEND_MESSAGE, "Could not serialize message.");
+    }
+    return { extensionId: extensionId === undefined ? null : extensionId, message, callback };
+  };
+  const typeName = (value) => {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "list";
+    if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+    if (typeof value === "object") return "object";
+    return typeof value === "boolean" ? "boolean" : typeof value;
+  };
+  const chromiumConnectArguments = (args) => {
+    const noMatch = () => invocation(CONNECT, "No matching signature.");
+    if (args.length > 2) throw noMatch();
+    let [extensionId, info] = args;
+    if (args.length === 1 && extensionId !== null && typeof extensionId === "object") {
+      [extensionId, info] = [undefined, extensionId];
+    }
+    if (extensionId !== undefined && extensionId !== null && typeof extensionId !== "string") throw noMatch();
+    if (info !== undefined && info !== null && typeof info !== "object") throw noMatch();
+    if (typeof extensionId === "string" && !isExtensionId(extensionId)) {
+      throw invocation(CONNECT, `Invalid extension id: '${extensionId}'`);
+    }
+    let name = "";
+    if (info !== undefined && info !== null) {
+      for (const key of Object.keys(info)) {
+        if (key !== "name" && key !== "includeTlsChannelId") {
+          throw invocation(CONNECT, `Error at parameter 'connectInfo': Unexpected property: '${key}'.`);
+        }
+      }
+      const expected = { name: "string", includeTlsChannelId: "boolean" };
+      for (const [key, type] of Object.entries(expected)) {
+        const value = info[key];
+        if (value !== undefined && typeof value !== type) {
+          throw invocation(
+            CONNECT,
+            `Error at parameter 'connectInfo': Error at property '${key}': Invalid type: expected ${type}, found ${typeName(value)}.`
+          );
+        }
+      }
+      if (typeof info.name === "string") name = info.name;
+    }
+    return { extensionId: typeof extensionId === "string" ? extensionId : null, name };
+  };
+
   const runtime = {
     id: sim.id,
     // Firefox's reasons are its own (its schema's runtime.OnInstalledReason).
@@ -447,6 +537,10 @@
     onConnectExternal: new Event("runtime.onConnectExternal", onConnect),
     connect: (...args) => {
       // connect(extensionId?, connectInfo?)
+      if (!sim.firefox) {
+        const { extensionId, name } = chromiumConnectArguments(args);
+        return new Port(sim.connect(extensionId, name), name);
+      }
       let extensionId = null;
       if (typeof args[0] === "string") extensionId = args.shift();
       const info = args[0] || {};
@@ -454,6 +548,11 @@
       return new Port(sim.connect(extensionId, name), name);
     },
     sendMessage: (...args) => {
+      if (!sim.firefox) {
+        const { extensionId, message, callback } = chromiumSendMessageArguments(args);
+        if (callback === undefined) return sim.sendMessagePromise(extensionId, message);
+        return send("extension", extensionId, message, callback);
+      }
       // sendMessage(extensionId?, message, options?, callback?), read in place (the hot
       // path of messaging: no array is changed, no helper is called for a promise).
       let n = args.length;
@@ -481,7 +580,8 @@
       return new Port(sim.connectNative(application), "");
     };
     runtime.sendNativeMessage = (application, message, callback) => {
-      if (typeof application !== "string" || (callback !== undefined && typeof callback !== "function")) {
+      const noMessage = !sim.firefox && (message === null || typeof message !== "object" || Array.isArray(message));
+      if (typeof application !== "string" || noMessage || (callback !== undefined && typeof callback !== "function")) {
         throw new TypeError(
           "Error in invocation of runtime.sendNativeMessage(string application, object message, optional function callback): No matching signature."
         );
@@ -505,7 +605,7 @@
   const apiCall = ({ signature, required = false, raw = false, promise = promises, silent = false }, callback, start) => {
     const value = raw ? (v) => v : parse;
     if (typeof callback === "function") {
-      start((json) => callback(value(json)), null);
+      start((json) => answered(callback, json, value), null);
       return undefined;
     }
     if (callback !== undefined && callback !== null) throw noSignature(signature);

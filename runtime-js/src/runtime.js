@@ -24,12 +24,61 @@
         OnRestartRequiredReason: enumOf("app_update", "os_update", "periodic"),
       }
     : {
-        PlatformOs: enumOf("mac", "win", "android", "cros", "linux", "openbsd", "fuchsia"),
-        PlatformArch: enumOf("arm", "arm64", "x86-32", "x86-64", "mips", "mips64", "riscv64"),
-        PlatformNaclArch: enumOf("arm", "x86-32", "x86-64", "mips", "mips64"),
+        // As Chromium 148 has them (conformance/goldens/chromium-mv3.json).
+        PlatformOs: enumOf("mac", "win", "android", "cros", "linux", "openbsd"),
+        PlatformArch: enumOf("arm", "arm64", "x86-32", "x86-64", "mips", "mips64", "ppc64", "riscv64"),
+        PlatformNaclArch: enumOf("arm", "x86-32", "x86-64", "mips", "mips64", "ppc64"),
         RequestUpdateCheckStatus: enumOf("throttled", "no_update", "update_available"),
         OnRestartRequiredReason: enumOf("app_update", "os_update", "periodic"),
       };
+  // Manifest V3 in Chromium: the context types of runtime.getContexts.
+  if (!sim.firefox && sim.manifestVersion >= 3) {
+    enums.ContextType = Object.freeze({
+      TAB: "TAB",
+      POPUP: "POPUP",
+      BACKGROUND: "BACKGROUND",
+      OFFSCREEN_DOCUMENT: "OFFSCREEN_DOCUMENT",
+      SIDE_PANEL: "SIDE_PANEL",
+      DEVELOPER_TOOLS: "DEVELOPER_TOOLS",
+    });
+  }
+
+  // An event that nothing in the simulator fires (its cause, such as a user script, does
+  // not exist here): it keeps its listeners as any event does.
+  class UnfiredEvent {
+    constructor() {
+      this._listeners = [];
+    }
+    addListener(callback) {
+      if (typeof callback === "function" && !this.hasListener(callback)) this._listeners.push(callback);
+    }
+    removeListener(callback) {
+      this._listeners = this._listeners.filter((l) => l !== callback);
+    }
+    hasListener(callback) {
+      return this._listeners.includes(callback);
+    }
+    hasListeners() {
+      return this._listeners.length > 0;
+    }
+  }
+
+  // A version 4 GUID made from `text` (two rounds of FNV-1a over it, 64 bits each).
+  function guidOf(text) {
+    const half = (seed) => {
+      let h = 0xcbf29ce484222325n ^ BigInt(seed);
+      for (let i = 0; i < text.length; i++) {
+        h ^= BigInt(text.charCodeAt(i));
+        h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+      }
+      return h.toString(16).padStart(16, "0");
+    };
+    const hex = (half(1) + half(2)).split("");
+    hex[12] = "4";
+    hex[16] = "89ab"[parseInt(hex[16], 16) & 3];
+    const h = hex.join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
 
   const call = (op, options, callback, args = {}) =>
     apiCall(options, callback, (cb, settle) => sim.runtimeCall(op, stringify(args), cb, settle));
@@ -98,6 +147,10 @@
         if (typeof url !== "string") throw noSignature(signature);
         return nothing(call("setUninstallURL", form(signature, false), noArgs(callback), { url }));
       },
+      getVersion() {
+        if (arguments.length > 0) throw noSignature("runtime.getVersion()");
+        return parse(sim.manifest()).version;
+      },
       reload() {
         if (arguments.length > 0) throw noSignature("runtime.reload()");
         sim.reload();
@@ -127,9 +180,13 @@
     };
     // Firefox has no package folder entry, no update checks and no kiosk mode (they are
     // "unsupported" in its schema); only Firefox has getBrowserInfo.
+    // A Chromium service worker has no getPackageDirectoryEntry either (Chromium 148).
+    if (sim.firefox) delete members.getVersion;
     const absent = sim.firefox
       ? ["getPackageDirectoryEntry", "requestUpdateCheck", "restart", "restartAfterDelay"]
-      : ["getBrowserInfo"];
+      : sim.kind === "worker"
+        ? ["getBrowserInfo", "getPackageDirectoryEntry"]
+        : ["getBrowserInfo"];
     for (const key of absent) delete members[key];
     return members;
   };
@@ -144,6 +201,16 @@
       onBrowserUpdateAvailable: new Event("runtime.onBrowserUpdateAvailable", plain),
       onRestartRequired: new Event("runtime.onRestartRequired", plain),
       onConnectNative: new Event("runtime.onConnectNative", sim.api.onConnect),
+    });
+  }
+  if (!sim.firefox && sim.manifestVersion >= 3) {
+    // The events of the userScripts API's worlds: the simulator has no user scripts, so
+    // they never fire. dynamicId: the extension's GUID, one per install in Chromium; here
+    // made from the id, so that runs are alike.
+    Object.assign(runtime, {
+      onUserScriptMessage: new UnfiredEvent(),
+      onUserScriptConnect: new UnfiredEvent(),
+      dynamicId: guidOf(sim.id),
     });
   }
   Object.assign(runtime, make(undefined));

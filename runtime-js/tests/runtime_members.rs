@@ -88,9 +88,7 @@ fn promises_in_a_service_worker_answer_and_fail_with_the_browsers_texts() {
           try { await chrome.runtime.restart(); } catch (e) { console.log(e.message); }
           try { await chrome.runtime.restartAfterDelay(60); } catch (e) { console.log(e.message); }
           try { chrome.runtime.restartAfterDelay(1.5); } catch (e) { console.log(e.message); }
-          const dir = await chrome.runtime.getPackageDirectoryEntry();
-          console.log("dir", dir.name, dir.isDirectory, dir.fullPath);
-          try { dir.createReader(); } catch (e) { console.log(e.message); }
+          console.log("no getPackageDirectoryEntry:", chrome.runtime.getPackageDirectoryEntry === undefined);
           console.log("reasons", Object.values(chrome.runtime.OnRestartRequiredReason).join(","));
           console.log("no getBackgroundPage:", chrome.runtime.getBackgroundPage === undefined);
         });
@@ -111,8 +109,7 @@ fn promises_in_a_service_worker_answer_and_fail_with_the_browsers_texts() {
             // restart() gives no promise (its failure is an unchecked runtime.lastError).
             "API available only for ChromeOS kiosk mode.",
             "Error in invocation of runtime.restartAfterDelay(integer seconds, optional function callback): No matching signature.",
-            "dir crxfs true /",
-            "the FileSystem API is not simulated by runtime-sim",
+            "no getPackageDirectoryEntry: true",
             "reasons app_update,os_update,periodic",
             "no getBackgroundPage: true",
         ]
@@ -224,6 +221,32 @@ fn kiosk_events_reach_javascript() {
     );
 }
 
+/// An event page has getPackageDirectoryEntry (a Chromium service worker has not: Chromium 148,
+/// conformance/goldens/chromium-mv3.json).
+#[test]
+fn an_event_page_gets_its_package_directory_entry() {
+    let browser = run(
+        Browser::builder(),
+        mv2(),
+        r#"
+        chrome.alarms.onAlarm.addListener(() => {
+          chrome.runtime.getPackageDirectoryEntry((dir) => {
+            console.log("dir", dir.name, dir.isDirectory, dir.fullPath);
+            try { dir.createReader(); } catch (e) { console.log(e.message); }
+          });
+        });
+        "#,
+        "",
+    );
+    assert_eq!(
+        messages(&browser),
+        [
+            "dir crxfs true /",
+            "the FileSystem API is not simulated by runtime-sim"
+        ]
+    );
+}
+
 #[test]
 fn content_scripts_and_firefox_have_their_own_lists_of_members() {
     let members = r#"
@@ -238,7 +261,7 @@ fn content_scripts_and_firefox_have_their_own_lists_of_members() {
     assert_eq!(
         messages(&chromium),
         [
-            "worker getPlatformInfo getPackageDirectoryEntry openOptionsPage setUninstallURL reload requestUpdateCheck restart restartAfterDelay onUpdateAvailable onBrowserUpdateAvailable onRestartRequired onConnectNative PlatformOs",
+            "worker getPlatformInfo openOptionsPage setUninstallURL reload requestUpdateCheck restart restartAfterDelay onUpdateAvailable onBrowserUpdateAvailable onRestartRequired onConnectNative PlatformOs",
             "page ",
         ]
     );

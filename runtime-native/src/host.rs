@@ -174,13 +174,29 @@ where
     serve_async_io(&mut stdin, &mut stdout, handler).await
 }
 
-/// The `ping_pong` host of the `connectNative` page: answers `"ping"` with `"pong"` and
-/// ignores every other message.
+/// The `ping_pong` host of the `connectNative` page: answers `"ping"` with `"pong"`, and
+/// `{"message": "ping"}` with `{"message": "pong"}`, and ignores every other message.
 ///
 /// The page names the host but not its reply. The upstream example host (MDN's
-/// `ping_pong.py`) answers `"pong3"` under Python 3; this one answers `"pong"`.
+/// `ping_pong.py`) answers `"pong3"` under Python 3; this one answers `"pong"`. The object
+/// form is for Chromium's `runtime.sendNativeMessage`, which sends only objects (a string
+/// message is `No matching signature.` there: conformance/goldens/chromium-mv3.json).
+///
+/// ```
+/// use runtime_native::host::ping_pong;
+/// use serde_json::json;
+///
+/// assert_eq!(ping_pong(json!("ping")), Some(json!("pong")));
+/// assert_eq!(ping_pong(json!({"message": "ping"})), Some(json!({"message": "pong"})));
+/// assert_eq!(ping_pong(json!("hello")), None);
+/// ```
 pub fn ping_pong(message: Value) -> Option<Value> {
-    (message == "ping").then(|| Value::from("pong"))
+    if message == "ping" {
+        return Some(Value::from("pong"));
+    }
+    let object = message.as_object()?;
+    (object.len() == 1 && object.get("message").is_some_and(|m| m == "ping"))
+        .then(|| serde_json::json!({"message": "pong"}))
 }
 
 #[cfg(test)]

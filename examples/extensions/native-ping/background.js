@@ -6,11 +6,12 @@ const HOST = "com.example.ping";
 
 chrome.runtime.onInstalled.addListener(async () => {
   // A host that is not installed: the callback form, with runtime.lastError.
-  chrome.runtime.sendNativeMessage("com.example.missing", "ping", (answer) => {
+  // (Chromium's sendNativeMessage sends only objects: a string is "No matching signature.")
+  chrome.runtime.sendNativeMessage("com.example.missing", { message: "ping" }, (answer) => {
     console.log(`missing host: ${chrome.runtime.lastError?.message} (${answer})`);
   });
 
-  const answer = await chrome.runtime.sendNativeMessage(HOST, "ping");
+  const { message: answer } = await chrome.runtime.sendNativeMessage(HOST, { message: "ping" });
   await chrome.storage.local.set({ answer });
   console.log(`one message: ${answer}`);
 

@@ -31,6 +31,11 @@ impl LastErrorSlot {
         })
     }
 
+    /// Whether an error is set, without marking it checked.
+    pub(crate) fn is_set(&self) -> bool {
+        self.current.borrow().is_some()
+    }
+
     /// Clears the error once the callback has returned; gives it back if it was never read.
     pub(crate) fn clear(&self) -> Option<String> {
         match self.current.borrow_mut().take() {

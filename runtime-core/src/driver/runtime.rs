@@ -184,11 +184,25 @@ impl Runtime {
         self.inner.manifest.to_value()
     }
 
-    /// `runtime.getURL(path)`: `chrome-extension://<id>` + (`/` unless `path` starts with one)
-    /// + `path`, with no other normalisation.
+    /// `runtime.getURL(path)`: `chrome-extension://<id>/` + `path`, canonicalised as Chromium
+    /// canonicalises a URL: `.` and `..` segments resolved, `\\` as `/`, and space, `"`, `<`,
+    /// `>` and non-ASCII characters (and a few more in the path) percent-encoded.
+    ///
+    /// ```
+    /// # use runtime_core::{script_fn, Browser, ExtensionSpec};
+    /// # let spec = ExtensionSpec::from_json(serde_json::json!({"name": "x", "version": "1",
+    /// #     "background": {"scripts": ["bg.js"]}})).unwrap()
+    /// #     .script(script_fn(|_rt| async move { Ok(()) }));
+    /// # let mut browser = Browser::builder().build();
+    /// # let id = browser.install(spec).unwrap();
+    /// # browser.start();
+    /// # browser.advance(std::time::Duration::ZERO);
+    /// let runtime = browser.background_runtime(&id).unwrap();
+    /// let base = format!("chrome-extension://{}", id.as_str());
+    /// assert_eq!(runtime.get_url("dir/../a b.html"), format!("{base}/a%20b.html"));
+    /// ```
     pub fn get_url(&self, path: &str) -> String {
-        let slash = if path.starts_with('/') { "" } else { "/" };
-        format!("{}{slash}{path}", self.inner.base_url)
+        crate::model::resource_url::resource_url(&self.inner.base_url, path)
     }
 
     /// `runtime.onStartup`.
@@ -912,6 +926,13 @@ impl Runtime {
     /// `onDisconnect` listener runs after a failed connection). Reading it marks it checked.
     pub fn last_error(&self) -> Option<LastError> {
         self.inner.events.last_error.read()
+    }
+
+    /// Whether `runtime.lastError` is set now (a callback after a failed call is running),
+    /// without marking it checked: for a script engine that calls such a callback with no
+    /// arguments, as Chromium's bindings do.
+    pub fn last_error_is_set(&self) -> bool {
+        self.inner.events.last_error.is_set()
     }
 }
 

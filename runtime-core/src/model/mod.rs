@@ -52,6 +52,7 @@ pub(crate) mod platform;
 pub(crate) mod profile;
 pub(crate) mod reload_guard;
 pub(crate) mod reloads;
+pub(crate) mod resource_url;
 pub(crate) mod restarts;
 pub(crate) mod rng;
 pub(crate) mod sender;
