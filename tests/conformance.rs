@@ -116,9 +116,10 @@ fn shown(record: Option<&Value>) -> String {
     record.map_or_else(|| "(no such case)".to_owned(), Value::to_string)
 }
 
-/// The MV3 probe's service-worker cases agree with Chromium's records.
+/// The MV3 probe's cases (its service worker's and an extension page's) agree with
+/// Chromium's records, or are listed with their reason.
 #[test]
 fn chromium_mv3_probe_agrees_with_chromium() {
     let cases = compare("chromium-mv3", Profile::ChromeMv3);
-    assert!(cases >= 100, "{cases} cases");
+    assert!(cases >= 180, "{cases} cases");
 }

@@ -262,6 +262,17 @@ struct Resolvers {
 }
 
 impl Resolvers {
+    /// Resolves the promise with `undefined`; then the page's jobs run.
+    fn resolve_undefined(self) {
+        let page = Rc::clone(&self.page);
+        let resolve = self.resolve.clone();
+        let _ = page.enter(|ctx| -> rquickjs::Result<()> {
+            resolve
+                .restore(ctx)?
+                .call::<_, ()>((Value::new_undefined(ctx.clone()),))
+        });
+    }
+
     /// Resolves the promise with a message's answer as `JSON.parse` makes it of its JSON, or
     /// rejects it with an `Error` of the message; then the page's jobs run.
     fn settle_json(self, outcome: Result<serde_json::Value, String>) {
@@ -943,8 +954,15 @@ impl Page {
             reject: Persistent::save(ctx, reject),
             page: Rc::clone(self),
         };
-        self.runtime
-            .spawn(async move { resolvers.settle_json(json_outcome(reply).await) });
+        // No answer at all resolves the promise with `undefined`; an answer of `undefined`
+        // or `null` with `null` (Chromium 148: conformance/goldens/chromium-mv3.json).
+        self.runtime.spawn(async move {
+            match reply.await {
+                Ok(None) => resolvers.resolve_undefined(),
+                Ok(Some(value)) => resolvers.settle_json(Ok(value)),
+                Err(error) => resolvers.settle_json(Err(error.to_string())),
+            }
+        });
         Ok(promise.into_value())
     }
 
@@ -1218,6 +1236,7 @@ fn settle_functions<'js>(
 ) -> rquickjs::Result<(Function<'js>, Function<'js>)> {
     let sender = Rc::new(RefCell::new(Some(sender)));
     let on_rejected = Rc::clone(&sender);
+    let rejecting_page = page.clone();
     let fulfilled = Function::new(
         ctx.clone(),
         move |ctx: Ctx<'js>, value: Opt<Value<'js>>| -> rquickjs::Result<()> {
@@ -1233,7 +1252,21 @@ fn settle_functions<'js>(
         ctx.clone(),
         move |ctx: Ctx<'js>, error: Opt<Value<'js>>| -> rquickjs::Result<()> {
             let error = error.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+            // Chromium 148 rejects the sender with the error as an uncaught exception reads
+            // (`Uncaught Error: <message>`: conformance/goldens/chromium-mv3.json); Firefox
+            // with the message alone.
+            let chromium = rejecting_page
+                .upgrade()
+                .is_some_and(|page| page.runtime.profile() != runtime_core::Profile::Firefox);
             let message = match error.as_exception() {
+                Some(exception) if chromium => {
+                    let name: Option<rquickjs::Coerced<String>> = exception.get("name").ok();
+                    let name = name.map_or_else(|| "Error".to_owned(), |n| n.0);
+                    format!(
+                        "Uncaught {name}: {}",
+                        exception.message().unwrap_or_default()
+                    )
+                }
                 Some(exception) => exception.message().unwrap_or_default(),
                 None => rquickjs::Coerced::<String>::from_js(&ctx, error)?.0,
             };

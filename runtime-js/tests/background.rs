@@ -168,8 +168,10 @@ fn messages_are_answered_by_send_response_by_true_and_by_a_promise() {
         ask(&mut browser, json!({"kind": "promise", "n": 21})).unwrap(),
         Some(json!({"value": 42}))
     );
+    // A listener's promise that rejects with an Error: the sender's error reads as an
+    // uncaught exception does in Chromium 148 (conformance/goldens/chromium-mv3.json).
     let rejected = ask(&mut browser, json!({"kind": "reject"})).unwrap_err();
-    assert_eq!(rejected.to_string(), "no such thing");
+    assert_eq!(rejected.to_string(), "Uncaught Error: no such thing");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 // The conformance harness: cases are named functions; what each observes is recorded in one
 // normal form, the same in every browser and in the simulator, so that records compare as
-// JSON. When every case has run, the records are written to chrome.storage.local under
+// JSON. When every case has run, the worker writes all records to chrome.storage.local under
 // "conformance", where the recording driver (a real browser) and the conformance test (the
 // simulator) read them.
 //
@@ -11,7 +11,8 @@
 //                     {"resolved": value} / {"rejected": message}
 //   callback(f)       f(cb) run with a callback: {"threw": message}, or what cb saw:
 //                     {"args": [values], "lastError": message or {"$type": "undefined"}}
-//   within(promise)   a promise's outcome, or {"timedOut": true} after CASE_TIMEOUT_MS
+//   within(promise)   a promise's outcome, or {"timedOut": true} after CASE_TIMEOUT_MS (or
+//                     the timeout given)
 
 const CASE_TIMEOUT_MS = 5000;
 const conformanceCases = [];
@@ -39,9 +40,9 @@ function messageOf(error) {
   return error instanceof Error ? error.message : describe(error);
 }
 
-function within(promise) {
+function within(promise, timeout = CASE_TIMEOUT_MS) {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ timedOut: true }), CASE_TIMEOUT_MS);
+    const timer = setTimeout(() => resolve({ timedOut: true }), timeout);
     promise.then(
       (value) => {
         clearTimeout(timer);
@@ -91,8 +92,8 @@ function callback(f) {
   return within(seen);
 }
 
-/** Runs every case in order and stores the records. */
-async function runConformanceCases() {
+/** Runs every case in order; resolves to the records by case name. */
+async function runCases() {
   const records = {};
   for (const { name, body } of conformanceCases) {
     try {
@@ -101,5 +102,5 @@ async function runConformanceCases() {
       records[name] = { harnessError: messageOf(error) };
     }
   }
-  await chrome.storage.local.set({ conformance: { done: true, records } });
+  return records;
 }
