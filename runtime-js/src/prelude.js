@@ -430,7 +430,17 @@
   const SEND_MESSAGE = "runtime.sendMessage(optional string extensionId, any message, optional object options, optional function callback)";
   const CONNECT = "runtime.connect(optional string extensionId, optional object connectInfo)";
   const invocation = (signature, why) => new TypeError(`Error in invocation of ${signature}: ${why}`);
-  const isExtensionId = (id) => /^[a-p]{32}$/.test(id);
+  // The last id found valid: messages mostly go to the same extension again (the hot path).
+  let validId = null;
+  const isExtensionId = (id) => {
+    if (id === validId) return true;
+    if (!/^[a-p]{32}$/.test(id)) return false;
+    validId = id;
+    return true;
+  };
+  // What chromiumSendMessageArguments read, reused (it is read at once, before anything else
+  // runs), so that a message costs no new object.
+  const sendArguments = { extensionId: null, message: undefined, callback: undefined };
   const chromiumSendMessageArguments = (args) => {
     const noMatch = () => invocation(SEND_MESSAGE, "No matching signature.");
     let n = args.length;
@@ -464,7 +474,10 @@
     if (typeof message === "function" || typeof message === "symbol") {
       throw invocation(SEND_MESSAGE, "Could not serialize message.");
     }
-    return { extensionId: extensionId === undefined ? null : extensionId, message, callback };
+    sendArguments.extensionId = extensionId === undefined ? null : extensionId;
+    sendArguments.message = message;
+    sendArguments.callback = callback;
+    return sendArguments;
   };
   const typeName = (value) => {
     if (value === null) return "null";
@@ -549,6 +562,12 @@
     },
     sendMessage: (...args) => {
       if (!sim.firefox) {
+        // The hot path, read in place: (message) or (the id last found valid, message).
+        const n = args.length;
+        const last = args[n - 1];
+        if ((n === 1 || (n === 2 && args[0] === validId)) && typeof last !== "function" && typeof last !== "symbol") {
+          return sim.sendMessagePromise(n === 2 ? validId : null, last);
+        }
         const { extensionId, message, callback } = chromiumSendMessageArguments(args);
         if (callback === undefined) return sim.sendMessagePromise(extensionId, message);
         return send("extension", extensionId, message, callback);
