@@ -16,20 +16,25 @@ pub(crate) fn shown(ctx: &Ctx<'_>, value: &Value<'_>) -> String {
         .as_object()
         .and_then(|o| Exception::from_object(o.clone()))
     {
-        let name: Option<Coerced<String>> = exception.get("name").ok();
-        let name = name.map_or_else(|| "Error".to_owned(), |n| n.0);
-        let message = exception.message().unwrap_or_default();
+        let headline = headline(&exception);
         let at = exception
             .stack()
             .as_deref()
             .and_then(first_frame)
             .map(|at| format!(" ({at})"))
             .unwrap_or_default();
-        return format!("{name}: {message}{at}");
+        return format!("{headline}{at}");
     }
     let text: Option<Coerced<String>> = value.get().ok();
     let _ = ctx;
     text.map_or_else(|| "a value that cannot be shown".to_owned(), |t| t.0)
+}
+
+/// An error's first line as V8 prints it: `Name: message`.
+pub(crate) fn headline(exception: &Exception<'_>) -> String {
+    let name: Option<Coerced<String>> = exception.get("name").ok();
+    let name = name.map_or_else(|| "Error".to_owned(), |n| n.0);
+    format!("{name}: {}", exception.message().unwrap_or_default())
 }
 
 /// Throws a new error of the global constructor `constructor` (`TypeError`, `RangeError`)

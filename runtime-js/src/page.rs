@@ -1260,12 +1260,7 @@ fn settle_functions<'js>(
                 .is_some_and(|page| page.runtime.profile() != runtime_core::Profile::Firefox);
             let message = match error.as_exception() {
                 Some(exception) if chromium => {
-                    let name: Option<rquickjs::Coerced<String>> = exception.get("name").ok();
-                    let name = name.map_or_else(|| "Error".to_owned(), |n| n.0);
-                    format!(
-                        "Uncaught {name}: {}",
-                        exception.message().unwrap_or_default()
-                    )
+                    format!("Uncaught {}", convert::headline(exception))
                 }
                 Some(exception) => exception.message().unwrap_or_default(),
                 None => rquickjs::Coerced::<String>::from_js(&ctx, error)?.0,

@@ -73,11 +73,13 @@ fn escape_into(out: &mut String, text: &str, part: Part) {
 
 /// A segment that means `.` or `..`, `%2e` counting as a dot.
 fn dots(segment: &str) -> Option<usize> {
-    let lower = segment.to_ascii_lowercase();
-    match lower.as_str() {
-        "." | "%2e" => Some(1),
-        ".." | ".%2e" | "%2e." | "%2e%2e" => Some(2),
-        _ => None,
+    let is = |text: &str| segment.eq_ignore_ascii_case(text);
+    if is(".") || is("%2e") {
+        Some(1)
+    } else if is("..") || is(".%2e") || is("%2e.") || is("%2e%2e") {
+        Some(2)
+    } else {
+        None
     }
 }
 
